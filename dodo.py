@@ -1,0 +1,1 @@
+from stackdag.dodo import *  # noqa: F401,F403

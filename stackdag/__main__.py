@@ -1,0 +1,5 @@
+import sys
+
+from stackdag.cli import main
+
+sys.exit(main())

@@ -1,0 +1,66 @@
+"""The ``stackdag`` command: doit's DoitMain with stackdag's task loader and commands.
+
+``stackdag stack`` and ``stackdag list`` are ``doit stack`` and ``doit list`` without the
+need for a dodo.py; ``stackdag init`` writes a starter workspace.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from doit.cmd_base import Command, TaskLoader2
+from doit.doit_cmd import DoitMain
+from doit.task import dict_to_task
+
+from stackdag import dodo
+from stackdag.errors import StackdagError
+from stackdag.starter import write_starter
+
+
+class StackLoader(TaskLoader2):
+    """Loads the tasks of the workspace in the current directory (no dodo.py needed)."""
+
+    def load_doit_config(self):
+        return dict(dodo.DOIT_CONFIG)
+
+    def load_tasks(self, cmd, pos_args):
+        return [dict_to_task(d) for d in dodo.load_task_dicts(Path.cwd())]
+
+
+class Init(Command):
+    name = "init"
+    doc_purpose = "write a starter workspace (plugins.toml and dodo.py)"
+    doc_usage = "[DIR]"
+    doc_description = ("Creates DIR (default: the current directory) with a commented "
+                       "plugins.toml and the one-line dodo.py. Existing files are kept.")
+
+    def execute(self, opt_values, pos_args):
+        if len(pos_args) > 1:
+            print("stackdag init: at most one directory", file=sys.stderr)
+            return 3
+        top = Path(pos_args[0] if pos_args else ".")
+        try:
+            for line in write_starter(top):
+                print(line)
+        except StackdagError as err:
+            print(f"stackdag: {err}", file=sys.stderr)
+            return 3
+        return 0
+
+
+class StackMain(DoitMain):
+    DOIT_CMDS = DoitMain.DOIT_CMDS + (Init,)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        return StackMain(StackLoader(), config_filenames=(),
+                         extra_config={"GLOBAL": {"dep_file": dodo.DOIT_CONFIG["dep_file"],
+                                                  "backend": dodo.DOIT_CONFIG["backend"]}}
+                         ).run(argv)
+    except KeyboardInterrupt:
+        print("\nstackdag: interrupted; finished tasks are kept, run it again to resume",
+              file=sys.stderr)
+        return 130

@@ -1,0 +1,40 @@
+"""What a workspace's one-line ``dodo.py`` imports: ``from stackdag.dodo import *``.
+
+``doit stack``, ``doit list`` and ``doit info TASK`` then work on the plugins.toml next to
+that dodo.py, with the same tasks the ``stackdag`` command loads.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from doit.exceptions import InvalidDodoFile
+
+from stackdag import config, plan, tasks
+from stackdag.errors import StackdagError
+from stackdag.reporter import StackReporter
+
+__all__ = ["DOIT_CONFIG", "task_stack"]
+
+DOIT_CONFIG = {
+    "default_tasks": [tasks.STACK_TASK],
+    "dep_file": ".stack/doit.db",
+    "backend": "stackdag-sqlite",
+    "reporter": StackReporter,
+    "sort": "definition",
+    "par_type": "thread",
+}
+
+
+def load_task_dicts(top: Path) -> list[dict]:
+    """The workspace's stack tasks; a user error becomes doit's one-line error."""
+    try:
+        ws = config.load(top)
+        return tasks.task_dicts(ws, plan.plan_stack(ws))
+    except StackdagError as err:
+        raise InvalidDodoFile(str(err)) from None
+
+
+def task_stack():
+    """stackdag: bring the stack up"""
+    yield from load_task_dicts(Path.cwd())

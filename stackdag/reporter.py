@@ -1,0 +1,121 @@
+"""What a run shows: one line per task that runs, failures with their log, a summary.
+
+Up-to-date tasks are counted, not listed (pass ``--verbosity 2`` to see them), so a no-op
+re-run prints two lines however large the stack is.
+"""
+
+from __future__ import annotations
+
+import time
+
+
+def _selected(tasks: dict, names) -> list:
+    """The tasks a run can reach from ``names``, following task_dep."""
+    seen, todo = {}, list(names)
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in tasks:
+            continue
+        seen[name] = tasks[name]
+        todo.extend(tasks[name].task_dep + tasks[name].setup_tasks)
+    return [t for t in seen.values() if t.actions]
+
+
+class StackReporter:
+    desc = "stackdag progress: [i/N] per task, logs on failure, a timing summary"
+
+    def __init__(self, outstream, options):
+        self.out = outstream
+        self.verbose = options.get("verbosity", 0) >= 2
+        self.total = 0
+        self.done = 0
+        self.ran: dict[str, float] = {}
+        self.skipped = 0
+        self.failed: list[str] = []
+        self.started: dict[str, float] = {}
+        self.open_line: str | None = None
+        self.t0 = time.monotonic()
+
+    def write(self, text: str) -> None:
+        self.out.write(text)
+        self.out.flush()
+
+    def _end_open_line(self) -> None:
+        if self.open_line is not None:
+            self.write("\n")
+            self.open_line = None
+
+    def initialize(self, tasks, selected_tasks):
+        self.total = len(_selected(tasks, selected_tasks or []))
+
+    def get_status(self, task):
+        pass
+
+    def _counter(self) -> str:
+        width = len(str(self.total))
+        return f"[{self.done + 1:>{width}}/{self.total}]"
+
+    def execute_task(self, task):
+        if not task.actions:
+            return
+        self._end_open_line()
+        self.started[task.name] = time.monotonic()
+        self.write(f"{self._counter()} {task.name} ... ")
+        self.open_line = task.name
+
+    def _finish(self, task, word: str) -> float:
+        seconds = time.monotonic() - self.started.pop(task.name, time.monotonic())
+        if self.open_line == task.name:
+            self.write(f"{word} {seconds:.1f}s\n")
+            self.open_line = None
+        else:
+            self._end_open_line()
+            self.write(f"{self._counter()} {task.name} {word} {seconds:.1f}s\n")
+        self.done += 1
+        return seconds
+
+    def add_success(self, task):
+        if task.actions:
+            self.ran[task.name] = self._finish(task, "ok")
+
+    def add_failure(self, task, fail):
+        if task.actions and task.name in self.started:
+            self._finish(task, "FAILED")
+        else:
+            self._end_open_line()
+        self.failed.append(task.name)
+        self.write(f"\n{task.name}: {fail.get_msg().strip()}\n\n")
+
+    def skip_uptodate(self, task):
+        if not task.actions:
+            return
+        self.skipped += 1
+        if self.verbose:
+            self._end_open_line()
+            self.write(f"{self._counter()} {task.name} up to date\n")
+        self.done += 1
+
+    def skip_ignore(self, task):
+        self.skip_uptodate(task)
+
+    def teardown_task(self, task):
+        pass
+
+    def cleanup_error(self, exception):
+        self._end_open_line()
+        self.write(f"cleanup error: {exception.get_msg()}\n")
+
+    def runtime_error(self, msg):
+        self._end_open_line()
+        self.write(f"ERROR: {msg}\n")
+
+    def complete_run(self):
+        self._end_open_line()
+        seconds = time.monotonic() - self.t0
+        parts = [f"{len(self.ran)} ran", f"{self.skipped} up to date"]
+        if self.failed:
+            parts.append(f"{len(self.failed)} failed ({', '.join(self.failed)})")
+        self.write(f"stackdag: {', '.join(parts)} in {seconds:.1f}s\n")
+        slowest = sorted(self.ran.items(), key=lambda kv: -kv[1])[:3]
+        if len(self.ran) > 3:
+            self.write("slowest: " + ", ".join(f"{n} {s:.1f}s" for n, s in slowest) + "\n")
