@@ -37,4 +37,6 @@ def load_task_dicts(top: Path) -> list[dict]:
 
 def task_stack():
     """stackdag: bring the stack up"""
-    yield from load_task_dicts(Path.cwd())
+    for task in load_task_dicts(Path.cwd()):
+        # a creator's yields name top-level tasks with "basename"
+        yield {"basename": task.pop("name"), **task}

@@ -69,7 +69,7 @@ def task_dicts(ws: Workspace, plan: Plan) -> list[dict]:
         inputs = {"action": step.action, "script": step.script, "args": list(step.args),
                   "calls": list(step.calls), "runtime": version}
         task = {
-            "basename": step.name,
+            "name": step.name,
             "doc": step.summary,
             "actions": [(run, (step, ws.top, state_dir))],
             "file_dep": [str(p) for p in step.inputs],
@@ -81,7 +81,7 @@ def task_dicts(ws: Workspace, plan: Plan) -> list[dict]:
             task["targets"] = [str(shell.state_file(state_dir, step.name))]
         out.append(task)
     out.append({
-        "basename": STACK_TASK,
+        "name": STACK_TASK,
         "doc": "bring the whole stack up (every task above, in order)",
         "actions": None,
         "task_dep": [step.name for step in plan.steps],

@@ -1,0 +1,85 @@
+"""Shared fixtures: real workspaces in a temp dir, run through the real CLIs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+BIN = Path(sys.executable).parent
+DODO = "from stackdag.dodo import *  # noqa: F401,F403\n"
+
+
+@dataclass
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+class Workspace:
+    """A DevStack-style workspace on disk, with helpers to write its parts."""
+
+    def __init__(self, top: Path):
+        self.top = top
+        (top / "dodo.py").write_text(DODO)
+
+    def write(self, relative: str, text: str, executable: bool = False) -> Path:
+        path = self.top / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+        if executable:
+            path.chmod(0o755)
+        return path
+
+    def toml(self, text: str) -> Path:
+        return self.write("plugins.toml", text)
+
+    def plugin(self, name: str, plugin_sh: str | None = None, settings: str | None = None,
+               override: str | None = None, where: str = "plugins") -> Path:
+        """A local plugin under ``where/name`` with the given devstack/ files."""
+        base = f"{where}/{name}/devstack"
+        (self.top / base).mkdir(parents=True, exist_ok=True)
+        for fname, text in (("plugin.sh", plugin_sh), ("settings", settings),
+                            ("override-defaults", override)):
+            if text is not None:
+                self.write(f"{base}/{fname}", text)
+        return self.top / where / name
+
+    def run(self, *args: str, timeout: float = 120) -> Result:
+        """Run a command (``stackdag ...`` or ``doit ...``) in the workspace."""
+        env = dict(os.environ)
+        env.pop("PYTHONPATH", None)
+        proc = subprocess.run([str(BIN / args[0]), *args[1:]], cwd=self.top, env=env,
+                              capture_output=True, text=True, timeout=timeout,
+                              stdin=subprocess.DEVNULL)
+        return Result(proc.returncode, proc.stdout, proc.stderr)
+
+    def read(self, relative: str) -> str:
+        return (self.top / relative).read_text()
+
+
+@pytest.fixture
+def ws(tmp_path) -> Workspace:
+    top = tmp_path / "ws"
+    top.mkdir()
+    return Workspace(top)
+
+
+TRACE_HOOK = """\
+echo "{label} $*" >> "$TOP_DIR/trace.log"
+"""
+
+
+def trace_hook(label: str) -> str:
+    """A hook body that appends '<label> <args>' to $TOP_DIR/trace.log."""
+    return TRACE_HOOK.format(label=label)

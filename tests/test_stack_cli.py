@@ -1,0 +1,300 @@
+"""`doit stack` / `stackdag stack` in real temp workspaces: order, state, errors, re-runs."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from conftest import trace_hook
+
+
+def list_names(result) -> list[str]:
+    return [line.split()[0] for line in result.stdout.splitlines() if line.strip()]
+
+
+@pytest.fixture
+def traced(ws):
+    """Every hook appends "<label> <args>" to trace.log; three plugins, hooks, hypervisor."""
+    for hook in ("10-a.sh", "60-b.sh", "30-c.sh"):
+        ws.write(f"extras.d/{hook}", trace_hook(f"extras.d/{hook}"))
+    ws.write("lib/nova_plugins/hypervisor-fake", "".join(
+        f"function {fn} {{ echo 'hypervisor {fn}' >> \"$TOP_DIR/trace.log\"; }}\n"
+        for fn in ("install_nova_hypervisor", "configure_nova_hypervisor",
+                   "start_nova_hypervisor", "stop_nova_hypervisor",
+                   "cleanup_nova_hypervisor")) + trace_hook("hypervisor-file"))
+    for name in ("zeta", "alpha", "mid"):
+        ws.plugin(name, plugin_sh=trace_hook(f"{name}/plugin.sh"),
+                  settings=trace_hook(f"{name}/settings"))
+    ws.write("plugins/alpha/devstack/override-defaults", trace_hook("alpha/override-defaults"))
+    ws.write("local.sh", "#!/bin/bash\n" + trace_hook("local.sh"), executable=True)
+    ws.toml("""
+        [settings]
+        VIRT_DRIVER = "fake"
+        [[plugin]]
+        name = "zeta"
+        path = "plugins/zeta"
+        [[plugin]]
+        name = "alpha"
+        path = "plugins/alpha"
+        [[plugin]]
+        name = "mid"
+        path = "plugins/mid"
+    """)
+    return ws
+
+
+def trace(ws) -> list[str]:
+    path = ws.top / "trace.log"
+    return path.read_text().splitlines() if path.exists() else []
+
+
+def test_doit_list_order_is_the_execution_order(traced):
+    listed = traced.run("doit", "list")
+    assert listed.returncode == 0, listed.output
+    order = list_names(listed)
+    assert order[-1] == "stack"
+    assert traced.run("stackdag", "list").stdout == listed.stdout
+    ran = traced.run("doit", "stack")
+    assert ran.returncode == 0, ran.output
+    executed = re.findall(r"^\[\s*\d+/\d+\] (\S+) \.\.\. ok", ran.stdout, re.M)
+    assert executed == order[:-1]
+    assert trace(traced) == [
+        "alpha/override-defaults ",
+        "hypervisor-file ",
+        "extras.d/10-a.sh source", "extras.d/30-c.sh source", "extras.d/60-b.sh source",
+        "zeta/settings ", "alpha/settings ", "mid/settings ",
+        *[f"{h} stack pre-install" for h in ("extras.d/10-a.sh", "extras.d/30-c.sh",
+                                             "extras.d/60-b.sh", "zeta/plugin.sh",
+                                             "alpha/plugin.sh", "mid/plugin.sh")],
+        "hypervisor install_nova_hypervisor", "hypervisor configure_nova_hypervisor",
+        *[f"{h} stack install" for h in ("extras.d/10-a.sh", "extras.d/30-c.sh",
+                                         "extras.d/60-b.sh", "zeta/plugin.sh",
+                                         "alpha/plugin.sh", "mid/plugin.sh")],
+        *[f"{h} stack post-config" for h in ("extras.d/10-a.sh", "extras.d/30-c.sh",
+                                             "extras.d/60-b.sh", "zeta/plugin.sh",
+                                             "alpha/plugin.sh", "mid/plugin.sh")],
+        "hypervisor start_nova_hypervisor",
+        *[f"{h} stack extra" for h in ("extras.d/10-a.sh", "extras.d/30-c.sh",
+                                       "extras.d/60-b.sh", "zeta/plugin.sh",
+                                       "alpha/plugin.sh", "mid/plugin.sh")],
+        "local.sh ",
+        *[f"{h} stack test-config" for h in ("extras.d/10-a.sh", "extras.d/30-c.sh",
+                                             "extras.d/60-b.sh", "zeta/plugin.sh",
+                                             "alpha/plugin.sh", "mid/plugin.sh")],
+    ]
+
+
+def test_noop_rerun_runs_no_hook(traced):
+    assert traced.run("stackdag", "stack").returncode == 0
+    before = trace(traced)
+    again = traced.run("doit", "stack")
+    assert again.returncode == 0, again.output
+    assert trace(traced) == before
+    assert "0 ran" in again.stdout and "..." not in again.stdout
+
+
+def test_changed_plugin_reruns_from_its_first_step(traced):
+    assert traced.run("doit", "stack").returncode == 0
+    (traced.top / "trace.log").unlink()
+    plugin_sh = traced.top / "plugins/mid/devstack/plugin.sh"
+    plugin_sh.write_text(plugin_sh.read_text() + "# changed\n")
+    assert traced.run("doit", "stack").returncode == 0
+    rerun = trace(traced)
+    assert rerun[0] == "mid/plugin.sh stack pre-install"
+    assert "zeta/settings " not in rerun and "extras.d/10-a.sh source" not in rerun
+    assert rerun[-1] == "mid/plugin.sh stack test-config"
+
+
+def test_settings_change_reruns_everything(traced):
+    assert traced.run("doit", "stack").returncode == 0
+    first = trace(traced)
+    (traced.top / "trace.log").unlink()
+    toml = traced.top / "plugins.toml"
+    toml.write_text(toml.read_text().replace('VIRT_DRIVER = "fake"',
+                                             'VIRT_DRIVER = "fake"\nNEW = 1'))
+    assert traced.run("doit", "stack").returncode == 0
+    assert trace(traced) == first
+
+
+def test_comment_in_plugins_toml_reruns_nothing(traced):
+    assert traced.run("doit", "stack").returncode == 0
+    (traced.top / "trace.log").unlink()
+    toml = traced.top / "plugins.toml"
+    toml.write_text("# a comment\n" + toml.read_text())
+    assert traced.run("doit", "stack").returncode == 0
+    assert trace(traced) == []
+
+
+def test_shell_state_carries_across_steps_and_plugins(ws):
+    ws.plugin("first", plugin_sh="""
+        if [[ $1 == stack && $2 == install ]]; then
+            FOO=1
+            LIST=(a "b c")
+            declare -gA MAP=([k]="v w")
+            declare LOCAL_AS_IN_DEVSTACK=1
+            export EXPORTED="it's \\"quoted\\""
+            PATH=/carried/bin:$PATH
+            function first_helper { echo "helper saw $FOO"; }
+            local scratch=gone
+            SEEN_MODE="$mode $phase $plugin $(basename "$dir")"
+        fi
+    """)
+    ws.plugin("second", plugin_sh="""
+        if [[ $1 == stack && $2 == extra ]]; then
+            {
+                echo "FOO=$FOO"
+                echo "LIST=${LIST[1]} (${#LIST[@]})"
+                echo "MAP=${MAP[k]}"
+                echo "EXPORTED=$EXPORTED"
+                bash -c 'echo "child sees EXPORTED=$EXPORTED"'
+                first_helper
+                echo "scratch=${scratch:-unset} ${LOCAL_AS_IN_DEVSTACK:-unset}"
+                echo "SEEN_MODE=$SEEN_MODE"
+                echo "PATH starts ${PATH%%:*}"
+            } > "$TOP_DIR/seen.txt"
+        fi
+    """)
+    ws.toml('[[plugin]]\nname = "first"\npath = "plugins/first"\n'
+            '[[plugin]]\nname = "second"\npath = "plugins/second"\n')
+    result = ws.run("doit", "stack")
+    assert result.returncode == 0, result.output
+    assert ws.read("seen.txt").splitlines() == [
+        "FOO=1", "LIST=b c (2)", "MAP=v w", "EXPORTED=it's \"quoted\"",
+        "child sees EXPORTED=it's \"quoted\"", "helper saw 1", "scratch=unset unset",
+        "SEEN_MODE=stack install first first", "PATH starts /carried/bin"]
+
+
+def test_devstack_variables_are_set(ws):
+    ws.plugin("p", plugin_sh="""
+        if [[ $1 == stack && $2 == install ]]; then
+            {
+                echo "TOP_DIR=$TOP_DIR"
+                echo "DEST=$DEST"
+                echo "GITDIR=${GITDIR[p]}"
+                echo "GITREPO=${GITREPO[p]}"
+                echo "PLUGINS=$DEVSTACK_PLUGINS"
+                echo "SERVICES=$ENABLED_SERVICES"
+                echo "VIRT_DRIVER=$VIRT_DRIVER"
+                is_plugin_enabled p && echo "p enabled"
+                is_plugin_enabled q || echo "q not enabled"
+            } > "$TOP_DIR/vars.txt"
+        fi
+    """, settings="enable_service p-api\n")
+    ws.toml('[stack]\ndest = "opt"\n[settings]\nVIRT_DRIVER = "ironic"\n'
+            '[services]\nenable = ["a", "b"]\ndisable = ["b"]\n'
+            '[[plugin]]\nname = "p"\npath = "plugins/p"\n')
+    assert ws.run("stackdag", "stack").returncode == 0
+    top = str(ws.top.resolve())
+    assert ws.read("vars.txt").splitlines() == [
+        f"TOP_DIR={top}", f"DEST={top}/opt", f"GITDIR={top}/plugins/p",
+        f"GITREPO={top}/plugins/p", "PLUGINS=,p", "SERVICES=a,p-api", "VIRT_DRIVER=ironic",
+        "p enabled", "q not enabled"]
+
+
+def test_failure_names_the_hook_and_log_then_resumes_there(traced):
+    marker = traced.top / "broken"
+    marker.write_text("")
+    plugin_sh = traced.top / "plugins/alpha/devstack/plugin.sh"
+    plugin_sh.write_text(plugin_sh.read_text() + 'if [[ $2 == post-config && -e '
+                         f'{marker} ]]; then echo "about to fail"; false; fi\n')
+    failed = traced.run("doit", "stack")
+    assert failed.returncode == 1
+    out = failed.output
+    assert "stack post-config failed in plugin alpha (plugins/alpha/devstack/plugin.sh)" in out
+    assert "log: " in out and "post-config:alpha.log" in out
+    assert "about to fail" in out
+    assert "run `doit stack` (or `stackdag stack`) again to resume here" in out
+    assert "Traceback" not in out
+    assert (traced.top / ".stack/logs/post-config:alpha.log").exists()
+    done = trace(traced)
+    assert done[-1] == "alpha/plugin.sh stack post-config"
+    assert "mid/plugin.sh stack post-config" not in done
+    (traced.top / "trace.log").unlink()
+    marker.unlink()
+    resumed = traced.run("stackdag", "stack")
+    assert resumed.returncode == 0, resumed.output
+    after = trace(traced)
+    assert after[0] == "alpha/plugin.sh stack post-config"
+    assert after[1] == "mid/plugin.sh stack post-config"
+    assert after[-1] == "mid/plugin.sh stack test-config"
+
+
+def test_resume_after_failure_keeps_carried_state(ws):
+    marker = ws.top / "fail-once"
+    marker.write_text("")
+    ws.plugin("a", plugin_sh="""
+        if [[ $2 == install ]]; then COUNTER=41; function carried { echo ok; }; fi
+    """)
+    ws.plugin("b", plugin_sh=f"""
+        if [[ $2 == post-config ]]; then
+            [[ ! -e {marker} ]]
+            echo "COUNTER=$((COUNTER + 1)) $(carried)" > "$TOP_DIR/out.txt"
+        fi
+    """)
+    ws.toml('[[plugin]]\nname = "a"\npath = "plugins/a"\n'
+            '[[plugin]]\nname = "b"\npath = "plugins/b"\n')
+    assert ws.run("doit", "stack").returncode == 1
+    marker.unlink()
+    resumed = ws.run("doit", "stack")
+    assert resumed.returncode == 0, resumed.output
+    assert "install:a ..." not in resumed.stdout
+    assert re.search(r"\] post-config:b \.\.\. ok", resumed.stdout)
+    assert ws.read("out.txt") == "COUNTER=42 ok\n"
+
+
+def test_missing_helper_names_command_hook_and_phase(ws):
+    ws.plugin("p", plugin_sh='if [[ $2 == install ]]; then install_widget foo; fi\n')
+    ws.toml('[[plugin]]\nname = "p"\npath = "plugins/p"\n')
+    result = ws.run("doit", "stack")
+    assert result.returncode == 1
+    assert re.search(r"stackdag: install_widget: command not found \(called at "
+                     r"\S+/plugins/p/devstack/plugin.sh:1; hook p, phase stack install, "
+                     r"plugin p\)", result.output), result.output
+
+
+def test_exit_in_a_hook_is_reported(ws):
+    ws.plugin("p", plugin_sh='if [[ $2 == install ]]; then exit 0; fi\n')
+    ws.toml('[[plugin]]\nname = "p"\npath = "plugins/p"\n')
+    result = ws.run("doit", "stack")
+    assert result.returncode == 1
+    assert "the hook called `exit` before it finished" in result.output
+
+
+def test_return_at_top_level_ends_only_that_hook(ws):
+    ws.plugin("a", plugin_sh='if [[ $2 == install ]]; then A=1; return 0; fi\n')
+    ws.plugin("b", plugin_sh='if [[ $2 == install ]]; then echo "A=$A" > "$TOP_DIR/b"; fi\n')
+    ws.toml('[[plugin]]\nname = "a"\npath = "plugins/a"\n'
+            '[[plugin]]\nname = "b"\npath = "plugins/b"\n')
+    assert ws.run("doit", "stack").returncode == 0
+    assert ws.read("b") == "A=1\n"
+
+
+@pytest.mark.parametrize("command", [("doit", "stack"), ("stackdag", "stack"),
+                                     ("doit", "list"), ("stackdag", "list")])
+def test_bad_input_one_line_no_traceback_nothing_run(ws, command):
+    ws.plugin("p", plugin_sh=trace_hook("p"), settings=trace_hook("p-settings"))
+    ws.write("extras.d/50-x.sh", trace_hook("x"))
+    ws.toml('[[plugin]]\nname = "p"\npath = "plugins/p"\n[stack]\ncascade = "sideways"\n')
+    result = ws.run(*command)
+    assert result.returncode != 0
+    assert "Traceback" not in result.output
+    lines = [x for x in result.output.splitlines() if x.strip()]
+    assert lines == ["ERROR: plugins.toml:5:11: stack.cascade must be one of 'linear', "
+                     "'declared', not 'sideways'"]
+    assert not (ws.top / "trace.log").exists()
+
+
+def test_init_writes_a_workspace_that_stacks(tmp_path):
+    from conftest import Workspace
+
+    top = tmp_path / "new"
+    top.mkdir()
+    ws = Workspace(top)
+    (top / "dodo.py").unlink()
+    made = ws.run("stackdag", "init")
+    assert made.returncode == 0, made.output
+    assert (top / "plugins.toml").exists() and (top / "dodo.py").exists()
+    assert "kept" in ws.run("stackdag", "init").stdout
+    assert ws.run("doit", "stack").returncode == 0
+    assert ws.run("stackdag", "stack").returncode == 0
