@@ -14,6 +14,7 @@ from doit.doit_cmd import DoitMain
 from doit.task import dict_to_task
 
 from stackdag import dodo
+from stackdag.commands import StackInfo, StackList, StackRun
 from stackdag.errors import StackdagError
 from stackdag.starter import write_starter
 
@@ -50,7 +51,8 @@ class Init(Command):
 
 
 class StackMain(DoitMain):
-    DOIT_CMDS = DoitMain.DOIT_CMDS + (Init,)
+    DOIT_CMDS = tuple(c for c in DoitMain.DOIT_CMDS if c.__name__ not in ("List", "Info")) + (
+        StackRun, StackList, StackInfo, Init)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,11 +10,11 @@ from pathlib import Path
 
 from doit.exceptions import InvalidDodoFile
 
-from stackdag import config, plan, tasks
+from stackdag import config, plan, shell, tasks
 from stackdag.errors import StackdagError
 from stackdag.reporter import StackReporter
 
-__all__ = ["DOIT_CONFIG", "task_stack"]
+__all__ = ["DOIT_CONFIG", "task_stackdag"]
 
 DOIT_CONFIG = {
     "default_tasks": [tasks.STACK_TASK],
@@ -28,6 +28,7 @@ DOIT_CONFIG = {
 
 def load_task_dicts(top: Path) -> list[dict]:
     """The workspace's stack tasks; a user error becomes doit's one-line error."""
+    shell.exit_on_signals()
     try:
         ws = config.load(top)
         return tasks.task_dicts(ws, plan.plan_stack(ws))
@@ -35,7 +36,7 @@ def load_task_dicts(top: Path) -> list[dict]:
         raise InvalidDodoFile(str(err)) from None
 
 
-def task_stack():
+def task_stackdag():
     """stackdag: bring the stack up"""
     for task in load_task_dicts(Path.cwd()):
         # a creator's yields name top-level tasks with "basename"

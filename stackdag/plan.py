@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
+from stackdag.cascade import link
 from stackdag.config import Plugin, Workspace, display_path
 from stackdag.errors import StackdagError
+from stackdag.requires import Order, order_plugins
 
 STACK_PHASES = ("pre-install", "install", "post-config", "extra", "test-config")
 EXTRAS_NAME = re.compile(r"^([0-9]{2})-([A-Za-z0-9][A-Za-z0-9_.-]*)\.sh$")
 RESERVED_SEQUENCES = set(range(0, 10)) | set(range(90, 100))
-_REQUIRES_LINE = re.compile(r"^\s*plugin_requires\s+(\S+)\s+(\S+)")
-_DEFINE_LINE = re.compile(r"^\s*define_plugin\s+(\S+)")
 
 
 @dataclass(frozen=True)
@@ -44,9 +44,12 @@ class Step:
     calls: tuple[str, ...] = ()
     inputs: tuple[Path, ...] = ()
     script: str = ""
-    after: tuple[str, ...] = ()
-    order_after: tuple[str, ...] = ()
-    state_from: str | None = None
+    role: str = "preamble"   # clone | preamble | intree | plugin | barrier (cascade.py)
+    slot: str = ""           # the plugin phase this step belongs to, for the cascade
+    after: tuple[str, ...] = ()          # re-run when one of these ran (doit result_dep)
+    order_after: tuple[str, ...] = ()    # run after these, without re-running with them
+    state_base: str | None = None        # start from this step's saved shell state...
+    state_deltas: tuple[str, ...] = ()   # ...plus what these steps changed, in order
     note: str = ""
 
     @property
@@ -74,8 +77,15 @@ class Step:
 @dataclass(frozen=True)
 class Plan:
     steps: tuple[Step, ...]
-    plugins: tuple[Plugin, ...]          # in execution order
-    moved: dict = field(default_factory=dict)   # plugin name -> why it moved
+    order: Order
+
+    @property
+    def plugins(self) -> tuple[Plugin, ...]:
+        return self.order.plugins
+
+    @property
+    def moved(self) -> dict:
+        return self.order.moved
 
     def step(self, name: str) -> Step:
         return next(s for s in self.steps if s.name == name)
@@ -108,81 +118,6 @@ def extras_hooks(top: Path) -> tuple[ExtrasHook, ...]:
     return tuple(ExtrasHook(path, f"extras.d/{path.name}") for _, _, path in sorted(found))
 
 
-def declared_requires(plugin: Plugin) -> list[tuple[str, str]]:
-    """``(other, "file:line")`` for each ``plugin_requires`` line in the plugin's settings."""
-    settings = plugin.dir / "devstack" / "settings"
-    try:
-        lines = settings.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return []
-    names = {plugin.name}
-    for line in lines:
-        match = _DEFINE_LINE.match(line)
-        if match:
-            names.add(match.group(1).strip("\"'"))
-    out = []
-    for number, line in enumerate(lines, start=1):
-        match = _REQUIRES_LINE.match(line)
-        if match and match.group(1).strip("\"'") in names:
-            out.append((match.group(2).strip("\"'"), f"{display_path(settings)}:{number}"))
-    return out
-
-
-def order_plugins(plugins: tuple[Plugin, ...]) -> tuple[tuple[Plugin, ...], dict]:
-    """Registration order, except that a plugin comes after what it requires.
-
-    A stable topological sort: at each point the earliest-registered plugin whose
-    requirements have all run goes next. Returns the order and, for each plugin that moved
-    later, why.
-    """
-    by_name = {p.name: p for p in plugins}
-    needs: dict[str, list[tuple[str, str]]] = {}
-    for plugin in plugins:
-        reqs = [(other, plugin.where) for other in plugin.requires]
-        for other, where in declared_requires(plugin):
-            if other not in by_name:
-                raise StackdagError(f"{where}: plugin {plugin.name!r} requires {other!r}, "
-                                    "which is not a [[plugin]] in plugins.toml")
-            reqs.append((other, where))
-        needs[plugin.name] = reqs
-    _check_cycles(plugins, needs)
-    placed: list[Plugin] = []
-    done: set[str] = set()
-    pending = list(plugins)
-    while pending:
-        nxt = next(p for p in pending if all(o in done for o, _ in needs[p.name]))
-        pending.remove(nxt)
-        placed.append(nxt)
-        done.add(nxt.name)
-    rank = {p.name: i for i, p in enumerate(plugins)}
-    moved = {}
-    for plugin in placed:
-        later = sorted({o for o, _ in needs[plugin.name] if rank[o] > rank[plugin.name]},
-                       key=rank.get)
-        if later:
-            moved[plugin.name] = "moved after " + ", ".join(later) + ", which it requires"
-    return tuple(placed), moved
-
-
-def _check_cycles(plugins, needs) -> None:
-    state: dict[str, int] = {}   # 1 = on the current path, 2 = finished
-
-    def visit(name: str, trail: list[str]) -> None:
-        state[name] = 1
-        for other, where in needs[name]:
-            if state.get(other) == 1:
-                cycle = trail[trail.index(other):] + [other] if other in trail else [name, other]
-                raise StackdagError(f"{where}: plugins require each other in a cycle: "
-                                    + " -> ".join(cycle))
-            if other not in state:
-                visit(other, trail + [other])
-        state[name] = 2
-
-    for plugin in plugins:
-        if plugin.name not in state:
-            visit(plugin.name, [plugin.name])
-
-
 def localrc_script(ws: Workspace, plugins: tuple[Plugin, ...]) -> str:
     """The localrc stackdag writes from plugins.toml: every value single-quoted, as data."""
     q = shlex.quote
@@ -208,27 +143,68 @@ def localrc_script(ws: Workspace, plugins: tuple[Plugin, ...]) -> str:
 
 
 class _Builder:
-    """Accumulates steps in run order and links each to the one before it (linear)."""
+    """Collects the steps of one mode in run order; cascade.link wires them up after."""
 
-    def __init__(self, mode: str, prefix: str = ""):
+    def __init__(self, ws: Workspace, mode: str, prefix: str = ""):
+        self.ws = ws
         self.mode = mode
         self.prefix = prefix
+        self.order = order_plugins(ws.plugins)
+        self.extras = extras_hooks(ws.top)
+        self.hypervisor = _hypervisor(ws)
         self.steps: list[Step] = []
-        self.clones: list[str] = []
 
     def add(self, phase: str, hook: str, action: str, **kw) -> None:
-        name = f"{self.prefix}{phase}:{hook}"
-        if action == "clone":
-            self.clones.append(name)
-            self.steps.append(Step(name=name, mode=self.mode, phase=phase, hook=hook,
-                                   action=action, **kw))
-            return
-        shell = [s for s in self.steps if s.uses_shell]
-        previous = shell[-1].name if shell else None
-        self.steps.append(Step(name=name, mode=self.mode, phase=phase, hook=hook,
-                               action=action, after=(previous,) if previous else (),
-                               order_after=() if previous else tuple(self.clones),
-                               state_from=previous, **kw))
+        self.steps.append(Step(name=f"{self.prefix}{phase}:{hook}", mode=self.mode,
+                               phase=phase, hook=hook, action=action, **kw))
+
+    def add_plugin(self, phase: str, plugin: Plugin, file: Path, **kw) -> None:
+        self.add(phase, plugin.name, "source", plugin=plugin.name, dir=plugin.dir, file=file,
+                 inputs=(file,), note=self.order.moved.get(plugin.name, ""), **kw)
+
+    def preamble(self) -> None:
+        """override_defaults and source: what every mode does before its own hooks."""
+        ws, plugins = self.ws, self.order.plugins
+        self.add("override_defaults", "localrc", "source", script=localrc_script(ws, plugins),
+                 file=ws.source)
+        for p in plugins:
+            f = _plugin_file(p, "override-defaults")
+            if f:
+                self.add_plugin("override_defaults", p, f)
+        if self.hypervisor:
+            self.add("source", "hypervisor", "source", file=self.hypervisor,
+                     inputs=(self.hypervisor,))
+        for hook in self.extras:
+            self.add("source", hook.label, "source", file=hook.path, args=("source",),
+                     inputs=(hook.path,))
+        for p in plugins:
+            f = _plugin_file(p, "settings")
+            if f:
+                self.add_plugin("source", p, f)
+
+    def phase_hooks(self, phase: str, args: tuple[str, ...]) -> None:
+        """extras.d hooks, then each plugin's plugin.sh, with DevStack's arguments."""
+        for hook in self.extras:
+            self.add(phase, hook.label, "source", file=hook.path, args=args,
+                     inputs=(hook.path,), role="intree", slot=phase)
+        for p in self.order.plugins:
+            f = _plugin_file(p, "plugin.sh")
+            if f:
+                self.add_plugin(phase, p, f, args=args, role="plugin", slot=phase)
+
+    def hypervisor_call(self, phase: str, calls: tuple[str, ...], slot: str, **kw) -> None:
+        if self.hypervisor:
+            self.add(phase, "hypervisor", "call", file=self.hypervisor,
+                     inputs=(self.hypervisor,), calls=calls, role="intree", slot=slot, **kw)
+
+    def merges(self, group: str, slot: str, role: str) -> None:
+        for index, section in enumerate(self.ws.configs, start=1):
+            if section.group == group:
+                self.add(group, f"config-{index}", "merge", args=(section.file,),
+                         script=section.text, file=self.ws.source, role=role, slot=slot)
+
+    def plan(self) -> Plan:
+        return Plan(link(self.steps, self.ws.stack.cascade, self.order.requires), self.order)
 
 
 def _plugin_file(plugin: Plugin, *parts: str) -> Path | None:
@@ -248,104 +224,52 @@ def _hypervisor(ws: Workspace) -> Path | None:
     return path if path.is_file() else None
 
 
-def _preamble(b: _Builder, ws: Workspace, plugins, extras, hypervisor, moved) -> None:
-    """override_defaults and source: what every mode does before its own hooks."""
-    b.add("override_defaults", "localrc", "source", script=localrc_script(ws, plugins),
-          file=ws.source)
-    for p in plugins:
-        f = _plugin_file(p, "override-defaults")
-        if f:
-            b.add("override_defaults", p.name, "source", plugin=p.name, dir=p.dir, file=f, inputs=(f,),
-                  note=moved.get(p.name, ""))
-    if hypervisor:
-        b.add("source", "hypervisor", "source", file=hypervisor, inputs=(hypervisor,))
-    for hook in extras:
-        b.add("source", hook.label, "source", file=hook.path, args=("source",),
-              inputs=(hook.path,))
-    for p in plugins:
-        f = _plugin_file(p, "settings")
-        if f:
-            b.add("source", p.name, "source", plugin=p.name, dir=p.dir, file=f, inputs=(f,),
-                  note=moved.get(p.name, ""))
-
-
-def _phase_hooks(b: _Builder, phase: str, args: tuple[str, ...], plugins, extras, moved):
-    for hook in extras:
-        b.add(phase, hook.label, "source", file=hook.path, args=args, inputs=(hook.path,))
-    for p in plugins:
-        f = _plugin_file(p, "plugin.sh")
-        if f:
-            b.add(phase, p.name, "source", plugin=p.name, dir=p.dir, file=f, args=args,
-                  inputs=(f,),
-                  note=moved.get(p.name, ""))
-
-
-def _merges(b: _Builder, ws: Workspace, group: str) -> None:
-    for index, section in enumerate(ws.configs, start=1):
-        if section.group == group:
-            b.add(group, f"config-{index}", "merge", args=(section.file,),
-                  script=section.text, file=ws.source)
-
-
 def plan_stack(ws: Workspace) -> Plan:
     """The steps of ``stack``, in DevStack's order."""
-    plugins, moved = order_plugins(ws.plugins)
-    extras = extras_hooks(ws.top)
-    hypervisor = _hypervisor(ws)
-    b = _Builder("stack")
-    for p in plugins:
+    b = _Builder(ws, "stack")
+    for p in b.order.plugins:
         if p.url:
-            b.add("clone", p.name, "clone", plugin=p.name, dir=p.dir)
-    _preamble(b, ws, plugins, extras, hypervisor, moved)
+            b.add("clone", p.name, "clone", plugin=p.name, dir=p.dir, role="clone")
+    b.preamble()
     b.add("source", "verify_disabled_services", "call", calls=("verify_disabled_services",))
-    for p in plugins:
+    for p in b.order.plugins:
         lists = _package_lists(p)
         if lists:
             b.add("packages", p.name, "packages", plugin=p.name, dir=p.dir, inputs=lists,
                   args=tuple(str(f) for f in lists))
     for phase in STACK_PHASES:
-        if phase == "install" and hypervisor:
-            b.add("install", "hypervisor", "call", file=hypervisor, inputs=(hypervisor,),
-                  calls=("install_nova_hypervisor", "configure_nova_hypervisor"))
+        if phase == "install":
+            b.hypervisor_call("install", ("install_nova_hypervisor",
+                                          "configure_nova_hypervisor"), slot=phase)
         if phase == "extra":
-            if hypervisor:
-                b.add("start", "hypervisor", "call", file=hypervisor, inputs=(hypervisor,),
-                      calls=("start_nova_hypervisor",))
-            _merges(b, ws, "extra")
-        _phase_hooks(b, phase, ("stack", phase), plugins, extras, moved)
+            b.hypervisor_call("start", ("start_nova_hypervisor",), slot=phase)
+            b.merges("extra", slot=phase, role="intree")
+        b.phase_hooks(phase, ("stack", phase))
         if phase == "extra":
-            _merges(b, ws, "post-extra")
+            b.merges("post-extra", slot=phase, role="barrier")
             local_sh = ws.top / "local.sh"
             if local_sh.is_file() and local_sh.stat().st_mode & 0o111:
-                b.add("extra", "local.sh", "exec", file=local_sh, inputs=(local_sh,))
+                b.add("extra", "local.sh", "exec", file=local_sh, inputs=(local_sh,),
+                      role="barrier", slot=phase)
         else:
-            _merges(b, ws, phase)
-    return Plan(tuple(b.steps), plugins, moved)
+            b.merges(phase, slot=phase, role="barrier")
+    return b.plan()
 
 
 def plan_unstack(ws: Workspace) -> Plan:
     """The steps of ``unstack``: settings, unstack hooks, then the hypervisor's stop."""
-    plugins, moved = order_plugins(ws.plugins)
-    extras = extras_hooks(ws.top)
-    hypervisor = _hypervisor(ws)
-    b = _Builder("unstack", "unstack/")
-    _preamble(b, ws, plugins, extras, hypervisor, moved)
-    _phase_hooks(b, "unstack", ("unstack",), plugins, extras, moved)
-    if hypervisor:
-        b.add("unstack", "hypervisor", "call", file=hypervisor, inputs=(hypervisor,),
-              calls=("stop_nova_hypervisor",))
-    return Plan(tuple(b.steps), plugins, moved)
+    b = _Builder(ws, "unstack", "unstack/")
+    b.preamble()
+    b.phase_hooks("unstack", ("unstack",))
+    b.hypervisor_call("unstack", ("stop_nova_hypervisor",), slot="unstack")
+    return b.plan()
 
 
 def plan_clean(ws: Workspace) -> Plan:
     """The steps of ``clean`` (run after unstack): settings, clean hooks, hypervisor cleanup."""
-    plugins, moved = order_plugins(ws.plugins)
-    extras = extras_hooks(ws.top)
-    hypervisor = _hypervisor(ws)
-    b = _Builder("clean", "clean/")
-    _preamble(b, ws, plugins, extras, hypervisor, moved)
-    _phase_hooks(b, "clean", ("clean",), plugins, extras, moved)
-    if hypervisor:
-        b.add("clean", "hypervisor", "call", file=hypervisor, inputs=(hypervisor,),
-              calls=("cleanup_nova_hypervisor",), note="only if nova is enabled")
-    return Plan(tuple(b.steps), plugins, moved)
+    b = _Builder(ws, "clean", "clean/")
+    b.preamble()
+    b.phase_hooks("clean", ("clean",))
+    b.hypervisor_call("clean", ("cleanup_nova_hypervisor",), slot="clean",
+                      note="only if nova is enabled")
+    return b.plan()

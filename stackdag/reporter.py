@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import time
 
+from doit.exceptions import UnmetDependency
+
 
 def _selected(tasks: dict, names) -> list:
     """The tasks a run can reach from ``names``, following task_dep."""
@@ -18,7 +20,12 @@ def _selected(tasks: dict, names) -> list:
             continue
         seen[name] = tasks[name]
         todo.extend(tasks[name].task_dep + tasks[name].setup_tasks)
-    return [t for t in seen.values() if t.actions]
+    return [t for t in seen.values() if _shown(t)]
+
+
+def _shown(task) -> bool:
+    """Steps are shown and counted; the group task and hidden tasks (``_lock``) are not."""
+    return bool(task.actions) and not task.name.startswith("_")
 
 
 class StackReporter:
@@ -31,6 +38,7 @@ class StackReporter:
         self.done = 0
         self.ran: dict[str, float] = {}
         self.skipped = 0
+        self.not_run = 0
         self.failed: list[str] = []
         self.started: dict[str, float] = {}
         self.open_line: str | None = None
@@ -56,7 +64,7 @@ class StackReporter:
         return f"[{self.done + 1:>{width}}/{self.total}]"
 
     def execute_task(self, task):
-        if not task.actions:
+        if not _shown(task):
             return
         self._end_open_line()
         self.started[task.name] = time.monotonic()
@@ -75,19 +83,24 @@ class StackReporter:
         return seconds
 
     def add_success(self, task):
-        if task.actions:
+        if _shown(task):
             self.ran[task.name] = self._finish(task, "ok")
 
     def add_failure(self, task, fail):
-        if task.actions and task.name in self.started:
+        if isinstance(fail, UnmetDependency):
+            self.not_run += 1      # after a failure: counted in the summary, not listed
+            return
+        if _shown(task) and task.name in self.started:
             self._finish(task, "FAILED")
         else:
             self._end_open_line()
-        self.failed.append(task.name)
-        self.write(f"\n{task.name}: {fail.get_msg().strip()}\n\n")
+        if _shown(task):
+            self.failed.append(task.name)
+        self.write(f"\n{task.name}: {fail.get_msg().strip()}\n\n" if _shown(task)
+                   else f"stackdag: {fail.get_msg().strip()}\n")
 
     def skip_uptodate(self, task):
-        if not task.actions:
+        if not _shown(task):
             return
         self.skipped += 1
         if self.verbose:
@@ -115,6 +128,8 @@ class StackReporter:
         parts = [f"{len(self.ran)} ran", f"{self.skipped} up to date"]
         if self.failed:
             parts.append(f"{len(self.failed)} failed ({', '.join(self.failed)})")
+        if self.not_run:
+            parts.append(f"{self.not_run} not run after the failure")
         self.write(f"stackdag: {', '.join(parts)} in {seconds:.1f}s\n")
         slowest = sorted(self.ran.items(), key=lambda kv: -kv[1])[:3]
         if len(self.ran) > 3:

@@ -1,15 +1,19 @@
-"""Run one step in a fresh bash, starting from the shell state the step before it saved.
+"""Run one step in a fresh bash, starting from the shell state earlier steps saved.
 
 DevStack runs every hook in one long-lived shell; stackdag gives each step its own bash
 (``runtime/step.sh``) and carries variables, arrays, exports and functions between them
-through state files, so a step can be re-run or resumed on its own.
+through state files, so a step can be re-run or resumed on its own. A step whose hook
+changed nothing shares its predecessor's state file (a hard link) instead of a copy.
 """
 
 from __future__ import annotations
 
+import filecmp
 import os
 import signal
 import subprocess
+import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +25,9 @@ RUNTIME = Path(__file__).resolve().parent / "runtime"
 LOG_TAIL_LINES = 15
 STOP_GRACE_SECONDS = 5
 
+_running: set[subprocess.Popen] = set()
+_running_guard = threading.Lock()
+
 
 def file_name(step_name: str) -> str:
     """A step name as one file name ('/' cannot appear in plugin names, '+' cannot either)."""
@@ -29,6 +36,10 @@ def file_name(step_name: str) -> str:
 
 def state_file(state_dir: Path, step_name: str) -> Path:
     return state_dir / "state" / f"{file_name(step_name)}.sh"
+
+
+def delta_file(state_dir: Path, step_name: str) -> Path:
+    return state_dir / "state" / f"{file_name(step_name)}.delta.sh"
 
 
 def log_file(state_dir: Path, step_name: str) -> Path:
@@ -51,19 +62,19 @@ def describe(step: Step) -> str:
 
 
 def _environment(step: Step, top: Path, state_dir: Path, hook_file: Path | None,
-                 state_out: Path) -> dict[str, str]:
+                 outputs: tuple[Path, Path]) -> dict[str, str]:
     # What DevStack's run_phase would have in its locals `mode` and `phase`.
     mode, phase = (step.args + ("",))[:2] if step.action == "source" and step.args \
         else (step.phase, "")
-    env = dict(os.environ)
-    for key in [k for k in env if k.startswith("_SD_")]:
-        del env[key]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("_SD_")}
     env.update({
         "STACKDAG_RUNTIME": str(RUNTIME),
         "STACKDAG_STATE_DIR": str(state_dir),
         "TOP_DIR": str(top),
-        "_SD_STATE_IN": str(state_file(state_dir, step.state_from)) if step.state_from else "",
-        "_SD_STATE_OUT": str(state_out),
+        "_SD_STATE_IN": str(state_file(state_dir, step.state_base)) if step.state_base else "",
+        "_SD_STATE_DELTAS": "\n".join(str(delta_file(state_dir, d)) for d in step.state_deltas),
+        "_SD_STATE_OUT": str(outputs[0]),
+        "_SD_DELTA_OUT": str(outputs[1]),
         "_SD_ACTION": step.action,
         "_SD_FILE": str(hook_file or ""),
         "_SD_CALLS": " ".join(step.calls),
@@ -81,13 +92,90 @@ def _stop_group(proc: subprocess.Popen) -> None:
     for sig in (signal.SIGTERM, signal.SIGKILL):
         try:
             os.killpg(proc.pid, sig)
-        except ProcessLookupError:
+        except (ProcessLookupError, PermissionError):
             return
         try:
             proc.wait(timeout=STOP_GRACE_SECONDS)
             return
         except subprocess.TimeoutExpired:
             continue
+
+
+def _running_marker(state_dir: Path, proc: subprocess.Popen) -> Path:
+    return state_dir / "running" / str(proc.pid)
+
+
+def _our_group_members(state_dir: Path, pgid: int) -> list[int]:
+    """Live processes in group ``pgid`` that stackdag started for this workspace."""
+    marker = f"STACKDAG_STATE_DIR={state_dir}".encode() + b"\0"
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            if int(stat.rsplit(")", 1)[1].split()[2]) != pgid:
+                continue
+            if marker in (entry / "environ").read_bytes():
+                members.append(int(entry.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return members
+
+
+def reap_orphans(state_dir: Path) -> None:
+    """Stop the hooks a killed run left running (their process groups, marked on disk).
+
+    Called with the workspace lock held, so no hook of a live run is among them.
+    """
+    folder = state_dir / "running"
+    if not folder.is_dir():
+        return
+    for marker in folder.iterdir():
+        if marker.name.isdigit() and _our_group_members(state_dir, int(marker.name)):
+            for sig in (signal.SIGTERM, signal.SIGKILL):
+                try:
+                    os.killpg(int(marker.name), sig)
+                except OSError:
+                    break
+                deadline = time.monotonic() + STOP_GRACE_SECONDS
+                while time.monotonic() < deadline and _our_group_members(state_dir,
+                                                                         int(marker.name)):
+                    time.sleep(0.05)
+        marker.unlink(missing_ok=True)
+
+
+def signal_running_hooks(sig: int) -> None:
+    """Send ``sig`` to every running hook's process group, without waiting."""
+    with _running_guard:
+        running = list(_running)
+    for proc in running:
+        try:
+            os.killpg(proc.pid, sig)
+        except OSError:
+            pass
+
+
+def exit_on_signals() -> None:
+    """SIGINT/SIGTERM: stop the running hooks, keep finished tasks, exit non-zero.
+
+    Raising SystemExit (not KeyboardInterrupt) lets doit close its DB on the way out and
+    spares the user a traceback. Only the main thread can install handlers.
+    """
+    def stop(signum, frame):
+        name = signal.Signals(signum).name
+        sys.__stderr__.write(f"\nstackdag: {name}: stopping the running hooks; finished "
+                             "tasks are kept, run again to resume\n")
+        signal_running_hooks(signal.SIGTERM)
+        # A hook that ignores TERM gets KILL; the waits happen where each hook is awaited.
+        timer = threading.Timer(STOP_GRACE_SECONDS, signal_running_hooks, (signal.SIGKILL,))
+        timer.daemon = True
+        timer.start()
+        raise SystemExit(128 + signum)
+
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, stop)
 
 
 def tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
@@ -98,23 +186,35 @@ def tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
     return "\n".join(text.rstrip("\n").splitlines()[-lines:])
 
 
-def run_step(step: Step, top: Path, state_dir: Path) -> StepOutcome:
-    """Run ``step``'s hook; on success its shell state is saved for the next step."""
-    log = log_file(state_dir, step.name)
+def _keep_state(step: Step, state_dir: Path, full: Path, delta: Path) -> None:
+    """Move the new state into place, sharing the input's file when nothing changed."""
     final = state_file(state_dir, step.name)
-    partial = final.with_suffix(".sh.partial")
-    for folder in (log.parent, final.parent):
+    base = state_file(state_dir, step.state_base) if step.state_base else None
+    final.unlink(missing_ok=True)
+    if base and not step.state_deltas and base.exists() and filecmp.cmp(full, base, False):
+        os.link(base, final)
+        full.unlink()
+    else:
+        os.replace(full, final)
+    os.replace(delta, delta_file(state_dir, step.name))
+
+
+def run_step(step: Step, top: Path, state_dir: Path) -> StepOutcome:
+    """Run ``step``'s hook; on success its shell state is saved for the steps after it."""
+    log = log_file(state_dir, step.name)
+    full = state_file(state_dir, step.name).with_suffix(".sh.partial")
+    delta = delta_file(state_dir, step.name).with_suffix(".sh.partial")
+    for folder in (log.parent, full.parent):
         folder.mkdir(parents=True, exist_ok=True)
     hook_file = step.file
     if step.script:
         hook_file = state_dir / "run" / f"{file_name(step.name)}.sh"
         hook_file.parent.mkdir(parents=True, exist_ok=True)
         hook_file.write_text(step.script, encoding="utf-8")
-    env = _environment(step, top, state_dir, hook_file, partial)
-    args = step.args
-    if step.action == "merge":
-        args = (step.args[0], str(hook_file))
-    partial.unlink(missing_ok=True)
+    env = _environment(step, top, state_dir, hook_file, (full, delta))
+    args = (step.args[0], str(hook_file)) if step.action == "merge" else step.args
+    full.unlink(missing_ok=True)
+    delta.unlink(missing_ok=True)
     started = time.monotonic()
     with open(log, "w", encoding="utf-8") as out:
         out.write(f"# stackdag {step.name}: {step.summary}\n")
@@ -123,17 +223,26 @@ def run_step(step: Step, top: Path, state_dir: Path) -> StepOutcome:
             ["bash", "--noprofile", "--norc", str(RUNTIME / "step.sh"), *args],
             cwd=top, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
             start_new_session=True)
+        marker = _running_marker(state_dir, proc)
+        marker.parent.mkdir(exist_ok=True)
+        marker.touch()
+        with _running_guard:
+            _running.add(proc)
         try:
             status = proc.wait()
         except BaseException:
             _stop_group(proc)
             raise
+        finally:
+            with _running_guard:
+                _running.discard(proc)
+            marker.unlink(missing_ok=True)
     seconds = time.monotonic() - started
     if status != 0:
         return StepOutcome(False, seconds, log, f"{describe(step)}: exit status {status}")
-    if not partial.exists():
+    if not delta.exists():
         return StepOutcome(False, seconds, log, f"{describe(step)}: the hook called `exit` "
                            "before it finished, so its shell state was not saved; use "
                            "`return` to leave a hook early")
-    os.replace(partial, final)
+    _keep_state(step, state_dir, full, delta)
     return StepOutcome(True, seconds, log)

@@ -19,11 +19,13 @@ from doit.exceptions import TaskFailed
 from doit.task import result_dep
 from doit.tools import config_changed
 
-from stackdag import shell
+from stackdag import lock, shell
 from stackdag.config import Workspace
+from stackdag.errors import StackdagError
 from stackdag.plan import Plan, Step
 
 STACK_TASK = "stack"
+LOCK_TASK = "_lock"
 RESUME_HINT = "fix it and run `doit stack` (or `stackdag stack`) again to resume here"
 
 
@@ -60,11 +62,24 @@ def run(step: Step, top: Path, state_dir: Path):
     return {"run_id": uuid.uuid4().hex, "seconds": round(outcome.seconds, 3)}
 
 
+def take_lock(state_dir: Path):
+    """doit python-action: the first thing every run does; refuses a second run at once."""
+    try:
+        note = lock.acquire(state_dir)
+    except StackdagError as err:
+        return TaskFailed(str(err))
+    shell.reap_orphans(state_dir)
+    if note:
+        print(f"stackdag: {note}; resuming")
+    return None
+
+
 def task_dicts(ws: Workspace, plan: Plan) -> list[dict]:
-    """One task dict per step, in execution order, then the ``stack`` group task."""
+    """The lock task, one task dict per step in execution order, then ``stack``."""
     state_dir = ws.state_dir
     version = runtime_version()
-    out = []
+    out = [{"name": LOCK_TASK, "doc": "hold the workspace lock for this run",
+            "actions": [(take_lock, (state_dir,))], "uptodate": [False], "verbosity": 2}]
     for step in plan.steps:
         inputs = {"action": step.action, "script": step.script, "args": list(step.args),
                   "calls": list(step.calls), "runtime": version}
@@ -74,7 +89,8 @@ def task_dicts(ws: Workspace, plan: Plan) -> list[dict]:
             "actions": [(run, (step, ws.top, state_dir))],
             "file_dep": [str(p) for p in step.inputs],
             "uptodate": [config_changed(inputs)] + [result_dep(n) for n in step.after],
-            "task_dep": list(step.order_after),
+            "task_dep": [LOCK_TASK, *step.order_after],
+            "meta": {"stackdag_after": list(step.after)},
             "verbosity": 0,
         }
         if step.uses_shell:

@@ -92,10 +92,10 @@ def test_hooks_get_devstack_arguments(full):
 
 def test_linear_chain_and_state(full):
     steps = plan.plan_stack(config.load(full.top)).steps
-    assert steps[0].after == () and steps[0].state_from is None
+    assert steps[0].after == () and steps[0].state_base is None
     for before, step in zip(steps, steps[1:]):
         assert step.after == (before.name,)
-        assert step.state_from == before.name
+        assert step.state_base == before.name
 
 
 def test_unstack_and_clean_order(full):

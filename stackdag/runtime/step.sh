@@ -1,14 +1,18 @@
 #!/bin/bash
 # Runs one step of a stackdag plan in a fresh bash, the way DevStack's one long stack.sh
-# shell would have run it: start from the shell state the step before left behind, run the
-# hook under errexit, and save the state this step leaves behind for the next one.
+# shell would have run it: start from the shell state earlier steps left behind, run the
+# hook under errexit, and save the state this step leaves behind for the steps after it.
 #
 # Called by stackdag/shell.py as:  bash step.sh [HOOK ARGS...]
 # with the step described by environment variables:
-#   STACKDAG_RUNTIME  this directory            _SD_ACTION  source | call | exec | merge
-#   _SD_STATE_IN      state to start from ("")  _SD_FILE    the file to source or run
-#   _SD_STATE_OUT     where to save the state   _SD_CALLS   functions to call (action call)
-#   _SD_HOOK _SD_MODE _SD_PHASE _SD_PLUGIN _SD_PLUGIN_DIR   what DevStack would show a hook
+#   STACKDAG_RUNTIME  this directory
+#   _SD_STATE_IN      the full state to start from ("" for none)
+#   _SD_STATE_DELTAS  then these changes, one file per line (cascade = "declared")
+#   _SD_STATE_OUT     where to save the full state after the hook
+#   _SD_DELTA_OUT     where to save what this step changed
+#   _SD_ACTION        source | call | exec | merge | packages
+#   _SD_FILE          the file to source or run;  _SD_CALLS: functions to call
+#   _SD_HOOK _SD_MODE _SD_PHASE _SD_PLUGIN _SD_PLUGIN_DIR   what a DevStack hook would see
 set -o errexit
 
 source "$STACKDAG_RUNTIME/functions.sh"
@@ -25,42 +29,71 @@ for _sd_name in BASH BASHOPTS BASHPID BASH_ALIASES BASH_ARGC BASH_ARGV BASH_ARGV
     _SD_NOT_CARRIED[$_sd_name]=1
 done
 
-# The values every step starts with (environment and runtime defaults): a variable that
-# still has its starting value needs no saving, and a fresh environment wins on resume.
-declare -gA _SD_BASE _SD_BASE_ATTRS
-while IFS= read -r _sd_name; do
-    [[ ${!_sd_name@a} == *[aA]* ]] && continue
-    _SD_BASE[$_sd_name]=${!_sd_name}
-    _SD_BASE_ATTRS[$_sd_name]=${!_sd_name@a}
-done < <(compgen -v)
-
-# _sd_carried NAME: true if NAME belongs in the saved state.
-function _sd_carried {
-    local _sd_var=$1
-    [[ -n ${_SD_NOT_CARRIED[$_sd_var]:-} || $_sd_var == _SD_* || $_sd_var == _sd_* \
-        || $_sd_var == STACKDAG_* ]] && return 1
-    local _sd_attrs=${!_sd_var@a}
-    [[ $_sd_attrs == *[aA]* ]] && return 0
-    [[ ${_SD_BASE[$_sd_var]+set} && ${_SD_BASE[$_sd_var]} == "${!_sd_var}" \
-        && ${_SD_BASE_ATTRS[$_sd_var]} == "$_sd_attrs" ]] && return 1
-    return 0
+# _sd_describe NAME: one string for a variable's attributes and value(s), in _SD_DESC.
+function _sd_describe {
+    _SD_DESC=${!1@a}:
+    if [[ $_SD_DESC == *[aA]* ]]; then
+        local -n _sd_ref=$1
+        _SD_DESC+="${!_sd_ref[*]}|${_sd_ref[*]@Q}"
+    else
+        _SD_DESC+=${!1}
+    fi
 }
 
-# _sd_save_state FILE: variables, arrays, exported variables and the hooks' functions.
+# _sd_snapshot ARRAY: record every variable's description in the associative ARRAY.
+function _sd_snapshot {
+    local -n _sd_into=$1
+    local _sd_var
+    while IFS= read -r _sd_var; do
+        [[ $_sd_var == _sd_* || $_sd_var == _SD_* ]] && continue
+        _sd_describe "$_sd_var"
+        _sd_into[$_sd_var]=$_SD_DESC
+    done < <(compgen -v)
+}
+
+# Values every step starts with (environment and runtime defaults) need no saving, and a
+# fresh environment wins on resume.
+declare -gA _SD_BASE _SD_INPUT
+_sd_snapshot _SD_BASE
+
+# _sd_save_state FULL DELTA: variables, arrays, exported variables and functions. FULL is
+# everything that differs from a fresh step; DELTA is only what this step changed.
 function _sd_save_state {
-    local _sd_name
-    {
-        while IFS= read -r _sd_name; do
-            _sd_carried "$_sd_name" && declare -p "$_sd_name"
-        done < <(compgen -v)
-        for _sd_name in "${!_SD_BASE[@]}"; do
-            [[ -v $_sd_name || -n ${_SD_NOT_CARRIED[$_sd_name]:-} ]] || echo "unset -v $_sd_name"
-        done
-        while read -r _ _ _sd_name; do
-            [[ -n ${_SD_RUNTIME_FUNCS[$_sd_name]:-} || $_sd_name == _sd_* ]] \
-                || declare -f "$_sd_name"
-        done < <(declare -F)
-    } > "$1"
+    local _sd_var _sd_line _sd_file
+    local -A _sd_inputs=()
+    for _sd_file in "${_SD_STATE_FILES[@]}"; do _sd_inputs[$_sd_file]=1; done
+    exec {_sd_full}>"$1" {_sd_delta}>"$2"
+    while IFS= read -r _sd_var; do
+        [[ -n ${_SD_NOT_CARRIED[$_sd_var]:-} || $_sd_var == _SD_* || $_sd_var == _sd_* \
+            || $_sd_var == STACKDAG_* ]] && continue
+        _sd_describe "$_sd_var"
+        [[ ${_SD_BASE[$_sd_var]-} != "$_SD_DESC" ]] && declare -p "$_sd_var" >&$_sd_full
+        [[ ${_SD_INPUT[$_sd_var]-} != "$_SD_DESC" ]] && declare -p "$_sd_var" >&$_sd_delta
+    done < <(compgen -v)
+    # ("declare -p" rather than "[[ -v ]]": the latter is false for an empty array)
+    for _sd_var in "${!_SD_BASE[@]}"; do
+        declare -p "$_sd_var" &>/dev/null || [[ -n ${_SD_NOT_CARRIED[$_sd_var]:-} ]] \
+            || echo "unset -v $_sd_var" >&$_sd_full
+    done
+    for _sd_var in "${!_SD_INPUT[@]}"; do
+        declare -p "$_sd_var" &>/dev/null || [[ -n ${_SD_NOT_CARRIED[$_sd_var]:-} ]] \
+            || echo "unset -v $_sd_var" >&$_sd_delta
+    done
+    # Functions: the hooks' own (not the runtime's). One defined by a state file that this
+    # step started from is unchanged; any other was defined or redefined by this step.
+    local -a _sd_funcs=()
+    while read -r _ _ _sd_var; do
+        [[ -n ${_SD_RUNTIME_FUNCS[$_sd_var]:-} || $_sd_var == _sd_* ]] || _sd_funcs+=("$_sd_var")
+    done < <(declare -F)
+    if (( ${#_sd_funcs[@]} )); then
+        shopt -s extdebug
+        while read -r _sd_var _sd_line _sd_file; do
+            declare -f "$_sd_var" >&$_sd_full
+            [[ -n ${_sd_inputs[$_sd_file]:-} ]] || declare -f "$_sd_var" >&$_sd_delta
+        done < <(declare -F "${_sd_funcs[@]}")
+        shopt -u extdebug
+    fi
+    exec {_sd_full}>&- {_sd_delta}>&-
 }
 
 # _sd_source_hook ARGS...: source the hook inside a function, as DevStack's run_phase does,
@@ -71,10 +104,16 @@ function _sd_source_hook {
 }
 
 # The carried state is restored at the top level, so its declarations stay global.
-if [[ -n ${_SD_STATE_IN:-} ]]; then
-    source "$_SD_STATE_IN"
+_SD_STATE_FILES=()
+[[ -n ${_SD_STATE_IN:-} ]] && _SD_STATE_FILES+=("$_SD_STATE_IN")
+if [[ -n ${_SD_STATE_DELTAS:-} ]]; then
+    mapfile -t -O "${#_SD_STATE_FILES[@]}" _SD_STATE_FILES <<< "$_SD_STATE_DELTAS"
 fi
-unset _sd_name
+for _sd_file in "${_SD_STATE_FILES[@]}"; do
+    source "$_sd_file"
+done
+unset _sd_name _sd_file
+_sd_snapshot _SD_INPUT
 
 case $_SD_ACTION in
     source) _sd_source_hook "$@" ;;
@@ -85,7 +124,8 @@ case $_SD_ACTION in
         ;;
     exec) "$_SD_FILE" "$@" ;;
     merge) merge_config_text "$@" ;;
+    packages) install_plugin_packages "$@" ;;
     *) echo "stackdag: unknown step action '$_SD_ACTION'" >&2; exit 2 ;;
 esac
 
-_sd_save_state "$_SD_STATE_OUT"
+_sd_save_state "$_SD_STATE_OUT" "$_SD_DELTA_OUT"

@@ -1,0 +1,64 @@
+"""Which steps the next run will run, and why, with the cascade taken into account.
+
+doit decides task by task (``doit list -s`` shows a step as up to date even when the step
+it follows is about to re-run and will drag it along). This walks the steps in order and
+marks a step to run when a step it follows will run, or when doit's own check says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from doit.task import result_dep
+from doit.tools import config_changed
+
+from stackdag.config import display_path
+
+
+@dataclass(frozen=True)
+class Verdict:
+    runs: bool
+    why: str = ""
+
+
+def after_of(task) -> list[str] | None:
+    """The steps a stackdag task follows; None for a task that is not a stackdag step."""
+    return (task.meta or {}).get("stackdag_after")
+
+
+def _own_reason(task, dep_manager, tasks) -> str:
+    """doit's verdict on this task alone, in words; "" when it is up to date."""
+    if not dep_manager._in(task.name):
+        return "it has not run yet (or failed last time)"
+    status = dep_manager.get_status(task, tasks, get_log=True)
+    if status.status == "up-to-date":
+        return ""
+    reasons = status.reasons
+    if reasons.get("missing_target"):
+        return "its saved shell state is missing"
+    changed = reasons.get("changed_file_dep") or reasons.get("added_file_dep") or []
+    if changed:
+        return "changed: " + ", ".join(display_path(f) for f in changed)
+    for utd, _, _ in reasons.get("uptodate_false") or []:
+        if isinstance(utd, result_dep):
+            return f"{utd.dep_name} ran since it last ran"
+        if isinstance(utd, config_changed):
+            return "what it runs with changed (configuration, arguments or runtime)"
+    return "doit says it is out of date"
+
+
+def predict(task_list, dep_manager) -> dict:
+    """{task name: Verdict} for every stackdag step, in one pass in execution order."""
+    tasks = {t.name: t for t in task_list}
+    verdicts: dict[str, Verdict] = {}
+    for task in task_list:
+        after = after_of(task)
+        if after is None:
+            continue
+        upstream = next((n for n in after if verdicts.get(n, Verdict(False)).runs), None)
+        if upstream:
+            verdicts[task.name] = Verdict(True, f"it follows {upstream}, which runs")
+            continue
+        why = _own_reason(task, dep_manager, tasks)
+        verdicts[task.name] = Verdict(bool(why), why)
+    return verdicts
