@@ -315,22 +315,84 @@ def _plugins(reader: _Reader, tables, top: Path, dest: Path) -> tuple[Plugin, ..
 _UNSAFE_URL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9+.-]*::|^ext::|^fd::|^ext://", re.I)
 
 
-def _check_url(reader: _Reader, path: tuple, url: str) -> None:
-    if not url or url.startswith("-") or any(c.isspace() or ord(c) < 32 for c in url):
-        reader.fail(path, f"{url!r} is not a usable git url")
-    if _UNSAFE_URL.match(url) or "::" in url.split("/", 1)[0]:
-        reader.fail(path, f"{url!r} uses a git transport that runs commands; refused")
+def _check_url(reader: _Reader | None, path: tuple, url: str) -> None:
+    """Only urls git fetches without running anything: https, http, ssh, git, scp-like
+    ``user@host:path``, ``file://`` and absolute local paths. Refused: any ``<transport>::``
+    remote helper (``ext::``, ``fd::``), other schemes (``ext://``), a leading ``-`` and a
+    host or user starting with ``-`` (it would reach ssh as an option). With ``reader``
+    None (stackdag.git re-checking a Plugin) the problem is raised as a StackdagError."""
+    from urllib.parse import urlsplit
+
+    problem = None
+    head = url.split("/", 1)[0]
+    scheme = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://", url)
+    if _UNSAFE_URL.match(url) or "::" in head:
+        problem = "uses a git transport that runs commands; refused"
+    elif not url or url.startswith("-") or any(c.isspace() or ord(c) < 32 or ord(c) == 127
+                                               for c in url):
+        problem = "is not a usable git url"
+    elif scheme and scheme.group(1).lower() not in ("https", "http", "ssh", "git", "git+ssh",
+                                                      "ssh+git", "file"):
+        problem = (f"uses the {scheme.group(1)}:// scheme; use https, http, ssh, git, "
+                   "file:// or a local path")
+    elif scheme:
+        try:
+            parts = urlsplit(url)
+            host, user = parts.hostname or "", parts.username or ""
+        except ValueError as err:
+            problem = f"is not a usable git url ({err})"
+        else:
+            if parts.scheme.lower() == "file":
+                if host or not parts.path.startswith("/"):
+                    problem = "is not a usable file:// url (write file:///absolute/path)"
+            elif not host or host.startswith("-") or user.startswith("-"):
+                problem = "has no usable host name"
+    elif url.startswith("/"):
+        pass  # an absolute local path
+    elif ":" in head:  # scp-like [user@]host:path
+        user, _, host = head.partition(":")[0].rpartition("@")
+        if not host or host.startswith("-") or user.startswith("-"):
+            problem = "has no usable host name"
+    else:
+        problem = "is a relative path; write an absolute path or a file:// url"
+    if problem:
+        if reader is None:
+            raise StackdagError(f"{url!r} {problem}")
+        reader.fail(path, f"{url!r} {problem}")
 
 
-def _check_ref(reader: _Reader, path: tuple, ref: str) -> None:
-    """git check-ref-format rules, plus no leading '-' (it would read as an option)."""
-    bad = (not ref or ref.startswith(("-", "/")) or ref.endswith(("/", ".", ".lock"))
-           or ".." in ref or "@{" in ref or "//" in ref or ref == "@"
-           or any(c.isspace() or ord(c) < 32 or ord(c) == 127 or c in "~^:?*[\\"
-                  for c in ref)
-           or any(part.startswith(".") for part in ref.split("/")))
-    if bad:
-        reader.fail(path, f"{ref!r} is not a valid git ref")
+def _check_ref(reader: _Reader | None, path: tuple, ref: str) -> None:
+    """``git check-ref-format --allow-onelevel`` rules, in Python, plus no leading '-' (git
+    would read it as an option) and no whitespace. Branches, tags, 40-hex shas and
+    ``refs/...`` all pass. With ``reader`` None (stackdag.git re-checking a Plugin) the
+    problem is raised as a StackdagError."""
+    parts = ref.split("/")
+    bad_char = next((c for c in ref if c in "~^:?*[\\"), None)
+    if not ref:
+        problem = "it is empty"
+    elif ref.startswith("-"):
+        problem = "it starts with '-'"
+    elif any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in ref):
+        problem = "it contains whitespace or a control character"
+    elif bad_char:
+        problem = f"it contains {bad_char!r}"
+    elif ".." in ref:
+        problem = "it contains '..'"
+    elif "@{" in ref or ref == "@":
+        problem = "it contains '@{' or is '@'"
+    elif "" in parts:
+        problem = "it has an empty component (a leading, trailing or doubled '/')"
+    elif any(part.startswith(".") for part in parts):
+        problem = "a component starts with '.'"
+    elif any(part.endswith(".lock") for part in parts):
+        problem = "a component ends with '.lock'"
+    elif ref.endswith("."):
+        problem = "it ends with '.'"
+    else:
+        return
+    if reader is None:
+        raise StackdagError(f"{ref!r} is not a valid git ref: {problem}")
+    reader.fail(path, f"{ref!r} is not a valid git ref: {problem}")
 
 
 def _configs(reader: _Reader, tables) -> tuple[ConfigSection, ...]:
