@@ -6,13 +6,15 @@ and in the ``stackdag`` command) and behave exactly like them for any other dodo
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from doit.cmd_info import Info
 from doit.cmd_list import List
 from doit.cmd_run import Run
 
 from stackdag import status
-
-STACK_TASK = "stack"
+from stackdag.dodo import pending_clones
+from stackdag.tasks import STACK_TASK
 
 
 class StackRun(Run):
@@ -23,7 +25,18 @@ class StackRun(Run):
     doc_usage = "[options] [TASK ...]"
 
     def execute(self, params, args):
-        return super().execute(params, args or [STACK_TASK])
+        args = args or [STACK_TASK]
+        if args == [STACK_TASK]:
+            # A plugin's hooks and its place in the order come from its files, so plugins
+            # not cloned yet are cloned first, and the stack is planned after that.
+            pending = pending_clones(Path.cwd())
+            if pending:
+                status_code = super().execute(params, pending)
+                if status_code:
+                    return status_code
+                self.dep_manager.close()
+                self.dep_manager = None
+        return super().execute(params, args)
 
 
 class StackList(List):

@@ -26,6 +26,14 @@ DOIT_CONFIG = {
 }
 
 
+def pending_clones(top: Path) -> list[str]:
+    """Clone tasks to run before the stack can be planned (plugins not cloned yet)."""
+    try:
+        return plan.pending_clones(config.load(top))
+    except StackdagError as err:
+        raise InvalidDodoFile(str(err)) from None
+
+
 def load_task_dicts(top: Path) -> list[dict]:
     """The workspace's stack tasks; a user error becomes doit's one-line error."""
     shell.exit_on_signals()

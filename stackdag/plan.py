@@ -87,6 +87,16 @@ class Plan:
     def moved(self) -> dict:
         return self.order.moved
 
+    @property
+    def plugin_records(self) -> str:
+        """DEVSTACK_PLUGINS, GITREPO, GITDIR and GITBRANCH for step.sh, one plugin a line.
+
+        Set afresh in every step rather than carried in the shell state, so that a new ref
+        or plugin re-runs what the cascade says, not every step after the localrc.
+        """
+        return "\n".join("\x1f".join((p.name, p.url or str(p.path), str(p.dir), p.ref))
+                         for p in self.order.plugins)
+
     def step(self, name: str) -> Step:
         return next(s for s in self.steps if s.name == name)
 
@@ -118,7 +128,7 @@ def extras_hooks(top: Path) -> tuple[ExtrasHook, ...]:
     return tuple(ExtrasHook(path, f"extras.d/{path.name}") for _, _, path in sorted(found))
 
 
-def localrc_script(ws: Workspace, plugins: tuple[Plugin, ...]) -> str:
+def localrc_script(ws: Workspace) -> str:
     """The localrc stackdag writes from plugins.toml: every value single-quoted, as data."""
     q = shlex.quote
     lines = ["# Written by stackdag from plugins.toml; edits here are overwritten.",
@@ -130,11 +140,6 @@ def localrc_script(ws: Workspace, plugins: tuple[Plugin, ...]) -> str:
              "ENABLED_SERVICES=${ENABLED_SERVICES:-}"]
     lines += [f"{name}={q(value)}" for name, value in ws.settings]
     lines.append(f"VIRT_DRIVER={q(ws.virt_driver)}")
-    lines.append(f"DEVSTACK_PLUGINS={q(''.join(',' + p.name for p in plugins))}")
-    for p in plugins:
-        lines.append(f"GITREPO[{p.name}]={q(p.url or str(p.path))}")
-        lines.append(f"GITDIR[{p.name}]={q(str(p.dir))}")
-        lines.append(f"GITBRANCH[{p.name}]={q(p.ref)}")
     if ws.enable:
         lines.append("enable_service " + " ".join(q(s) for s in ws.enable))
     if ws.disable:
@@ -165,7 +170,7 @@ class _Builder:
     def preamble(self) -> None:
         """override_defaults and source: what every mode does before its own hooks."""
         ws, plugins = self.ws, self.order.plugins
-        self.add("override_defaults", "localrc", "source", script=localrc_script(ws, plugins),
+        self.add("override_defaults", "localrc", "source", script=localrc_script(ws),
                  file=ws.source)
         for p in plugins:
             f = _plugin_file(p, "override-defaults")
@@ -207,6 +212,16 @@ class _Builder:
         return Plan(link(self.steps, self.ws.stack.cascade, self.order.requires), self.order)
 
 
+def is_cloned(plugin: Plugin) -> bool:
+    """A local plugin always is; a url plugin once its clone has a devstack/ directory."""
+    return plugin.url is None or (plugin.dir / "devstack").is_dir()
+
+
+def pending_clones(ws: Workspace) -> list[str]:
+    """The clone steps whose plugins' hooks cannot be planned until they have run."""
+    return [f"clone:{p.name}" for p in ws.plugins if not is_cloned(p)]
+
+
 def _plugin_file(plugin: Plugin, *parts: str) -> Path | None:
     path = plugin.dir.joinpath("devstack", *parts)
     return path if path.is_file() else None
@@ -229,7 +244,9 @@ def plan_stack(ws: Workspace) -> Plan:
     b = _Builder(ws, "stack")
     for p in b.order.plugins:
         if p.url:
-            b.add("clone", p.name, "clone", plugin=p.name, dir=p.dir, role="clone")
+            b.add("clone", p.name, "clone", plugin=p.name, dir=p.dir, role="clone",
+                  note="" if is_cloned(p) else "not cloned yet: its hooks are planned "
+                  "once it is")
     b.preamble()
     b.add("source", "verify_disabled_services", "call", calls=("verify_disabled_services",))
     for p in b.order.plugins:

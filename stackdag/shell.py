@@ -62,7 +62,7 @@ def describe(step: Step) -> str:
 
 
 def _environment(step: Step, top: Path, state_dir: Path, hook_file: Path | None,
-                 outputs: tuple[Path, Path]) -> dict[str, str]:
+                 outputs: tuple[Path, Path], plugins: str) -> dict[str, str]:
     # What DevStack's run_phase would have in its locals `mode` and `phase`.
     mode, phase = (step.args + ("",))[:2] if step.action == "source" and step.args \
         else (step.phase, "")
@@ -83,6 +83,7 @@ def _environment(step: Step, top: Path, state_dir: Path, hook_file: Path | None,
         "_SD_PHASE": phase,
         "_SD_PLUGIN": step.plugin or "",
         "_SD_PLUGIN_DIR": str(step.dir or ""),
+        "_SD_PLUGINS": plugins,
     })
     return env
 
@@ -199,7 +200,7 @@ def _keep_state(step: Step, state_dir: Path, full: Path, delta: Path) -> None:
     os.replace(delta, delta_file(state_dir, step.name))
 
 
-def run_step(step: Step, top: Path, state_dir: Path) -> StepOutcome:
+def run_step(step: Step, top: Path, state_dir: Path, plugins: str = "") -> StepOutcome:
     """Run ``step``'s hook; on success its shell state is saved for the steps after it."""
     log = log_file(state_dir, step.name)
     full = state_file(state_dir, step.name).with_suffix(".sh.partial")
@@ -211,7 +212,7 @@ def run_step(step: Step, top: Path, state_dir: Path) -> StepOutcome:
         hook_file = state_dir / "run" / f"{file_name(step.name)}.sh"
         hook_file.parent.mkdir(parents=True, exist_ok=True)
         hook_file.write_text(step.script, encoding="utf-8")
-    env = _environment(step, top, state_dir, hook_file, (full, delta))
+    env = _environment(step, top, state_dir, hook_file, (full, delta), plugins)
     args = (step.args[0], str(hook_file)) if step.action == "merge" else step.args
     full.unlink(missing_ok=True)
     delta.unlink(missing_ok=True)

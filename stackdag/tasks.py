@@ -5,7 +5,10 @@ Each step becomes one task. What makes a task re-run (DESIGN §4):
 - ``config_changed``: what the step runs with (localrc, its arguments, the runtime version);
 - ``result_dep`` on the steps it depends on: every run returns a fresh ``run_id``, so a
   re-run upstream re-runs this task, and a skipped one does not;
-- ``targets``: its saved shell state; if that file is gone the step runs again.
+- ``targets``: its saved shell state; if that file is gone the step runs again;
+- for a cloned plugin, the commit checked out (read from .git, no GitPython on this path).
+
+Clone tasks run when their url/ref/depth changed, the clone is missing, or ``reclone``.
 """
 
 from __future__ import annotations
@@ -19,10 +22,10 @@ from doit.exceptions import TaskFailed
 from doit.task import result_dep
 from doit.tools import config_changed
 
-from stackdag import lock, shell
-from stackdag.config import Workspace
+from stackdag import git, lock, shell
+from stackdag.config import Plugin, StackOptions, Workspace
 from stackdag.errors import StackdagError
-from stackdag.plan import Plan, Step
+from stackdag.plan import Plan, Step, is_cloned
 
 STACK_TASK = "stack"
 LOCK_TASK = "_lock"
@@ -48,18 +51,57 @@ def failure_report(step: Step, outcome: shell.StepOutcome) -> str:
     return "\n".join(lines)
 
 
-def run(step: Step, top: Path, state_dir: Path):
+def run(step: Step, top: Path, state_dir: Path, cloned: bool, plugins: str):
     """doit python-action: run the step; a fresh result makes dependent steps re-run."""
-    if step.action == "clone":
-        if step.dir and (step.dir / "devstack").is_dir():
-            return {"run_id": uuid.uuid4().hex}
-        return TaskFailed(f"clone of plugin {step.plugin} failed: cloning url plugins is not "
-                          f"implemented yet; clone it into {step.dir} yourself, or use a "
-                          "`path` plugin")
-    outcome = shell.run_step(step, top, state_dir)
+    outcome = shell.run_step(step, top, state_dir, plugins)
     if not outcome.ok:
         return TaskFailed(failure_report(step, outcome))
-    return {"run_id": uuid.uuid4().hex, "seconds": round(outcome.seconds, 3)}
+    result = {"run_id": uuid.uuid4().hex, "seconds": round(outcome.seconds, 3)}
+    if cloned:
+        result["commit"] = git.head_commit(step.dir)
+    return result
+
+
+def clone(plugin: Plugin, options: StackOptions, state_dir: Path, planned: bool):
+    """doit python-action: bring the plugin's clone to its configured ref (git.sync)."""
+    log = shell.log_file(state_dir, f"clone:{plugin.name}")
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "w", encoding="utf-8") as out:
+        def progress(name: str, message: str) -> None:
+            out.write(f"{message}\n")
+            out.flush()
+        try:
+            result = git.sync(plugin, options, progress)
+        except StackdagError as err:
+            return TaskFailed(f"{err}\nlog: {log}")
+        out.write(f"{result.action} at {result.commit}\n")
+    if not planned:
+        print(f"stackdag: {plugin.name} was cloned after this run was planned; `doit stack` "
+              "runs its hooks")
+    return {"run_id": uuid.uuid4().hex, "commit": result.commit}
+
+
+def commit_unchanged(task, values, repo_dir: Path) -> bool:
+    """doit uptodate: the plugin's checked-out commit is the one the step last ran with."""
+    return values.get("commit") == git.head_commit(repo_dir)
+
+
+def has_clone(repo_dir: Path) -> bool:
+    return git.head_commit(repo_dir) is not None
+
+
+def _clone_task(plugin: Plugin, ws: Workspace, step: Step) -> dict:
+    options = ws.stack
+    wanted = {"url": plugin.url, "ref": plugin.ref, "depth": options.git_depth}
+    return {
+        "name": step.name,
+        "doc": step.summary,
+        "actions": [(clone, (plugin, options, ws.state_dir, is_cloned(plugin)))],
+        "uptodate": [not options.reclone, config_changed(wanted), (has_clone, [plugin.dir])],
+        "task_dep": [LOCK_TASK],
+        "meta": {"stackdag_after": []},
+        "verbosity": 0,
+    }
 
 
 def take_lock(state_dir: Path):
@@ -80,21 +122,28 @@ def task_dicts(ws: Workspace, plan: Plan) -> list[dict]:
     version = runtime_version()
     out = [{"name": LOCK_TASK, "doc": "hold the workspace lock for this run",
             "actions": [(take_lock, (state_dir,))], "uptodate": [False], "verbosity": 2}]
+    plugins = {p.name: p for p in ws.plugins}
     for step in plan.steps:
+        if step.action == "clone":
+            out.append(_clone_task(plugins[step.plugin], ws, step))
+            continue
         inputs = {"action": step.action, "script": step.script, "args": list(step.args),
                   "calls": list(step.calls), "runtime": version}
+        uptodate = [config_changed(inputs)] + [result_dep(n) for n in step.after]
+        cloned = bool(step.plugin and plugins[step.plugin].url)
+        if cloned:
+            uptodate.append((commit_unchanged, [step.dir]))
         task = {
             "name": step.name,
             "doc": step.summary,
-            "actions": [(run, (step, ws.top, state_dir))],
+            "actions": [(run, (step, ws.top, state_dir, cloned, plan.plugin_records))],
             "file_dep": [str(p) for p in step.inputs],
-            "uptodate": [config_changed(inputs)] + [result_dep(n) for n in step.after],
+            "uptodate": uptodate,
             "task_dep": [LOCK_TASK, *step.order_after],
             "meta": {"stackdag_after": list(step.after)},
             "verbosity": 0,
         }
-        if step.uses_shell:
-            task["targets"] = [str(shell.state_file(state_dir, step.name))]
+        task["targets"] = [str(shell.state_file(state_dir, step.name))]
         out.append(task)
     out.append({
         "name": STACK_TASK,

@@ -13,6 +13,7 @@
 #   _SD_ACTION        source | call | exec | merge | packages
 #   _SD_FILE          the file to source or run;  _SD_CALLS: functions to call
 #   _SD_HOOK _SD_MODE _SD_PHASE _SD_PLUGIN _SD_PLUGIN_DIR   what a DevStack hook would see
+#   _SD_PLUGINS       the plugins in run order: name, url, dir, ref (\x1f-separated lines)
 set -o errexit
 
 source "$STACKDAG_RUNTIME/functions.sh"
@@ -25,7 +26,7 @@ for _sd_name in BASH BASHOPTS BASHPID BASH_ALIASES BASH_ARGC BASH_ARGV BASH_ARGV
         COMP_WORDBREAKS DIRSTACK EPOCHREALTIME EPOCHSECONDS EUID FUNCNAME GROUPS HISTCMD \
         HISTFILE HISTFILESIZE HISTSIZE HOSTNAME HOSTTYPE IFS LINENO LINES MACHTYPE MAILCHECK \
         OLDPWD OPTARG OPTERR OPTIND OSTYPE PIPESTATUS PPID PS1 PS2 PS4 PWD RANDOM SECONDS \
-        SHELLOPTS SHLVL SRANDOM UID _ TOP_DIR; do
+        SHELLOPTS SHLVL SRANDOM UID _ TOP_DIR DEVSTACK_PLUGINS GITREPO GITDIR GITBRANCH; do
     _SD_NOT_CARRIED[$_sd_name]=1
 done
 
@@ -113,6 +114,18 @@ for _sd_file in "${_SD_STATE_FILES[@]}"; do
     source "$_sd_file"
 done
 unset _sd_name _sd_file
+
+# The plugin list, as DevStack's enable_plugin would have left it (set by every step).
+DEVSTACK_PLUGINS=""
+declare -gA GITREPO=() GITDIR=() GITBRANCH=()
+while IFS=$'\x1f' read -r _sd_name _sd_url _sd_dir _sd_ref; do
+    [[ -n $_sd_name ]] || continue
+    DEVSTACK_PLUGINS+=",$_sd_name"
+    GITREPO[$_sd_name]=$_sd_url
+    GITDIR[$_sd_name]=$_sd_dir
+    GITBRANCH[$_sd_name]=$_sd_ref
+done <<< "${_SD_PLUGINS:-}"
+unset _sd_name _sd_url _sd_dir _sd_ref
 _sd_snapshot _SD_INPUT
 
 case $_SD_ACTION in
