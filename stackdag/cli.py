@@ -14,7 +14,7 @@ from doit.doit_cmd import DoitMain
 from doit.task import dict_to_task
 
 from stackdag import dodo
-from stackdag.commands import StackInfo, StackList, StackRun
+from stackdag.commands import StackClean, StackInfo, StackList, StackRun, Unstack
 from stackdag.errors import StackdagError
 from stackdag.starter import write_starter
 
@@ -50,9 +50,45 @@ class Init(Command):
         return 0
 
 
+class ImportLocalConf(Command):
+    name = "import"
+    doc_purpose = "convert a DevStack local.conf to plugins.toml"
+    doc_usage = "[local.conf] [-o plugins.toml]"
+    doc_description = ("Runs the localrc in bash as DevStack would (enable_plugin, variables, "
+                       "enable_service...) and prints the equivalent plugins.toml: plugins "
+                       "with their refs, settings, services, and the meta-sections as "
+                       "[[config]] tables. Without -o it writes to standard output.")
+    cmd_options = ({"name": "output", "short": "o", "long": "output", "type": str,
+                    "default": "", "help": "write to this file (it must not exist yet)"},)
+
+    def execute(self, opt_values, pos_args):
+        from stackdag import localconf
+
+        conf = Path(pos_args[0] if pos_args else "local.conf")
+        try:
+            if len(pos_args) > 1 or conf.name != "local.conf" or not conf.is_file():
+                raise StackdagError(f"{conf}: stackdag import takes one existing file named "
+                                    "local.conf")
+            sections, localrc = localconf.read(conf.parent)
+            text = localconf.to_plugins_toml(sections, localrc)
+            output = opt_values["output"]
+            if output:
+                if Path(output).exists():
+                    raise StackdagError(f"{output}: already exists; not overwritten")
+                Path(output).write_text(text, encoding="utf-8")
+                print(f"wrote {output}")
+            else:
+                sys.stdout.write(text)
+        except StackdagError as err:
+            print(f"ERROR: {err}", file=sys.stderr)
+            return 3
+        return 0
+
+
 class StackMain(DoitMain):
-    DOIT_CMDS = tuple(c for c in DoitMain.DOIT_CMDS if c.__name__ not in ("List", "Info")) + (
-        StackRun, StackList, StackInfo, Init)
+    DOIT_CMDS = tuple(c for c in DoitMain.DOIT_CMDS
+                      if c.__name__ not in ("List", "Info", "Clean")) + (
+        StackRun, StackList, StackInfo, StackClean, Unstack, Init, ImportLocalConf)
 
 
 def main(argv: list[str] | None = None) -> int:

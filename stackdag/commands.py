@@ -1,20 +1,95 @@
-"""doit commands that know about stackdag's cascade: ``list --status`` and ``info``.
+"""stackdag's doit commands: ``stack``, ``unstack``, and cascade-aware ``list``, ``info``
+and ``clean``.
 
-They replace doit's own ``list`` and ``info`` (through the ``doit.COMMAND`` entry points
-and in the ``stackdag`` command) and behave exactly like them for any other dodo.py.
+They are installed as doit commands (``doit.COMMAND`` entry points) and are the commands
+of ``stackdag``. ``list``, ``info`` and ``clean`` replace doit's own and behave exactly like
+them for a dodo.py that is not a stackdag workspace.
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
+from doit.cmd_base import DoitCmdBase
+from doit.cmd_clean import Clean
 from doit.cmd_info import Info
 from doit.cmd_list import List
 from doit.cmd_run import Run
+from doit.exceptions import InvalidCommand
 
-from stackdag import status
+from stackdag import config, lock, status, teardown
 from stackdag.dodo import pending_clones
+from stackdag.errors import StackdagError
 from stackdag.tasks import STACK_TASK
+
+
+def stackdag_workspace(task_list) -> Path | None:
+    """The workspace these tasks were loaded from, or None for any other dodo.py."""
+    for task in task_list:
+        if task.name == STACK_TASK and task.meta and "stackdag_workspace" in task.meta:
+            return Path(task.meta["stackdag_workspace"])
+    return None
+
+
+def _locked_workspace(task_list, command: str) -> config.Workspace:
+    top = stackdag_workspace(task_list)
+    if top is None:
+        raise InvalidCommand(f"`{command}` works in a stackdag workspace (a dodo.py with "
+                             "`from stackdag.dodo import *`)")
+    try:
+        ws = config.load(top)
+        lock.acquire(ws.state_dir)
+    except StackdagError as err:
+        raise InvalidCommand(str(err)) from None
+    return ws
+
+
+class Unstack(DoitCmdBase):
+    """``doit unstack``: the unstack hooks in DevStack's order, then every leftover service."""
+
+    name = "unstack"
+    doc_purpose = "run the unstack hooks and stop every service stackdag started"
+    doc_usage = ""
+    doc_description = ("Runs override_defaults, the settings, `unstack` for extras.d hooks "
+                       "then plugins, and stop_nova_hypervisor; then stops every service "
+                       "still recorded by run_process. A failing hook is reported and the "
+                       "rest goes on. The tasks that started services are forgotten, so "
+                       "the next `doit stack` starts them again.")
+
+    def _execute(self, pos_args=None):
+        ws = _locked_workspace(self.task_list, "unstack")
+        started = time.monotonic()
+        try:
+            forget, failures = teardown.unstack(ws)
+            for name in forget:
+                self.dep_manager.remove(name)
+        finally:
+            self.dep_manager.close()
+        return teardown.summary("unstack", failures, started)
+
+
+class StackClean(Clean):
+    """``doit clean``: DevStack's clean (unstack first), then all stack state forgotten."""
+
+    name = "clean"
+    doc_purpose = "unstack, run the clean hooks, forget the stack state (-a: remove DEST)"
+
+    def _execute(self, dryrun, cleandep, cleanall, cleanforget, pos_args=None):
+        if stackdag_workspace(self.task_list) is None:
+            return super()._execute(dryrun, cleandep, cleanall, cleanforget, pos_args)
+        ws = _locked_workspace(self.task_list, "clean")
+        if dryrun or pos_args:
+            raise InvalidCommand("stackdag's clean takes no task names and no --dry-run: it "
+                                 "runs the whole unstack and clean (`doit list` shows the "
+                                 "stack)")
+        started = time.monotonic()
+        try:
+            failures = teardown.clean(ws, everything=cleanall)
+            self.dep_manager.remove_all()
+        finally:
+            self.dep_manager.close()
+        return teardown.summary("clean", failures, started)
 
 
 class StackRun(Run):

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from stackdag.errors import StackdagError
@@ -87,6 +88,7 @@ class Workspace:
     disable: tuple[str, ...]
     plugins: tuple[Plugin, ...]
     configs: tuple[ConfigSection, ...]
+    localrc: object = None      # localconf.Localrc when the workspace is a local.conf
 
     def setting(self, name: str, default: str = "") -> str:
         return dict(self.settings).get(name, default)
@@ -159,20 +161,33 @@ class _Reader:
 
 
 def load(top: Path | str) -> Workspace:
-    """Read and validate the workspace at ``top``."""
+    """Read and validate the workspace at ``top``: its plugins.toml, or else its local.conf."""
     top = Path(top).resolve()
     source = top / CONFIG_NAME
     if not source.is_file():
         if (top / "local.conf").is_file():
-            raise StackdagError(f"{display_path(top / 'local.conf')}: reading local.conf is "
-                                "not implemented yet; write a plugins.toml instead")
-        raise StackdagError(f"{display_path(top)}: no {CONFIG_NAME} here "
-                            "(`stackdag init` writes a starter one)")
+            return _load_local_conf(top)
+        raise StackdagError(f"{display_path(top)}: no {CONFIG_NAME} or local.conf here "
+                            "(`stackdag init` writes a starter plugins.toml)")
     try:
         text = source.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise StackdagError(f"{display_path(source)}: cannot read: {err}") from None
     return parse(text, source, top)
+
+
+def _load_local_conf(top: Path) -> Workspace:
+    """A DevStack local.conf run as it is: its localrc is the bash the localrc step sources,
+    the rest is what `stackdag import` would write (DESIGN §6)."""
+    from stackdag import localconf   # local.conf support costs nothing to plugins.toml users
+
+    sections, localrc = localconf.read(top)
+    notice = localconf.localrc_notice(sections, localrc)
+    if notice:
+        print(f"stackdag: {notice}", file=sys.stderr)
+    ws = parse(localconf.to_plugins_toml(sections, localrc), top / CONFIG_NAME, top)
+    return replace(ws, source=localrc.source, plugins=localconf.as_plugins(localrc),
+                   localrc=localrc)
 
 
 _TOML_POSITION = re.compile(r"^(.*) \(at (?:line (\d+), column (\d+)|end of document)\)$")

@@ -26,6 +26,7 @@ import tomli_w
 
 import stackdag
 from stackdag import config
+from stackdag.bashenv import clean_environment
 from stackdag.config import display_path
 from stackdag.errors import StackdagError
 
@@ -49,9 +50,6 @@ FUNCNAME HISTCMD LINENO OLDPWD OPTARG OPTIND PIPESTATUS PWD RANDOM SECONDS SRAND
 """.split())
 # Set by the recording enable_plugin: the [[plugin]] list says it, not [settings].
 _DERIVED = frozenset({"DEVSTACK_PLUGINS"})
-# Never handed to the evaluating bash: they would change how bash itself starts or behaves.
-_UNSAFE_ENV = frozenset({"BASH_ENV", "ENV", "SHELLOPTS", "BASHOPTS", "CDPATH", "GLOBIGNORE",
-                         "POSIXLY_CORRECT", "BASH_XTRACEFD", "PROMPT_COMMAND"})
 _STACK_BOOLS = {"OFFLINE": "offline", "RECLONE": "reclone", "ERROR_ON_CLONE": "error_on_clone"}
 _TRUE = frozenset("1 yes Yes YES true True TRUE".split())    # DevStack's trueorfalse
 _FALSE = frozenset("0 no No NO false False FALSE".split())
@@ -352,9 +350,7 @@ def _records(data: bytes) -> tuple[tuple[str, tuple[str, ...]], ...]:
 
 
 def _environment(top: Path, tmp: Path) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items()
-           if key not in _UNSAFE_ENV and key != "DEST"
-           and not key.startswith(("_SD_", "BASH_FUNC_"))}
+    env = clean_environment("DEST")
     env.update(_SD_TOP=str(top), _SD_RUNTIME=str(RUNTIME_FUNCTIONS),
                _SD_BODY=str(tmp / LOCALRC), _SD_RECORD=str(tmp / "record"),
                _SD_SKIP_NAMES=" ".join(sorted(_VOLATILE | _DERIVED)))

@@ -50,6 +50,7 @@ class Step:
     order_after: tuple[str, ...] = ()    # run after these, without re-running with them
     state_base: str | None = None        # start from this step's saved shell state...
     state_deltas: tuple[str, ...] = ()   # ...plus what these steps changed, in order
+    only_if_enabled: str = ""            # run only if this service is enabled
     note: str = ""
 
     @property
@@ -170,8 +171,12 @@ class _Builder:
     def preamble(self) -> None:
         """override_defaults and source: what every mode does before its own hooks."""
         ws, plugins = self.ws, self.order.plugins
-        self.add("override_defaults", "localrc", "source", script=localrc_script(ws),
-                 file=ws.source)
+        if ws.localrc is None:
+            script, source = localrc_script(ws), ws.source
+        else:
+            from stackdag.localconf import step_script   # only local.conf workspaces pay
+            script, source = step_script(ws.localrc.body, ws.top), ws.localrc.source
+        self.add("override_defaults", "localrc", "localrc", script=script, file=source)
         for p in plugins:
             f = _plugin_file(p, "override-defaults")
             if f:
@@ -288,5 +293,5 @@ def plan_clean(ws: Workspace) -> Plan:
     b.preamble()
     b.phase_hooks("clean", ("clean",))
     b.hypervisor_call("clean", ("cleanup_nova_hypervisor",), slot="clean",
-                      note="only if nova is enabled")
+                      only_if_enabled="nova", note="only if nova is enabled")
     return b.plan()

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from stackdag.bashenv import clean_environment
 from stackdag.config import display_path
 from stackdag.plan import Step
 
@@ -62,11 +63,11 @@ def describe(step: Step) -> str:
 
 
 def _environment(step: Step, top: Path, state_dir: Path, hook_file: Path | None,
-                 outputs: tuple[Path, Path], plugins: str) -> dict[str, str]:
+                 outputs: tuple[Path, Path], plugins: str, errexit: bool) -> dict[str, str]:
     # What DevStack's run_phase would have in its locals `mode` and `phase`.
     mode, phase = (step.args + ("",))[:2] if step.action == "source" and step.args \
         else (step.phase, "")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("_SD_")}
+    env = clean_environment()
     env.update({
         "STACKDAG_RUNTIME": str(RUNTIME),
         "STACKDAG_STATE_DIR": str(state_dir),
@@ -84,6 +85,9 @@ def _environment(step: Step, top: Path, state_dir: Path, hook_file: Path | None,
         "_SD_PLUGIN": step.plugin or "",
         "_SD_PLUGIN_DIR": str(step.dir or ""),
         "_SD_PLUGINS": plugins,
+        "_SD_STEP": step.name,
+        "_SD_ERREXIT": "1" if errexit else "",
+        "_SD_IF_ENABLED": step.only_if_enabled,
     })
     return env
 
@@ -200,8 +204,13 @@ def _keep_state(step: Step, state_dir: Path, full: Path, delta: Path) -> None:
     os.replace(delta, delta_file(state_dir, step.name))
 
 
-def run_step(step: Step, top: Path, state_dir: Path, plugins: str = "") -> StepOutcome:
-    """Run ``step``'s hook; on success its shell state is saved for the steps after it."""
+def run_step(step: Step, top: Path, state_dir: Path, plugins: str = "",
+             errexit: bool = True) -> StepOutcome:
+    """Run ``step``'s hook; on success its shell state is saved for the steps after it.
+
+    ``errexit`` False runs the hook as unstack.sh and clean.sh do: a failing command does
+    not end it (its last status still counts).
+    """
     log = log_file(state_dir, step.name)
     full = state_file(state_dir, step.name).with_suffix(".sh.partial")
     delta = delta_file(state_dir, step.name).with_suffix(".sh.partial")
@@ -212,7 +221,7 @@ def run_step(step: Step, top: Path, state_dir: Path, plugins: str = "") -> StepO
         hook_file = state_dir / "run" / f"{file_name(step.name)}.sh"
         hook_file.parent.mkdir(parents=True, exist_ok=True)
         hook_file.write_text(step.script, encoding="utf-8")
-    env = _environment(step, top, state_dir, hook_file, (full, delta), plugins)
+    env = _environment(step, top, state_dir, hook_file, (full, delta), plugins, errexit)
     args = (step.args[0], str(hook_file)) if step.action == "merge" else step.args
     full.unlink(missing_ok=True)
     delta.unlink(missing_ok=True)
@@ -239,11 +248,14 @@ def run_step(step: Step, top: Path, state_dir: Path, plugins: str = "") -> StepO
                 _running.discard(proc)
             marker.unlink(missing_ok=True)
     seconds = time.monotonic() - started
+    # The hook ran to its end and its state was saved (under errexit, only on success).
+    finished = delta.exists() and (status == 0 or not errexit)
+    if finished:
+        _keep_state(step, state_dir, full, delta)
     if status != 0:
         return StepOutcome(False, seconds, log, f"{describe(step)}: exit status {status}")
-    if not delta.exists():
+    if not finished:
         return StepOutcome(False, seconds, log, f"{describe(step)}: the hook called `exit` "
                            "before it finished, so its shell state was not saved; use "
                            "`return` to leave a hook early")
-    _keep_state(step, state_dir, full, delta)
     return StepOutcome(True, seconds, log)

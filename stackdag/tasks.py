@@ -149,6 +149,7 @@ def task_dicts(ws: Workspace, plan: Plan) -> list[dict]:
         "name": STACK_TASK,
         "doc": "bring the whole stack up (every task above, in order)",
         "actions": None,
+        "meta": {"stackdag_workspace": str(ws.top)},
         "task_dep": [step.name for step in plan.steps],
     })
     return out

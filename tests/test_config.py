@@ -128,7 +128,7 @@ def test_settings_requirement_on_unknown_plugin_names_the_settings_line(ws, monk
 
 def test_missing_plugins_toml(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(StackdagError, match="no plugins.toml here"):
+    with pytest.raises(StackdagError, match="no plugins.toml or local.conf here"):
         config.load(tmp_path)
 
 

@@ -10,10 +10,13 @@
 #   _SD_STATE_DELTAS  then these changes, one file per line (cascade = "declared")
 #   _SD_STATE_OUT     where to save the full state after the hook
 #   _SD_DELTA_OUT     where to save what this step changed
-#   _SD_ACTION        source | call | exec | merge | packages
+#   _SD_ACTION        source | localrc | call | exec | merge | packages
 #   _SD_FILE          the file to source or run;  _SD_CALLS: functions to call
 #   _SD_HOOK _SD_MODE _SD_PHASE _SD_PLUGIN _SD_PLUGIN_DIR   what a DevStack hook would see
 #   _SD_PLUGINS       the plugins in run order: name, url, dir, ref (\x1f-separated lines)
+#   _SD_STEP          the step's name (run_process records it with the service)
+#   _SD_ERREXIT       "1" to run the hook under errexit (stack), "" not (unstack, clean)
+#   _SD_IF_ENABLED    skip the hook unless this service is enabled
 set -o errexit
 
 source "$STACKDAG_RUNTIME/functions.sh"
@@ -128,8 +131,21 @@ done <<< "${_SD_PLUGINS:-}"
 unset _sd_name _sd_url _sd_dir _sd_ref
 _sd_snapshot _SD_INPUT
 
+# unstack and clean hooks run as DevStack's unstack.sh and clean.sh do, without errexit;
+# a command that fails is reported, the hook goes on, and the step fails at its end.
+if [[ -z ${_SD_ERREXIT:-} ]]; then
+    set +o errexit -o errtrace
+    trap '_SD_FAILED=$?; echo "stackdag: status $_SD_FAILED from: $BASH_COMMAND" >&2' ERR
+fi
+if [[ -n ${_SD_IF_ENABLED:-} ]] && ! is_service_enabled "$_SD_IF_ENABLED"; then
+    echo "stackdag: $_SD_IF_ENABLED is not enabled: $_SD_HOOK skipped"
+    _SD_ACTION=skip
+fi
+
 case $_SD_ACTION in
+    skip) ;;
     source) _sd_source_hook "$@" ;;
+    localrc) source "$_SD_FILE" ;;    # at the top level, as stackrc sources localrc
     call)
         for _sd_call in $_SD_CALLS; do
             "$_sd_call"
@@ -141,4 +157,7 @@ case $_SD_ACTION in
     *) echo "stackdag: unknown step action '$_SD_ACTION'" >&2; exit 2 ;;
 esac
 
+trap - ERR
+set +o errtrace
 _sd_save_state "$_SD_STATE_OUT" "$_SD_DELTA_OUT"
+exit "${_SD_FAILED:-0}"

@@ -1,0 +1,83 @@
+"""``unstack`` and ``clean``: DevStack's teardown order, then no leftover daemon or state.
+
+Unlike ``stack``, these are not incremental: every hook runs, a failing hook is reported
+and the rest goes on (DevStack's unstack.sh and clean.sh have no errexit), and at the end
+stackdag itself stops every service still recorded, whatever the hooks did.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+
+from stackdag import plan, processes, shell
+from stackdag.config import Workspace, display_path
+
+
+def _say(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def run_plan(steps, ws: Workspace, plugins: str) -> list[str]:
+    """Run every step in order without stopping at failures; returns the failures."""
+    failures = []
+    for index, step in enumerate(steps, start=1):
+        _say(f"[{index:>{len(str(len(steps)))}}/{len(steps)}] {step.name} ... ")
+        outcome = shell.run_step(step, ws.top, ws.state_dir, plugins, errexit=False)
+        _say(f"{'ok' if outcome.ok else 'FAILED'} {outcome.seconds:.1f}s\n")
+        if not outcome.ok:
+            failures.append(f"{outcome.message} (log: {display_path(outcome.log)})")
+    return failures
+
+
+def stop_services(ws: Workspace) -> tuple[list[str], list[str]]:
+    """Stop every recorded service; returns the steps that started them, and failures."""
+    started_by, failures = [], []
+    for service in processes.recorded(ws.state_dir):
+        if processes.group_alive(service.pgid):
+            _say(f"stopping {service.name} (process group {service.pgid}) ... ")
+            ok = processes.stop(service, ws.state_dir)
+            _say("ok\n" if ok else "FAILED\n")
+            if not ok:
+                failures.append(f"could not stop {service.name} (process group "
+                                f"{service.pgid})")
+        else:
+            processes.stop(service, ws.state_dir)
+        if service.step:
+            started_by.append(service.step)
+    return started_by, failures
+
+
+def unstack(ws: Workspace) -> tuple[list[str], list[str]]:
+    """Run the unstack hooks, then stop what is left. Returns (steps to forget, failures)."""
+    unstack_plan = plan.plan_unstack(ws)
+    failures = run_plan(unstack_plan.steps, ws, unstack_plan.plugin_records)
+    started_by, stop_failures = stop_services(ws)
+    return started_by, failures + stop_failures
+
+
+def clean(ws: Workspace, everything: bool) -> list[str]:
+    """unstack, the clean hooks, then forget the stack's state (and DEST with ``everything``).
+
+    The doit records are the caller's to forget (it holds the DB).
+    """
+    _, failures = unstack(ws)
+    clean_plan = plan.plan_clean(ws)
+    failures += run_plan(clean_plan.steps, ws, clean_plan.plugin_records)
+    for name in ("state", "run", "pids", "running"):
+        shutil.rmtree(ws.state_dir / name, ignore_errors=True)
+    if everything and ws.stack.dest.exists():
+        _say(f"removing {display_path(ws.stack.dest)}\n")
+        shutil.rmtree(ws.stack.dest, ignore_errors=True)
+    return failures
+
+
+def summary(what: str, failures: list[str], started: float) -> int:
+    """Print the end of a teardown; non-zero when anything failed."""
+    for failure in failures:
+        _say(f"  {failure}\n")
+    state = f"{len(failures)} failed" if failures else "done"
+    _say(f"stackdag: {what} {state} in {time.monotonic() - started:.1f}s\n")
+    return 1 if failures else 0
