@@ -1,0 +1,511 @@
+"""stackdag benchmarks: one command, plain-text tables.
+
+    python bench/run.py [--quick] [--reps N] [--out FILE]
+
+Everything runs through the public command line (``doit stack``, ``stackdag stack``,
+``doit list``) in generated workspaces under one temporary directory, removed at the end
+(also on Ctrl-C or SIGTERM). See bench/README.md for what each table measures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DODO = "from stackdag.dodo import *  # noqa: F401,F403\n"
+PLUGIN_SH = ":\n"
+SETTINGS = ":\n"
+# Each local plugin with devstack/plugin.sh gives 5 `stack` steps (pre-install, install,
+# post-config, extra, test-config); a devstack/settings adds a `source` step. Every workspace
+# also has override_defaults:localrc and source:verify_disabled_services.
+STEPS_PER_PLUGIN = 5
+FIXED_STEPS = 2
+
+FULL = {"noop_sizes": (100, 1000, 5000), "first_sizes": (100, 1000), "reps": 7,
+        "clone_repos": 20}
+QUICK = {"noop_sizes": (100, 500), "first_sizes": (100,), "reps": 3, "clone_repos": 4}
+
+STARTED = time.perf_counter()
+
+
+def progress(what: str) -> None:
+    print(f"[{time.perf_counter() - STARTED:5.0f} s] {what}...", file=sys.stderr, flush=True)
+
+
+class BenchError(Exception):
+    """A command failed or a result makes no sense: printed, then exit 1."""
+
+
+def tool(name: str) -> str:
+    """A console script next to this interpreter (the venv's), else the one on PATH."""
+    beside = Path(sys.executable).parent / name
+    if beside.exists():
+        return str(beside)
+    found = shutil.which(name)
+    if not found:
+        raise BenchError(f"{name}: not found next to {sys.executable} nor on PATH")
+    return found
+
+
+# GNU make without its built-in implicit rules: stackdag has nothing like them, and with
+# them make stats a dozen candidate sources per file (about 30x slower at 5000 targets).
+MAKE = ["make", "-r", "-s"]
+
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+ENV["LC_ALL"] = "C"
+
+
+def show_failure(cmd: list[str], cwd: Path | None, code: int, out: str, err: str) -> str:
+    tail = lambda s: "\n".join(s.rstrip().splitlines()[-40:])  # noqa: E731
+    parts = [f"command failed (exit {code}): {' '.join(cmd)}  (in {cwd or os.getcwd()})"]
+    if err.strip():
+        parts += ["--- stderr ---", tail(err)]
+    if out.strip():
+        parts += ["--- stdout ---", tail(out)]
+    return "\n".join(parts)
+
+
+def capture(cmd: list[str], cwd: Path | None = None, check: bool = True,
+            timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run untimed, output captured; a failure raises BenchError with its output."""
+    proc = subprocess.run(cmd, cwd=cwd, env=ENV, stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise BenchError(show_failure(cmd, cwd, proc.returncode, proc.stdout, proc.stderr))
+    return proc
+
+
+def timed(cmd: list[str], cwd: Path | None = None, timeout: float = 600) -> float:
+    """Seconds taken by one run, output discarded. On failure the command is run once more
+    with its output captured (stackdag reports failures on stdout), to show why."""
+    start = time.perf_counter()
+    try:
+        subprocess.run(cmd, cwd=cwd, env=ENV, stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True,
+                       timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise BenchError(f"command took more than {timeout:.0f} s: {' '.join(cmd)} "
+                         f"(in {cwd or os.getcwd()})") from None
+    except subprocess.CalledProcessError as exc:
+        again = capture(cmd, cwd, check=False)
+        note = ("" if again.returncode else
+                "\n(the re-run to capture its output succeeded; output shown is the re-run's)")
+        raise BenchError(show_failure(cmd, cwd, exc.returncode, again.stdout, again.stderr)
+                         + note) from None
+    return time.perf_counter() - start
+
+
+# ---------------------------------------------------------------- generated inputs
+
+def make_workspace(top: Path, target_steps: int) -> Path:
+    """A workspace of local plugins whose step count is target_steps (when reachable)."""
+    plugins = max(1, (target_steps - FIXED_STEPS) // STEPS_PER_PLUGIN)
+    with_settings = min(plugins, max(0, target_steps - FIXED_STEPS - STEPS_PER_PLUGIN * plugins))
+    top.mkdir(parents=True)
+    (top / "dodo.py").write_text(DODO)
+    entries = []
+    for i in range(plugins):
+        name = f"p{i:05d}"
+        devstack = top / "plugins" / name / "devstack"
+        devstack.mkdir(parents=True)
+        (devstack / "plugin.sh").write_text(PLUGIN_SH)
+        if i < with_settings:
+            (devstack / "settings").write_text(SETTINGS)
+        entries.append(f'[[plugin]]\nname = "{name}"\npath = "plugins/{name}"\n\n')
+    (top / "plugins.toml").write_text("".join(entries))
+    return top
+
+
+def count_steps(top: Path) -> int:
+    """`doit list` lines, minus the `stack` group task."""
+    listed = capture([tool("doit"), "list"], cwd=top).stdout
+    names = [line.split()[0] for line in listed.splitlines() if line.strip()]
+    if "stack" not in names:
+        raise BenchError(f"`doit list` in {top} has no `stack` task:\n{listed[-2000:]}")
+    return len(names) - 1
+
+
+def make_chain(top: Path, steps: int) -> Path:
+    """A Makefile with `steps` stamp targets, each depending on the previous one and on its
+    own input file (the make equivalent of a linear stackdag chain)."""
+    (top / "in").mkdir(parents=True)
+    (top / "stamp").mkdir()
+    rules = [f"all: stamp/{steps - 1}\n\n"]
+    for i in range(steps):
+        (top / "in" / str(i)).write_text(f"{i}\n")
+        prev = f"stamp/{i - 1} " if i else ""
+        rules.append(f"stamp/{i}: {prev}in/{i}\n\ttouch $@\n\n")
+    (top / "Makefile").write_text("".join(rules))
+    return top
+
+
+def git_plugin_repo(path: Path) -> Path:
+    """A local git repository with one commit holding devstack/plugin.sh, on master."""
+    (path / "devstack").mkdir(parents=True)
+    (path / "devstack" / "plugin.sh").write_text(PLUGIN_SH)
+    git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@localhost",
+           "-c", "init.defaultBranch=master", "-C", str(path)]
+    capture(git + ["init", "-q"])
+    capture(git + ["checkout", "-q", "-B", "master"])
+    capture(git + ["add", "devstack/plugin.sh"])
+    capture(git + ["commit", "-q", "-m", "plugin"])
+    return path
+
+
+def clone_workspace(top: Path, repos: list[Path]) -> Path:
+    top.mkdir(parents=True)
+    (top / "dodo.py").write_text(DODO)
+    (top / "plugins.toml").write_text("".join(
+        f'[[plugin]]\nname = "{r.name}"\nurl = "file://{r}"\nref = "master"\n\n'
+        for r in repos))
+    return top
+
+
+def warm(top: Path) -> None:
+    """Read every file of a tree once, to warm the page cache."""
+    for path in top.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            path.read_bytes()
+
+
+def tree_bytes(top: Path) -> tuple[int, int, int]:
+    """(files, apparent bytes, bytes on disk) of a tree."""
+    files = apparent = disk = 0
+    if not top.exists():
+        return 0, 0, 0
+    for path in top.rglob("*"):
+        st = path.lstat()
+        apparent += st.st_size
+        disk += st.st_blocks * 512
+        files += path.is_file()
+    return files, apparent, disk
+
+
+# ---------------------------------------------------------------- formatting
+
+def table(headers: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(str(c)) for c in col) for col in zip(headers, *rows)]
+    line = lambda cells: "  ".join(  # noqa: E731
+        str(c).ljust(w) if i == 0 else str(c).rjust(w)
+        for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+    return "\n".join([line(headers), line(["-" * w for w in widths])] + [line(r) for r in rows])
+
+
+def ms(seconds: float) -> str:
+    value = seconds * 1000
+    return f"{value:.1f}" if value < 100 else f"{value:.0f}"
+
+
+def med_min(samples: list[float]) -> str:
+    return f"{ms(statistics.median(samples))} ({ms(min(samples))})"
+
+
+def first_line(cmd: list[str]) -> str:
+    try:
+        proc = subprocess.run(cmd, env=ENV, capture_output=True, text=True,
+                              stdin=subprocess.DEVNULL)
+        out = (proc.stdout or proc.stderr).strip().splitlines()
+        return out[0] if out else "?"
+    except OSError as exc:
+        return f"unavailable ({exc.strerror})"
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith(("model name", "hardware", "cpu model")):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def stackdag_source() -> str:
+    """Which stackdag the console scripts import: version, directory, and git commit (of the
+    checkout for an editable install, or recorded by pip for a `git+` install)."""
+    probe = ("import importlib.metadata as m, json, pathlib, stackdag; "
+             "print(pathlib.Path(stackdag.__file__).parent); print(m.version('stackdag')); "
+             "d = m.distribution('stackdag').read_text('direct_url.json'); "
+             "print(json.loads(d).get('vcs_info', {}).get('commit_id', '') if d else '')")
+    found = capture([sys.executable, "-c", probe], cwd=Path("/"),  # not the checkout in cwd
+                    check=False).stdout.split("\n")
+    if len(found) < 3 or not found[0]:
+        return "unknown (stackdag is not importable by this python)"
+    package, version, commit = found[:3]
+    commit = commit[:12]
+    if not commit:
+        commit = capture(["git", "-C", package, "describe", "--always", "--dirty"],
+                         check=False).stdout.strip()
+    return f"{version} from {package}" + (f" (git {commit})" if commit else "")
+
+
+def header(mode: str, reps: int) -> str:
+    where = stackdag_source()
+    doit_version = " ".join(capture([tool("doit"), "--version"]).stdout.split()[:1])
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else "?"
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    rows = [
+        ("date", datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S %z")),
+        ("cpu", cpu_model()),
+        ("cores", f"{os.cpu_count()} (usable: {usable})"),
+        ("load average", f"{load} (at start)"),
+        ("kernel", platform.release()),
+        ("python", f"{platform.python_version()} ({sys.executable})"),
+        ("doit", doit_version),
+        ("bash", first_line(["bash", "--version"])),
+        ("make", first_line(["make", "--version"])),
+        ("git", first_line(["git", "--version"])),
+        ("stackdag", where),
+        ("run", f"{mode}, {reps} repetitions per timing"),
+    ]
+    width = max(len(k) for k, _ in rows)
+    return "stackdag benchmarks\n\n" + "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
+
+
+# ---------------------------------------------------------------- benchmarks
+
+class Bench:
+    def __init__(self, root: Path, cfg: dict, emit):
+        self.root = root
+        self.cfg = cfg
+        self.reps = cfg["reps"]
+        self.emit = emit
+        self.doit = tool("doit")
+        self.stackdag = tool("stackdag")
+        self.sizes: list[list[str]] = []   # rows of table 3
+        self.first_runs: dict[int, tuple[int, float]] = {}   # target -> (steps, seconds)
+
+    def workspace(self, label: str, target: int) -> tuple[Path, int]:
+        top = make_workspace(self.root / label, target)
+        steps = count_steps(top)
+        return top, steps
+
+    def record_size(self, label: str, top: Path, steps: int) -> None:
+        files, total, disk = tree_bytes(top / ".stack")
+        _, state, state_disk = tree_bytes(top / ".stack" / "state")
+        self.sizes.append([label, str(steps), str(files), f"{total:,}", f"{total / steps:,.0f}",
+                           f"{disk / steps:,.0f}", f"{state:,}", f"{state / steps:,.0f}",
+                           f"{state_disk / steps:,.0f}"])
+
+    def check_noop(self, top: Path) -> None:
+        """The timed re-runs must really be no-ops: a warm-up run that ran anything is an
+        error (the first run did not leave the workspace up to date)."""
+        out = capture([self.doit, "stack"], cwd=top).stdout
+        ran = re.search(r"\b(\d+) ran\b", out)
+        if ran and int(ran.group(1)):
+            raise BenchError(f"the re-run in {top} was not a no-op: {ran.group(0)}\n"
+                             + out[-2000:])
+        if not ran:
+            self.emit(f"  note: could not confirm that `doit stack` in {top.name} ran nothing")
+
+    def noop(self) -> None:
+        doit, stackdag, reps = self.doit, self.stackdag, self.reps
+        progress("1/4 no-op re-runs: workspaces and their first runs")
+        self.warm_up()
+        cases = []
+        for target in self.cfg["noop_sizes"]:
+            top, steps = self.workspace(f"ws-{target}", target)
+            chain = make_chain(self.root / f"make-{target}", steps)
+            warm(top)
+            # the first run of a fresh workspace: not part of the no-op timings, but it is
+            # also the measurement of table 2 (a first run in a fresh workspace)
+            self.first_runs[target] = (steps, timed([doit, "stack"], cwd=top))
+            self.record_size(f"~{target}", top, steps)
+            timed(MAKE, cwd=chain)
+            if capture(MAKE + ["-q"], cwd=chain, check=False).returncode != 0:
+                raise BenchError(f"make chain in {chain} is not up to date after its first run")
+            warm(top)
+            warm(chain)
+            self.check_noop(top)
+            timed([stackdag, "stack"], cwd=top)        # warm-up
+            timed(MAKE, cwd=chain)
+            cases.append((target, steps, top, chain))
+
+        progress(f"1/4 no-op re-runs: timing, {reps} interleaved repetitions")
+        py, dv = [sys.executable, "-c", "pass"], [doit, "--version"]
+        timed(py), timed(dv)
+        ref = {"python -c pass": [], "doit --version": []}
+        for _ in range(reps):
+            ref["python -c pass"].append(timed(py))
+            ref["doit --version"].append(timed(dv))
+        results = []
+        for target, steps, top, chain in cases:
+            t = {"make": [], "doit": [], "stackdag": []}
+            for _ in range(reps):
+                t["make"].append(timed(MAKE, cwd=chain))
+                t["doit"].append(timed([doit, "stack"], cwd=top))
+                t["stackdag"].append(timed([stackdag, "stack"], cwd=top))
+            results.append((steps, t))
+
+        rows = []
+        for steps, t in results:
+            m = {k: statistics.median(v) for k, v in t.items()}
+            rows.append([str(steps), med_min(t["make"]), med_min(t["doit"]),
+                         med_min(t["stackdag"]), f"{m['doit'] / m['make']:.0f}x",
+                         f"{m['stackdag'] / m['make']:.0f}x"])
+        text = [f"1. No-op re-run (ms: median of {reps} interleaved runs, min in parentheses)",
+                "",
+                table(["steps", "make", "doit stack", "stackdag stack", "doit/make",
+                       "stackdag/make"], rows)]
+        if len(results) > 1:
+            marginal = []
+            for (s0, t0), (s1, t1) in zip(results, results[1:]):
+                per = [(statistics.median(t1[k]) - statistics.median(t0[k])) / (s1 - s0) * 1000
+                       for k in ("make", "doit", "stackdag")]
+                marginal.append([f"{s0} -> {s1}"] + [f"{x:.3f}" for x in per])
+            text += ["", table(["marginal ms/step", "make", "doit stack", "stackdag stack"],
+                               marginal)]
+        text += ["", table(["reference", "ms"],
+                           [[name, med_min(samples)] for name, samples in ref.items()]),
+                 "", "make: `make -r -s` on a Makefile with as many stamp targets as steps, each "
+                 "depending on the previous one and on its own input file; all up to date."]
+        self.emit("\n".join(text))
+
+    def warm_up(self) -> None:
+        """Warm the interpreter, doit, stackdag, bash and the runtime: a small stack, once."""
+        top, _ = self.workspace("warmup", 12)
+        timed([self.doit, "stack"], cwd=top)
+
+    def first_run(self) -> None:
+        progress("2/4 first runs")
+        for target in self.cfg["first_sizes"]:
+            if target not in self.first_runs:
+                top, steps = self.workspace(f"ws-{target}", target)
+                warm(top)
+                self.first_runs[target] = (steps, timed([self.doit, "stack"], cwd=top))
+                self.record_size(f"~{target}", top, steps)
+        rows = []
+        for target in sorted(self.first_runs):
+            steps, total = self.first_runs[target]
+            bash = [timed(["bash", "-c", "true"]) for _ in range(steps)]
+            bash_step = sum(bash) / steps
+            per = total / steps
+            rows.append([str(steps), f"{total:.2f}", ms(per), f"{bash_step * 1000:.2f}",
+                         f"{(per - bash_step) * 1000:.2f}"])
+        self.emit("\n".join([
+            "2. First run: per-step overhead over a bare `bash -c true`",
+            "",
+            table(["steps", "doit stack (s)", "ms/step", "bash -c true (ms)",
+                   "overhead (ms/step)"], rows),
+            "",
+            "the first `doit stack` in a fresh workspace (every hook is `:`), including "
+            "start-up;", "`bash -c true` spawned as many times as there are steps, from Python "
+            "with subprocess, right after."]))
+
+    def state_size(self) -> None:
+        self.emit("\n".join([
+            "3. Size of .stack/ after the first run (bytes; apparent size unless 'on disk')",
+            "",
+            table(["size", "steps", "files", ".stack total", "per step", "on disk/step",
+                   "state total", "state/step", "state on disk/step"], self.sizes)]))
+
+    def clones(self) -> None:
+        n = self.cfg["clone_repos"]
+        progress(f"4/4 parallel clones: {n} local git repositories")
+        repos = [git_plugin_repo(self.root / "repos" / f"r{i:02d}") for i in range(n)]
+        warm(self.root / "repos")
+        times = {}
+        for jobs in (1, 4):
+            top = clone_workspace(self.root / f"clone-n{jobs}", repos)
+            cmd = [self.doit, "-n", str(jobs), "stack"]
+            try:
+                times[jobs] = timed(cmd, cwd=top)
+            except BenchError as exc:
+                why = [line.strip() for line in str(exc).splitlines()
+                       if "not implemented" in line]
+                if why:
+                    self.emit("4. clone benchmark: skipped (cloning not available)\n"
+                              f"   `doit {' '.join(cmd[1:])}` said: {why[0][:150]}")
+                    return
+                raise
+        steps = count_steps(self.root / "clone-n1")
+        self.emit("\n".join([
+            f"4. Parallel clones: {n} url plugins (file:// repositories), fresh workspaces",
+            "",
+            table(["command", "steps", "seconds"],
+                  [["doit -n 1 stack", str(steps), f"{times[1]:.2f}"],
+                   ["doit -n 4 stack", str(steps), f"{times[4]:.2f}"]]),
+            "",
+            f"speed-up -n 4 over -n 1: {times[1] / times[4]:.2f}x (whole stack: the clones and "
+            "every plugin's steps)"]))
+
+
+def reap_children(deadline: float = 5) -> None:
+    """subprocess.run kills its child on Ctrl-C but does not wait for it: reap it, so that
+    nothing is left behind, not even a zombie."""
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if not pid:
+            time.sleep(0.05)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, few repetitions")
+    parser.add_argument("--reps", type=int, help="repetitions per no-op timing")
+    parser.add_argument("--out", default=str(REPO / "bench" / "results.txt"),
+                        help="write the tables here too (default: bench/results.txt)")
+    args = parser.parse_args(argv)
+    cfg = dict(QUICK if args.quick else FULL)
+    if args.reps:
+        cfg["reps"] = max(1, args.reps)
+
+    def on_term(signum, frame):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, on_term)
+
+    chunks: list[str] = []
+
+    def emit(text: str) -> None:
+        chunks.append(text)
+        print(text + "\n", flush=True)
+
+    started = time.perf_counter()
+    root = Path(tempfile.mkdtemp(prefix="stackdag-bench-"))
+    try:
+        emit(header("quick" if args.quick else "full", cfg["reps"]))
+        bench = Bench(root, cfg, emit)
+        bench.noop()
+        bench.first_run()
+        bench.state_size()
+        bench.clones()
+        emit(f"total benchmark time: {time.perf_counter() - started:.0f} s")
+    except BenchError as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("bench: interrupted", file=sys.stderr)
+        reap_children()
+        return 130
+    finally:
+        # a hook of an interrupted run may still be writing for a moment: retry once
+        for attempt in range(2):
+            shutil.rmtree(root, ignore_errors=True)
+            if not root.exists():
+                break
+            time.sleep(1)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n\n".join(chunks) + "\n")
+    print(f"written to {out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,217 @@
+#!/bin/bash
+# Messages, small value helpers and timers. Sourced by functions.sh.
+
+# _sd_quiet CMD...: run CMD with xtrace off (helpers that loop would flood a `set -x` log).
+function _sd_quiet {
+    if [[ $- != *x* ]]; then
+        "$@"
+        return
+    fi
+    { set +o xtrace; } 2>/dev/null
+    "$@"
+    local rc=$?
+    set -o xtrace
+    return "$rc"
+}
+
+# _sd_valid_name NAME: NAME is a variable name (or name[key]) that is safe to expand
+# indirectly; a subscript with $ or ` could run commands.
+function _sd_valid_name {
+    [[ $1 =~ ^[A-Za-z_][A-Za-z0-9_]*(\[[A-Za-z0-9_.:/@+-]*\])?$ ]]
+}
+
+# --- messages ---------------------------------------------------------------------------
+
+# echo_summary: a progress line for the person running the stack.
+function echo_summary {
+    echo -e "$@"
+}
+
+# _sd_message LEVEL [LINENO] message...: sets _SD_MESSAGE to DevStack's
+# "[LEVEL] file:line message", where file:line is the call into the runtime (the first
+# frame up the stack that is not a runtime function), and _SD_MESSAGE_FRAME to that frame.
+# Differs from DevStack: a first argument that is not a line number is part of the message
+# (DevStack takes it as the line), and every argument is printed, not only the second.
+function _sd_message {
+    local level=$1 i=1 line IFS=' '
+    shift
+    while [[ -n ${FUNCNAME[i]:-} && -n ${_SD_RUNTIME_FUNCS[${FUNCNAME[i]}]:-} ]]; do
+        i=$((i + 1))
+    done
+    if [[ ${1:-} =~ ^[0-9]+$ ]]; then
+        line=$1
+        shift
+    else
+        line=${BASH_LINENO[i - 1]:-?}
+    fi
+    _SD_MESSAGE="[$level] ${BASH_SOURCE[i]:-$0}:$line $*"
+    _SD_MESSAGE_FRAME=$i
+}
+
+# _sd_backtrace FRAME: DevStack's "[Call Trace]", outermost call first, one
+# "file:line:function-called" per frame down to FRAME (the caller's frame numbering).
+function _sd_backtrace {
+    local d=$((${#BASH_SOURCE[@]} - 1))
+    echo "[Call Trace]"
+    for ((; d >= $1; d--)); do
+        echo "${BASH_SOURCE[d]:-$0}:${BASH_LINENO[d - 1]}:${FUNCNAME[d - 1]}"
+    done
+}
+
+# _sd_fail STATUS [LINENO] message...: the body of die, for every helper that dies.
+function _sd_fail {
+    local status=$1
+    shift
+    [[ $status =~ ^[1-9][0-9]*$ ]] || status=1
+    _sd_message ERROR "$@"
+    _sd_backtrace "$_SD_MESSAGE_FRAME" >&2
+    echo "$_SD_MESSAGE" >&2
+    if [[ -n ${LOGDIR:-} && -d $LOGDIR ]]; then
+        echo "$_SD_MESSAGE" >> "$LOGDIR/error.log"
+    fi
+    exit "$status"
+}
+
+# die [LINENO] message: print where and why, then end the hook with the last status (or 1).
+function die {
+    _sd_fail $? "$@"
+}
+
+# err [LINENO] message: like die, but the hook goes on; returns the last status.
+function err {
+    local status=$?
+    _sd_message ERROR "$@"
+    echo "$_SD_MESSAGE" >&2
+    if [[ -n ${LOGDIR:-} && -d $LOGDIR ]]; then
+        echo "$_SD_MESSAGE" >> "$LOGDIR/error.log"
+    fi
+    return "$status"
+}
+
+# warn [LINENO] message: a warning on stdout (as DevStack); returns the last status.
+function warn {
+    local status=$?
+    _sd_message WARNING "$@"
+    echo "$_SD_MESSAGE"
+    return "$status"
+}
+
+# is_set VARNAME: true when the named variable is set and not empty.
+# Differs from DevStack: the name is checked instead of eval'd.
+function is_set {
+    _sd_valid_name "${1:-}" && [[ -n ${!1:-} ]]
+}
+
+# die_if_not_set LINENO VARNAME message: die when the named variable is empty, or when
+# the command just before failed (DevStack's use: `X=$(cmd); die_if_not_set $LINENO X msg`).
+function die_if_not_set {
+    local status=$?
+    local line=${1:-} name=${2:-} IFS=' '
+    shift "$(($# < 2 ? $# : 2))"
+    if ! is_set "$name" || ((status != 0)); then
+        _sd_fail "$status" "$line" "$*"
+    fi
+}
+
+# err_if_not_set LINENO VARNAME message: err instead of die; returns the last status.
+function err_if_not_set {
+    local status=$?
+    local line=${1:-} name=${2:-} IFS=' '
+    shift "$(($# < 2 ? $# : 2))"
+    if ! is_set "$name" || ((status != 0)); then
+        _sd_message ERROR "$line" "$*"
+        echo "$_SD_MESSAGE" >&2
+        return "$((status ? status : 1))"
+    fi
+}
+
+# deprecated message: remembered in DEPRECATED_TEXT (as "\n"-separated text, like
+# DevStack) and printed as a warning.
+function deprecated {
+    local IFS=' '
+    DEPRECATED_TEXT+="\n$*"
+    echo "WARNING: $*"
+}
+
+# A helper that does not exist: say which one, and where, instead of a bare
+# "command not found".
+function command_not_found_handle {
+    local where="${BASH_SOURCE[1]:-?}:${BASH_LINENO[0]:-?}"
+    echo "stackdag: $1: command not found (called at $where; hook ${_SD_HOOK:-?}," \
+         "phase ${_SD_MODE:-?}${_SD_PHASE:+ $_SD_PHASE}${_SD_PLUGIN:+, plugin $_SD_PLUGIN})" >&2
+    return 127
+}
+
+# --- values -----------------------------------------------------------------------------
+
+# trueorfalse DEFAULT VARNAME: normalise a yes/no variable to True or False.
+function trueorfalse {
+    local default=${1:-}
+    if [[ -z ${2:-} ]]; then
+        _sd_fail 1 "trueorfalse: variable to normalize required"
+    fi
+    _sd_valid_name "$2" || _sd_fail 1 "trueorfalse: bad variable name '$2'"
+    case ${!2:-} in
+        1 | [yY]es | YES | [tT]rue | TRUE) echo True ;;
+        0 | [nN]o | NO | [fF]alse | FALSE) echo False ;;
+        *) echo "$default" ;;
+    esac
+}
+
+# get_field N: for each line of a table on stdin ("| a | b |"), print column N (1-based,
+# after the leading "|"); a negative N counts from the end (-1 is the last column).
+# Columns are split at "|" with the blanks around it, as DevStack's awk does.
+# Differs from DevStack: backslashes are kept, a last line without a newline is read, and
+# an out-of-range N prints an empty line (awk printed the whole row for NF+N == 0).
+function get_field {
+    local n=${1:-}
+    [[ $n =~ ^-?[0-9]+$ ]] || _sd_fail 1 "get_field: column number required"
+    local line rest k
+    local -a fields
+    while read -r line || [[ -n $line ]]; do
+        fields=()
+        rest=$line
+        while [[ $rest == *"|"* ]]; do
+            k=${rest%%"|"*}
+            ((${#fields[@]} == 0)) || k=${k#"${k%%[! $'\t']*}"}
+            fields+=("${k%"${k##*[! $'\t']}"}")
+            rest=${rest#*"|"}
+        done
+        ((${#fields[@]} == 0)) || rest=${rest#"${rest%%[! $'\t']*}"}
+        [[ -z $line ]] || fields+=("$rest")
+        if ((n < 0)); then
+            k=$((${#fields[@]} + n - 1))
+        else
+            k=$n
+        fi
+        if ((k >= 0 && k < ${#fields[@]})); then
+            echo "${fields[k]}"
+        else
+            echo ""
+        fi
+    done
+}
+
+# --- timers -----------------------------------------------------------------------------
+declare -gA _SD_TIME_START _SD_TIME_TOTAL
+
+# time_start NAME / time_stop NAME: accumulate milliseconds spent in NAME.
+function time_start {
+    local name=${1:-}
+    [[ -n $name ]] || _sd_fail 1 "time_start: timer name required"
+    [[ -z ${_SD_TIME_START[$name]:-} ]] \
+        || _sd_fail 1 "Trying to start the clock on $name, but it's already been started"
+    local now=${EPOCHREALTIME/[.,]/}
+    _SD_TIME_START[$name]=$((now / 1000))
+}
+
+function time_stop {
+    local name=${1:-}
+    [[ -n $name ]] || _sd_fail 1 "time_stop: timer name required"
+    local start=${_SD_TIME_START[$name]:-}
+    [[ -n $start ]] \
+        || _sd_fail 1 "Trying to stop the clock on $name, but it was never started"
+    local now=${EPOCHREALTIME/[.,]/}
+    _SD_TIME_TOTAL[$name]=$((${_SD_TIME_TOTAL[$name]:-0} + now / 1000 - start))
+    _SD_TIME_START[$name]=""
+}

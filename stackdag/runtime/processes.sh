@@ -1,0 +1,184 @@
+#!/bin/bash
+# Long-running services: run_process and friends. Sourced by functions.sh.
+#
+# Differs from DevStack: a service is a plain process group recorded in
+# $STACKDAG_STATE_DIR/pids/NAME.pid and logging to $STACKDAG_STATE_DIR/logs/NAME.log,
+# not a systemd unit; CMD may be any shell command (DevStack wanted an absolute path
+# without sudo); and run_process on a running service restarts it (systemctl start left
+# the old process running).
+
+# _sd_service_name NAME: die unless NAME is usable as a file name.
+function _sd_service_name {
+    [[ $1 =~ ^[A-Za-z0-9_][A-Za-z0-9_.@+-]*$ ]] \
+        || _sd_fail 1 "${FUNCNAME[1]}: bad service name '$1'"
+}
+
+# _sd_pid_of NAME: _SD_PID = the process group recorded for NAME; false if there is none
+# (or it is not a usable group: never 0, 1, or this shell's own group).
+function _sd_pid_of {
+    _SD_PID=""
+    local file=$STACKDAG_STATE_DIR/pids/$1.pid stat
+    [[ -r $file ]] || return 1
+    read -r _SD_PID < "$file" || [[ -n $_SD_PID ]] || return 1
+    if [[ ! $_SD_PID =~ ^[0-9]+$ ]] || ((_SD_PID <= 1)); then
+        _SD_PID=""
+        return 1
+    fi
+    if { read -r stat < "/proc/$BASHPID/stat"; } 2>/dev/null; then
+        stat=${stat##*) }
+        [[ $stat =~ ^[A-Za-z]\ [0-9]+\ ([0-9]+) && ${BASH_REMATCH[1]} == "$_SD_PID" ]] \
+            && return 1
+    fi
+    return 0
+}
+
+# _sd_group_alive PGID: true while a process of the group runs. kill -0 answers for the
+# group, but also for zombies; where /proc exists it confirms a member that is not one.
+function _sd_group_alive {
+    local - pgid=$1 file stat
+    set +o noglob
+    if [[ ! -r /proc/self/stat ]]; then
+        kill -0 -- "-$pgid" 2>/dev/null
+        return
+    fi
+    # root can trust a "no such group"; others may only lack the right to signal it
+    if ((EUID == 0)) && ! kill -0 -- "-$pgid" 2>/dev/null; then
+        return 1
+    fi
+    for file in "/proc/$pgid/stat" /proc/[0-9]*/stat; do
+        { read -r stat < "$file"; } 2>/dev/null || continue
+        stat=${stat##*) }
+        [[ $stat =~ ^([A-Za-z])\ [0-9]+\ ([0-9]+)\  ]] || continue
+        [[ ${BASH_REMATCH[2]} == "$pgid" && ${BASH_REMATCH[1]} != [ZX] ]] && return 0
+    done
+    return 1
+}
+
+# _sd_signal_group SIGNAL PGID: signal the whole group (through sudo if it is not ours).
+function _sd_signal_group {
+    kill -s "$1" -- "-$2" 2>/dev/null && return 0
+    ((EUID != 0)) && command -v sudo >/dev/null && sudo -n kill -s "$1" -- "-$2" 2>/dev/null
+    return 0
+}
+
+# _sd_as_user USER GROUP: _SD_AS = the command prefix that runs a command as USER (and
+# GROUP), empty when that is who we already are.
+function _sd_as_user {
+    _SD_AS=()
+    local user=${1:-} group=${2:-}
+    [[ -z $user || $user != "$(id -un)" ]] || user=""
+    [[ -z $group || $group != "$(id -gn)" ]] || group=""
+    [[ -n $user$group ]] || return 0
+    if ((EUID == 0)) && command -v runuser >/dev/null; then
+        _SD_AS=(runuser -u "${user:-root}")
+        [[ -z $group ]] || _SD_AS+=(-g "$group")
+        _SD_AS+=(--)
+    else
+        _SD_AS=(sudo -n)
+        [[ -z $user ]] || _SD_AS+=(-u "$user")
+        [[ -z $group ]] || _SD_AS+=(-g "$group")
+        _SD_AS+=(--)
+    fi
+}
+
+# run_process NAME CMD [GROUP] [USER]: if service NAME is enabled, start CMD (run by
+# bash -c) in a session and process group of its own, detached from the step: stdin from
+# /dev/null, stdout and stderr appended to logs/NAME.log, the group leader's pid in
+# pids/NAME.pid. A running NAME is stopped first (a restart).
+function run_process {
+    local name=${1:-} cmd=${2:-} group=${3:-} user=${4:-}
+    [[ -n $name && -n $cmd ]] || _sd_fail 1 "run_process: NAME and COMMAND required"
+    _sd_service_name "$name"
+    is_service_enabled "$name" || return 0
+    stop_process "$name"
+    local logs=$STACKDAG_STATE_DIR/logs pids=$STACKDAG_STATE_DIR/pids
+    [[ -d $logs && -d $pids ]] || mkdir -p "$logs" "$pids"
+    local log=$logs/$name.log
+    _sd_as_user "$user" "$group"
+    printf '%(%F %T)T stackdag: run_process %s: %s\n' -1 "$name" "$cmd" >> "$log"
+    # Without job control the child is not a group leader, so setsid(1) makes it the leader
+    # of a new session in place and $! is that leader.
+    local monitor="" fd
+    if [[ $- == *m* ]]; then
+        monitor=1
+        set +o monitor
+    fi
+    (
+        # keep nothing of the step open: only stdin, stdout and stderr go to the service
+        for fd in /dev/fd/*; do
+            fd=${fd##*/}
+            if [[ $fd =~ ^[0-9]+$ ]] && ((fd > 2)); then
+                { exec {fd}>&-; } 2>/dev/null
+            fi
+        done
+        exec setsid "${_SD_AS[@]}" bash -c "$cmd"
+    ) < /dev/null >> "$log" 2>&1 &
+    local pid=$!
+    disown "$pid"  # not this shell's job: no "Killed" notice when it is stopped
+    [[ -z $monitor ]] || set -o monitor
+    printf '%s\n' "$pid" > "$pids/$name.pid"
+    # Wait (a few ms) for the new group to exist, so that stopping at once finds it.
+    local tries=0
+    until kill -0 -- "-$pid" 2>/dev/null || ! kill -0 "$pid" 2>/dev/null; do
+        ((++tries < 300)) || break
+        sleep 0.01
+    done
+    echo "stackdag: started $name (pid $pid), log $log"
+}
+
+# stop_process NAME: stop the service's whole process group: TERM, then KILL after
+# ${STACKDAG_STOP_TIMEOUT:-10} seconds; the pidfile is removed. Quiet if not running.
+# Differs from DevStack: a recorded service is stopped even if it has since been disabled.
+function stop_process {
+    local name=${1:-}
+    [[ -n $name ]] || _sd_fail 1 "stop_process: NAME required"
+    _sd_service_name "$name"
+    local pidfile=$STACKDAG_STATE_DIR/pids/$name.pid
+    [[ -e $pidfile ]] || return 0
+    if _sd_pid_of "$name" && _sd_group_alive "$_SD_PID"; then
+        local pgid=$_SD_PID timeout=${STACKDAG_STOP_TIMEOUT:-10} ticks=0 limit
+        [[ $timeout =~ ^([0-9]*)(\.([0-9]))?[0-9]*$ ]] || timeout=10
+        limit=$((10#0${BASH_REMATCH[1]} * 10 + 10#0${BASH_REMATCH[3]}))
+        _sd_signal_group TERM "$pgid"
+        while _sd_group_alive "$pgid" && ((ticks++ < limit)); do
+            sleep 0.1
+        done
+        if _sd_group_alive "$pgid"; then
+            echo "stackdag: $name did not stop within ${timeout}s of SIGTERM: killing it"
+            _sd_signal_group KILL "$pgid"
+            ticks=0
+            while _sd_group_alive "$pgid" && ((ticks++ < 50)); do
+                sleep 0.1
+            done
+            if _sd_group_alive "$pgid"; then
+                _sd_message ERROR "could not stop $name (process group $pgid)"
+                echo "$_SD_MESSAGE" >&2
+                return 1
+            fi
+        fi
+        echo "stackdag: stopped $name"
+    fi
+    rm -f "$pidfile"
+}
+
+# is_running NAME: true while the service's recorded process group runs.
+# Differs from DevStack: it checks the pidfile's group, not `ps | grep NAME`.
+function is_running {
+    _sd_service_name "${1:-}"
+    _sd_pid_of "$1" && _sd_group_alive "$_SD_PID"
+}
+
+# service_check: report every recorded service whose process group is gone; false if any.
+function service_check {
+    local file name failed=0
+    for file in "$STACKDAG_STATE_DIR"/pids/*.pid; do
+        [[ -e $file ]] || continue
+        name=${file##*/}
+        name=${name%.pid}
+        if ! is_running "$name"; then
+            echo "[ERROR] service $name is not running (see $STACKDAG_STATE_DIR/logs/$name.log)" >&2
+            failed=1
+        fi
+    done
+    return "$failed"
+}

@@ -1,0 +1,170 @@
+#!/bin/bash
+# Services (ENABLED_SERVICES / DISABLED_SERVICES), plugins and async. Sourced by
+# functions.sh.
+
+# _sd_words ARRAY ARG...: the blank-separated words of ARGs, into ARRAY.
+# Differs from DevStack: service words are never glob-expanded (DevStack's unquoted $@ was).
+function _sd_words {
+    local -n _sd_out=$1
+    shift
+    local - IFS=$' \t\n'
+    set -o noglob
+    _sd_out=($*)
+}
+
+# _sd_clean_list VARNAME: no empty items, no leading or trailing comma.
+function _sd_clean_list {
+    local -n _sd_list=$1
+    local value=$_sd_list
+    while [[ $value == *,,* ]]; do value=${value//,,/,}; done
+    value=${value#,}
+    _sd_list=${value%,}
+}
+
+# is_service_enabled service...: true if any of them is enabled. Each word is matched as
+# DevStack does: as a regex against the comma list (so "n-.*" works and "a,b" only if
+# adjacent), through an is_<name>_enabled function if one is defined (it can only say
+# yes), and with the legacy umbrella names.
+function is_service_enabled {
+    _sd_quiet _sd_is_service_enabled "$@"
+}
+
+function _sd_is_service_enabled {
+    local service
+    local -a services
+    _sd_words services "$@"
+    for service in "${services[@]}"; do
+        [[ ,$ENABLED_SERVICES, =~ ,$service, ]] && return 0
+        if declare -F "is_${service}_enabled" >/dev/null && "is_${service}_enabled"; then
+            return 0
+        fi
+        case $service in
+            n-cpu-*) [[ ,$ENABLED_SERVICES == *,n-cpu* ]] && return 0 ;;
+            nova) [[ ,$ENABLED_SERVICES == *,n-* ]] && return 0 ;;
+            glance) [[ ,$ENABLED_SERVICES == *,g-* ]] && return 0 ;;
+            neutron) [[ ,$ENABLED_SERVICES == *,q-* ]] && return 0 ;;
+            trove) [[ ,$ENABLED_SERVICES == *,tr-* ]] && return 0 ;;
+            swift) [[ ,$ENABLED_SERVICES == *,s-* ]] && return 0 ;;
+            s-*) [[ ,$ENABLED_SERVICES == *,swift* ]] && return 0 ;;
+        esac
+    done
+    return 1
+}
+
+# enable_service service...: add services, unless they were disabled (disabling sticks)
+# or are already enabled (by the is_service_enabled rules).
+# Differs from DevStack: a service named twice in one call is added once.
+function enable_service {
+    local service
+    local -a services
+    _sd_words services "$@"
+    for service in "${services[@]}"; do
+        if [[ ,$DISABLED_SERVICES, =~ ,$service, ]]; then
+            _sd_message WARNING "Attempt to enable_service $service when it has been disabled"
+            echo "$_SD_MESSAGE"
+            continue
+        fi
+        _sd_is_service_enabled "$service" || ENABLED_SERVICES+=",$service"
+    done
+    _sd_clean_list ENABLED_SERVICES
+    disable_negated_services
+}
+
+# disable_service service...: remove services and remember that they are disabled.
+# Differs from DevStack: names are removed literally and every copy goes (DevStack's
+# pattern removal treated * as a glob and left one of two adjacent copies).
+function disable_service {
+    local service list=,$ENABLED_SERVICES,
+    local -a services
+    _sd_words services "$@"
+    for service in "${services[@]}"; do
+        DISABLED_SERVICES+=",$service"
+        while [[ $list == *,"$service",* ]]; do
+            list=${list//,"$service",/,}
+        done
+    done
+    _sd_clean_list DISABLED_SERVICES
+    ENABLED_SERVICES=$list
+    _sd_clean_list ENABLED_SERVICES
+}
+
+# disable_all_services: empty the enabled list (the disabled list is kept).
+function disable_all_services {
+    ENABLED_SERVICES=""
+}
+
+# disable_negated_services: "-svc" in the list removes both itself and every "svc".
+function disable_negated_services {
+    local item out="" negated=","
+    local -a items
+    local - IFS=,
+    set -o noglob
+    items=($ENABLED_SERVICES)
+    for item in "${items[@]}"; do
+        [[ $item == -* ]] && negated+="${item#-},"
+    done
+    for item in "${items[@]}"; do
+        [[ -z $item || $item == -* || $negated == *,"$item",* ]] && continue
+        out+=",$item"
+    done
+    ENABLED_SERVICES=${out#,}
+}
+
+# verify_disabled_services: die if a disabled service was put back into the list.
+# Differs from DevStack: only an exact entry counts (DevStack's is_service_enabled test
+# died on `disable_service nova` whenever any n-* service stayed enabled).
+function verify_disabled_services {
+    local service
+    local -a disabled
+    local - IFS=,
+    set -o noglob
+    disabled=($DISABLED_SERVICES)
+    for service in "${disabled[@]}"; do
+        if [[ -n $service && ,$ENABLED_SERVICES, == *,"$service",* ]]; then
+            _sd_fail 1 "ENABLED_SERVICES directly modified to overcome" \
+                "'disable_service $service'"
+        fi
+    done
+}
+
+# --- plugins ----------------------------------------------------------------------------
+
+# is_plugin_enabled name: true if the plugin is registered (a literal match).
+function is_plugin_enabled {
+    [[ -n ${1:-} && ,$DEVSTACK_PLUGINS, == *,"$1",* ]]
+}
+
+# define_plugin NAME / plugin_requires NAME OTHER: no-ops at run time, as in DevStack;
+# stackdag's planner reads them from devstack/settings to order the plugins.
+function define_plugin {
+    :
+}
+
+function plugin_requires {
+    :
+}
+
+# use_library_from_git NAME: true if LIBS_FROM_GIT is ALL or lists NAME.
+function use_library_from_git {
+    [[ ${LIBS_FROM_GIT:-} == ALL || ,${LIBS_FROM_GIT:-}, == *,"${1:-}",* ]]
+}
+
+# --- async ------------------------------------------------------------------------------
+# Differs from DevStack: async jobs run at once, in the foreground (DevStack's
+# DEVSTACK_PARALLEL=False behaviour), so async_wait has nothing left to wait for.
+
+# async_run NAME CMD...: run CMD.
+function async_run {
+    shift "$(($# ? 1 : 0))"
+    "$@"
+}
+
+# async_runfunc FUNCTION [ARGS...]: run FUNCTION.
+function async_runfunc {
+    "$@"
+}
+
+# async_wait NAME...: every job has already finished.
+function async_wait {
+    :
+}

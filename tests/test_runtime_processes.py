@@ -1,0 +1,210 @@
+"""run_process, stop_process, is_running and service_check with real processes.
+
+Each bash run is a separate "step" (its own session, like stackdag's), so a service has to
+outlive the bash that started it. Every process group a test starts is killed at teardown.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from test_runtime_support import Bash, q
+
+
+class Services(Bash):
+    """Bash with helpers to look at the services' pidfiles and process groups."""
+
+    def __init__(self, tmp_path: Path):
+        super().__init__(tmp_path)
+        self.env["ENABLED_SERVICES"] = "svc,web,other"
+        self.seen: set[int] = set()
+
+    def pid(self, name: str) -> int:
+        pgid = int((self.state / "pids" / f"{name}.pid").read_text())
+        self.seen.add(pgid)
+        return pgid
+
+    def log(self, name: str) -> str:
+        return (self.state / "logs" / f"{name}.log").read_text()
+
+
+def members(pgid: int) -> list[int]:
+    """The live (not zombie) processes of a process group."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        fields = text[text.rindex(")") + 2:].split()
+        if int(fields[2]) == pgid and fields[0] not in "ZX":
+            found.append(int(stat.parent.name))
+    return sorted(found)
+
+
+def wait_for(condition, timeout: float = 10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    return condition()
+
+
+@pytest.fixture
+def svc(tmp_path):
+    services = Services(tmp_path)
+    try:
+        yield services
+    finally:
+        for pidfile in (tmp_path / "state" / "pids").glob("*.pid"):
+            try:
+                services.seen.add(int(pidfile.read_text()))
+            except ValueError:
+                pass
+        for pgid in services.seen:
+            if pgid > 1 and pgid != os.getpgid(0):
+                try:
+                    os.killpg(pgid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+
+
+pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+
+
+def test_service_outlives_its_step_and_stop_ends_the_whole_group(svc):
+    started = time.monotonic()
+    out = svc.ok("run_process svc 'sleep 300 & echo child $!; exec sleep 301'")
+    assert time.monotonic() - started < 5, "the service kept the step's output open"
+    pgid = svc.pid("svc")
+    assert out == f"stackdag: started svc (pid {pgid}), log {svc.state}/logs/svc.log\n"
+    assert os.getsid(pgid) == pgid and os.getpgid(pgid) == pgid
+    group = wait_for(lambda: len(members(pgid)) == 2 and members(pgid))
+    assert group and pgid in group
+    assert os.readlink(f"/proc/{pgid}/fd/0") == "/dev/null"
+    assert os.readlink(f"/proc/{pgid}/fd/1") == str(svc.state / "logs/svc.log")
+    assert wait_for(lambda: "child " in svc.log("svc"))
+    assert "stackdag: run_process svc: sleep 300" in svc.log("svc").splitlines()[0]
+    assert svc.run("is_running svc").returncode == 0
+    assert svc.run("service_check").returncode == 0
+
+    assert svc.ok("stop_process svc") == "stackdag: stopped svc\n"
+    assert members(pgid) == []
+    assert not (svc.state / "pids/svc.pid").exists()
+    assert svc.run("is_running svc").returncode == 1
+    assert svc.ok("stop_process svc") == ""
+
+
+def test_service_holds_no_descriptor_of_the_step(svc):
+    started = time.monotonic()
+    svc.ok("exec 3>&1 7>extra; run_process svc 'exec sleep 300'")
+    assert time.monotonic() - started < 5, "the service kept the step's fd 3 (stdout) open"
+    pgid = svc.pid("svc")
+    assert sorted(os.listdir(f"/proc/{pgid}/fd")) == ["0", "1", "2"]
+
+
+def test_a_real_server_on_a_free_port(svc):
+    svc.ok(f"run_process web {q(f'exec {sys.executable} -u -m http.server 0 --bind 127.0.0.1')}")
+    found = wait_for(lambda: re.search(r"port (\d+)", svc.log("web")))
+    assert found, svc.log("web")
+    url = f"http://127.0.0.1:{found.group(1)}/"
+    with urllib.request.urlopen(url, timeout=10) as response:
+        assert response.status == 200
+    svc.ok("stop_process web")
+    with pytest.raises(urllib.error.URLError):
+        urllib.request.urlopen(url, timeout=5)
+
+
+def test_run_process_again_restarts(svc):
+    svc.ok("run_process svc 'exec sleep 300'")
+    first = svc.pid("svc")
+    out = svc.ok("run_process svc 'exec sleep 302'")
+    second = svc.pid("svc")
+    assert first != second
+    assert out.startswith("stackdag: stopped svc\nstackdag: started svc")
+    assert members(first) == []
+    assert members(second) == [second]
+    assert open(f"/proc/{second}/cmdline").read().split("\0")[:2] == ["sleep", "302"]
+    svc.ok("stop_process svc")
+
+
+@pytest.mark.parametrize("enabled", ["", "other", "svc-api", "xsvc"])
+def test_disabled_service_is_not_started(svc, enabled):
+    assert svc.ok(f"ENABLED_SERVICES={enabled}; run_process svc 'exec sleep 300'") == ""
+    assert not (svc.state / "pids").exists() and not (svc.state / "logs").exists()
+
+
+def test_stop_kills_what_ignores_sigterm(svc):
+    svc.ok("run_process svc \"trap '' TERM; sleep 300 & exec sleep 301\"")
+    pgid = svc.pid("svc")
+    assert wait_for(lambda: len(members(pgid)) == 2)
+    started = time.monotonic()
+    out = svc.ok("stop_process svc", STACKDAG_STOP_TIMEOUT="1")
+    took = time.monotonic() - started
+    assert "did not stop within 1s of SIGTERM: killing it" in out
+    assert 1 <= took < 6
+    assert members(pgid) == []
+
+
+def test_stale_pidfiles(svc):
+    svc.ok("run_process svc 'exec sleep 300'")
+    dead = os.fork()
+    if dead == 0:
+        os._exit(0)
+    os.waitpid(dead, 0)
+    (svc.state / "pids/gone.pid").write_text(f"{dead}\n")
+    check = svc.run("service_check")
+    assert check.returncode == 1
+    assert check.stderr == (f"[ERROR] service gone is not running "
+                            f"(see {svc.state}/logs/gone.log)\n")
+    assert svc.run("is_running gone").returncode == 1
+    assert svc.ok("stop_process gone") == ""
+    assert not (svc.state / "pids/gone.pid").exists()
+    assert svc.run("service_check").returncode == 0
+    svc.ok("stop_process svc")
+
+
+@pytest.mark.parametrize("content", ["", "abc", "0", "1", "-5", "12 34"])
+def test_unusable_pidfiles_are_never_signalled(svc, content):
+    (svc.state / "pids").mkdir(parents=True)
+    (svc.state / "pids/svc.pid").write_text(content)
+    assert svc.run("_sd_pid_of svc").returncode == 1
+    assert svc.run("is_running svc").returncode == 1
+
+
+def test_stop_process_never_signals_its_own_group(svc):
+    out = svc.ok("mkdir -p $STACKDAG_STATE_DIR/pids; echo $$ > $STACKDAG_STATE_DIR/pids/svc.pid\n"
+                 "stop_process svc; echo survived")
+    assert out == "survived\n"
+
+
+@pytest.mark.parametrize("script", [
+    "run_process", "run_process svc", "run_process '' 'sleep 1'", "run_process ../x 'sleep 1'",
+    "run_process a/b 'sleep 1'", "stop_process", "stop_process ../x",
+])
+def test_process_helpers_reject_bad_arguments(svc, script):
+    assert svc.run(script).returncode == 1
+    assert not (svc.tmp / "x.pid").exists()
+
+
+def test_run_process_as_another_user(svc):
+    if os.geteuid() != 0 or not shutil.which("runuser"):
+        pytest.skip("needs root and runuser")
+    svc.ok("run_process svc 'id -un; exec sleep 300' '' nobody")
+    pgid = svc.pid("svc")
+    assert wait_for(lambda: "nobody" in svc.log("svc").splitlines()[1:])
+    assert svc.run("is_running svc").returncode == 0
+    svc.ok("stop_process svc")
+    assert members(pgid) == []

@@ -1,0 +1,133 @@
+"""Harness for the bash runtime tests (stackdag/runtime/*.sh), and the runtime's contract.
+
+Every runtime test runs real bash that sources functions.sh from the repository, with
+STACKDAG_STATE_DIR and HOME under the test's tmp_path and packages in record mode. The other
+test_runtime_* modules import ``Bash`` and ``q`` from here (tests/conftest.py belongs to
+the CLI tests).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+import stackdag
+
+RUNTIME_DIR = Path(stackdag.__file__).resolve().parent / "runtime"
+FUNCTIONS = RUNTIME_DIR / "functions.sh"
+BASH = shutil.which("bash") or "/bin/bash"
+
+
+def q(value: object) -> str:
+    """A shell word for ``value``."""
+    return shlex.quote(str(value))
+
+
+@dataclass
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+class Bash:
+    """Runs scripts in a fresh ``bash`` with the runtime sourced, like a stackdag step."""
+
+    def __init__(self, tmp_path: Path):
+        self.tmp = tmp_path
+        self.state = tmp_path / "state"
+        self.env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(tmp_path),
+            "LANG": "C.UTF-8",
+            "TOP_DIR": str(tmp_path),
+            "STACKDAG_STATE_DIR": str(self.state),
+            "STACKDAG_PACKAGES": "record",
+        }
+
+    def run(self, script: str, errexit: bool = True, timeout: float = 30,
+            **env: str) -> Result:
+        prelude = ("set -o errexit\n" if errexit else "") + f"source {q(FUNCTIONS)}\n"
+        proc = subprocess.run(
+            [BASH, "--noprofile", "--norc", "-c", prelude + script, "bash"],
+            cwd=self.tmp, env={**self.env, **env}, capture_output=True, text=True,
+            timeout=timeout, stdin=subprocess.DEVNULL, start_new_session=True)
+        return Result(proc.returncode, proc.stdout, proc.stderr)
+
+    def ok(self, script: str, **env: str) -> str:
+        """Run ``script``, require success, return its stdout."""
+        result = self.run(script, **env)
+        assert result.returncode == 0, f"rc={result.returncode}\n{result.stdout}\n{result.stderr}"
+        return result.stdout
+
+
+@pytest.fixture
+def bash(tmp_path) -> Bash:
+    return Bash(tmp_path)
+
+
+# --- the runtime's contract with step.sh ----------------------------------------------------
+
+def test_runtime_funcs_lists_exactly_the_functions_defined(bash):
+    out = bash.ok('declare -F | while read -r _ _ f; do echo "D $f"; done\n'
+                  'for f in "${!_SD_RUNTIME_FUNCS[@]}"; do echo "L $f"; done')
+    defined = {line[2:] for line in out.splitlines() if line.startswith("D ")}
+    listed = {line[2:] for line in out.splitlines() if line.startswith("L ")}
+    assert defined == listed
+    internal = {f for f in defined if f.startswith("_")}
+    assert internal <= {f for f in defined if f.startswith("_sd_")}
+
+
+def test_runtime_funcs_is_recorded_last():
+    text = FUNCTIONS.read_text()
+    assert "function " not in text[text.index("_SD_RUNTIME_FUNCS"):]
+    readonly = re.compile(r"^\s*(readonly|(declare|typeset|local) -[a-zA-Z]*r)\b", re.M)
+    for part in RUNTIME_DIR.glob("*.sh"):
+        assert not readonly.search(part.read_text()), part.name
+
+
+def test_resourcing_keeps_carried_state(bash):
+    out = bash.ok(
+        "DEST=/x/dest; ENABLED_SERVICES=a,b; DISABLED_SERVICES=c; DEVSTACK_PLUGINS=,p\n"
+        "VIRT_DRIVER=fake; GITDIR[p]=/x/p; DEPRECATED_TEXT=t\n"
+        f"source {q(FUNCTIONS)}\n"
+        'echo "$DEST|$ENABLED_SERVICES|$DISABLED_SERVICES|$DEVSTACK_PLUGINS|$VIRT_DRIVER|'
+        '${GITDIR[p]}|$DEPRECATED_TEXT"')
+    assert out == "/x/dest|a,b|c|,p|fake|/x/p|t\n"
+
+
+@pytest.mark.parametrize("from_runtime_dir", [True, False])
+def test_sourceable_on_its_own_from_any_directory(tmp_path, from_runtime_dir):
+    cwd, path = (RUNTIME_DIR, "functions.sh") if from_runtime_dir else (tmp_path, str(FUNCTIONS))
+    ini = tmp_path / "x.ini"
+    proc = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-c",
+         f"source {q(path)} && iniset {q(ini)} s k v && iniget {q(ini)} s k"],
+        cwd=cwd, capture_output=True, text=True, timeout=30,
+        env={"PATH": os.environ["PATH"], "TOP_DIR": str(tmp_path)})
+    assert (proc.returncode, proc.stdout) == (0, "v\n"), proc.stderr
+
+
+@pytest.mark.skipif(not shutil.which("strace"), reason="needs strace")
+def test_sourcing_starts_no_process(tmp_path):
+    trace = tmp_path / "trace"
+    subprocess.run(["strace", "-f", "-qq", "-o", str(trace), "-e", "trace=fork,vfork,clone,clone3",
+                    "bash", "--noprofile", "--norc", "-c", f"source {q(FUNCTIONS)}"],
+                   check=True, timeout=30, env={"PATH": os.environ["PATH"]})
+    calls = [line for line in trace.read_text().splitlines() if "clone" in line or "fork" in line]
+    assert calls == []
+
+
+def test_command_not_found_names_the_hook(bash):
+    result = bash.run("no_such_helper_xyz a b", _SD_HOOK="demo", _SD_MODE="stack",
+                      _SD_PHASE="install", _SD_PLUGIN="hello")
+    assert result.returncode == 127
+    assert "no_such_helper_xyz: command not found" in result.stderr
+    assert "hook demo, phase stack install, plugin hello" in result.stderr
