@@ -64,6 +64,12 @@ class ImportLocalConf(Command):
     def execute(self, opt_values, pos_args):
         from stackdag import localconf
 
+        pos_args = list(pos_args)
+        for flag in ("-o", "--output"):        # also after the file: import local.conf -o x
+            if flag in pos_args[:-1]:
+                at = pos_args.index(flag)
+                opt_values = {**opt_values, "output": pos_args[at + 1]}
+                del pos_args[at:at + 2]
         conf = Path(pos_args[0] if pos_args else "local.conf")
         try:
             if len(pos_args) > 1 or conf.name != "local.conf" or not conf.is_file():

@@ -48,6 +48,17 @@ def log_file(state_dir: Path, step_name: str) -> Path:
 
 
 @dataclass(frozen=True)
+class RunContext:
+    """What the steps of one run share."""
+
+    top: Path                   # the workspace (TOP_DIR)
+    state_dir: Path             # its .stack/
+    plugins: str = ""           # Plan.plugin_records
+    packages: str = "install"   # [stack] packages
+    errexit: bool = True        # False for unstack and clean, as DevStack's scripts
+
+
+@dataclass(frozen=True)
 class StepOutcome:
     ok: bool
     seconds: float
@@ -62,18 +73,21 @@ def describe(step: Step) -> str:
     return f"{step.call} failed in {who}{where}"
 
 
-def _environment(step: Step, top: Path, state_dir: Path, hook_file: Path | None,
-                 outputs: tuple[Path, Path], plugins: str, errexit: bool) -> dict[str, str]:
+def _environment(step: Step, run: RunContext, hook_file: Path | None,
+                 outputs: tuple[Path, Path]) -> dict[str, str]:
     # What DevStack's run_phase would have in its locals `mode` and `phase`.
     mode, phase = (step.args + ("",))[:2] if step.action == "source" and step.args \
         else (step.phase, "")
     env = clean_environment()
     env.update({
         "STACKDAG_RUNTIME": str(RUNTIME),
-        "STACKDAG_STATE_DIR": str(state_dir),
-        "TOP_DIR": str(top),
-        "_SD_STATE_IN": str(state_file(state_dir, step.state_base)) if step.state_base else "",
-        "_SD_STATE_DELTAS": "\n".join(str(delta_file(state_dir, d)) for d in step.state_deltas),
+        "STACKDAG_STATE_DIR": str(run.state_dir),
+        "STACKDAG_PACKAGES": run.packages,
+        "TOP_DIR": str(run.top),
+        "_SD_STATE_IN": (str(state_file(run.state_dir, step.state_base)) if step.state_base
+                         else ""),
+        "_SD_STATE_DELTAS": "\n".join(str(delta_file(run.state_dir, d))
+                                      for d in step.state_deltas),
         "_SD_STATE_OUT": str(outputs[0]),
         "_SD_DELTA_OUT": str(outputs[1]),
         "_SD_ACTION": step.action,
@@ -84,9 +98,9 @@ def _environment(step: Step, top: Path, state_dir: Path, hook_file: Path | None,
         "_SD_PHASE": phase,
         "_SD_PLUGIN": step.plugin or "",
         "_SD_PLUGIN_DIR": str(step.dir or ""),
-        "_SD_PLUGINS": plugins,
+        "_SD_PLUGINS": run.plugins,
         "_SD_STEP": step.name,
-        "_SD_ERREXIT": "1" if errexit else "",
+        "_SD_ERREXIT": "1" if run.errexit else "",
         "_SD_IF_ENABLED": step.only_if_enabled,
     })
     return env
@@ -204,13 +218,13 @@ def _keep_state(step: Step, state_dir: Path, full: Path, delta: Path) -> None:
     os.replace(delta, delta_file(state_dir, step.name))
 
 
-def run_step(step: Step, top: Path, state_dir: Path, plugins: str = "",
-             errexit: bool = True) -> StepOutcome:
+def run_step(step: Step, run: RunContext) -> StepOutcome:
     """Run ``step``'s hook; on success its shell state is saved for the steps after it.
 
-    ``errexit`` False runs the hook as unstack.sh and clean.sh do: a failing command does
-    not end it (its last status still counts).
+    Without ``run.errexit`` the hook runs as unstack.sh and clean.sh run theirs: a failing
+    command is reported and does not end it, and the step fails at its end.
     """
+    state_dir = run.state_dir
     log = log_file(state_dir, step.name)
     full = state_file(state_dir, step.name).with_suffix(".sh.partial")
     delta = delta_file(state_dir, step.name).with_suffix(".sh.partial")
@@ -221,7 +235,7 @@ def run_step(step: Step, top: Path, state_dir: Path, plugins: str = "",
         hook_file = state_dir / "run" / f"{file_name(step.name)}.sh"
         hook_file.parent.mkdir(parents=True, exist_ok=True)
         hook_file.write_text(step.script, encoding="utf-8")
-    env = _environment(step, top, state_dir, hook_file, (full, delta), plugins, errexit)
+    env = _environment(step, run, hook_file, (full, delta))
     args = (step.args[0], str(hook_file)) if step.action == "merge" else step.args
     full.unlink(missing_ok=True)
     delta.unlink(missing_ok=True)
@@ -231,7 +245,8 @@ def run_step(step: Step, top: Path, state_dir: Path, plugins: str = "",
         out.flush()
         proc = subprocess.Popen(
             ["bash", "--noprofile", "--norc", str(RUNTIME / "step.sh"), *args],
-            cwd=top, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+            cwd=run.top, env=env, stdin=subprocess.DEVNULL, stdout=out,
+            stderr=subprocess.STDOUT,
             start_new_session=True)
         marker = _running_marker(state_dir, proc)
         marker.parent.mkdir(exist_ok=True)
@@ -249,7 +264,7 @@ def run_step(step: Step, top: Path, state_dir: Path, plugins: str = "",
             marker.unlink(missing_ok=True)
     seconds = time.monotonic() - started
     # The hook ran to its end and its state was saved (under errexit, only on success).
-    finished = delta.exists() and (status == 0 or not errexit)
+    finished = delta.exists() and (status == 0 or not run.errexit)
     if finished:
         _keep_state(step, state_dir, full, delta)
     if status != 0:

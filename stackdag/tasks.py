@@ -51,9 +51,9 @@ def failure_report(step: Step, outcome: shell.StepOutcome) -> str:
     return "\n".join(lines)
 
 
-def run(step: Step, top: Path, state_dir: Path, cloned: bool, plugins: str):
+def run(step: Step, context: shell.RunContext, cloned: bool):
     """doit python-action: run the step; a fresh result makes dependent steps re-run."""
-    outcome = shell.run_step(step, top, state_dir, plugins)
+    outcome = shell.run_step(step, context)
     if not outcome.ok:
         return TaskFailed(failure_report(step, outcome))
     result = {"run_id": uuid.uuid4().hex, "seconds": round(outcome.seconds, 3)}
@@ -123,12 +123,15 @@ def task_dicts(ws: Workspace, plan: Plan) -> list[dict]:
     out = [{"name": LOCK_TASK, "doc": "hold the workspace lock for this run",
             "actions": [(take_lock, (state_dir,))], "uptodate": [False], "verbosity": 2}]
     plugins = {p.name: p for p in ws.plugins}
+    context = shell.RunContext(ws.top, state_dir, plan.plugin_records, ws.stack.packages)
     for step in plan.steps:
         if step.action == "clone":
             out.append(_clone_task(plugins[step.plugin], ws, step))
             continue
         inputs = {"action": step.action, "script": step.script, "args": list(step.args),
                   "calls": list(step.calls), "runtime": version}
+        if step.action == "packages":
+            inputs["packages"] = ws.stack.packages
         uptodate = [config_changed(inputs)] + [result_dep(n) for n in step.after]
         cloned = bool(step.plugin and plugins[step.plugin].url)
         if cloned:
@@ -136,7 +139,7 @@ def task_dicts(ws: Workspace, plan: Plan) -> list[dict]:
         task = {
             "name": step.name,
             "doc": step.summary,
-            "actions": [(run, (step, ws.top, state_dir, cloned, plan.plugin_records))],
+            "actions": [(run, (step, context, cloned))],
             "file_dep": [str(p) for p in step.inputs],
             "uptodate": uptodate,
             "task_dep": [LOCK_TASK, *step.order_after],

@@ -20,42 +20,45 @@ def _say(text: str) -> None:
     sys.stdout.flush()
 
 
-def run_plan(steps, ws: Workspace, plugins: str) -> list[str]:
+def run_plan(teardown_plan: plan.Plan, ws: Workspace) -> list[str]:
     """Run every step in order without stopping at failures; returns the failures."""
     failures = []
+    steps = teardown_plan.steps
+    context = shell.RunContext(ws.top, ws.state_dir, teardown_plan.plugin_records,
+                               ws.stack.packages, errexit=False)
     for index, step in enumerate(steps, start=1):
         _say(f"[{index:>{len(str(len(steps)))}}/{len(steps)}] {step.name} ... ")
-        outcome = shell.run_step(step, ws.top, ws.state_dir, plugins, errexit=False)
+        outcome = shell.run_step(step, context)
         _say(f"{'ok' if outcome.ok else 'FAILED'} {outcome.seconds:.1f}s\n")
         if not outcome.ok:
             failures.append(f"{outcome.message} (log: {display_path(outcome.log)})")
     return failures
 
 
-def stop_services(ws: Workspace) -> tuple[list[str], list[str]]:
-    """Stop every recorded service; returns the steps that started them, and failures."""
-    started_by, failures = [], []
+def stop_services(ws: Workspace) -> list[str]:
+    """Stop every service still recorded; returns the failures."""
+    failures = []
     for service in processes.recorded(ws.state_dir):
-        if processes.group_alive(service.pgid):
-            _say(f"stopping {service.name} (process group {service.pgid}) ... ")
-            ok = processes.stop(service, ws.state_dir)
-            _say("ok\n" if ok else "FAILED\n")
-            if not ok:
-                failures.append(f"could not stop {service.name} (process group "
-                                f"{service.pgid})")
-        else:
-            processes.stop(service, ws.state_dir)
-        if service.step:
-            started_by.append(service.step)
-    return started_by, failures
+        if not processes.group_alive(service.pgid):
+            processes.stop(service, ws.state_dir)       # only forgets the pidfile
+            continue
+        _say(f"stopping {service.name} (process group {service.pgid}) ... ")
+        ok = processes.stop(service, ws.state_dir)
+        _say("ok\n" if ok else "FAILED\n")
+        if not ok:
+            failures.append(f"could not stop {service.name} (process group {service.pgid})")
+    return failures
 
 
 def unstack(ws: Workspace) -> tuple[list[str], list[str]]:
-    """Run the unstack hooks, then stop what is left. Returns (steps to forget, failures)."""
-    unstack_plan = plan.plan_unstack(ws)
-    failures = run_plan(unstack_plan.steps, ws, unstack_plan.plugin_records)
-    started_by, stop_failures = stop_services(ws)
-    return started_by, failures + stop_failures
+    """Run the unstack hooks, then stop what is left.
+
+    Returns the steps that had started services (to be forgotten, so that the next
+    ``stack`` starts them again, whoever stopped them) and the failures.
+    """
+    started_by = sorted({s.step for s in processes.recorded(ws.state_dir) if s.step})
+    failures = run_plan(plan.plan_unstack(ws), ws)
+    return started_by, failures + stop_services(ws)
 
 
 def clean(ws: Workspace, everything: bool) -> list[str]:
@@ -64,8 +67,7 @@ def clean(ws: Workspace, everything: bool) -> list[str]:
     The doit records are the caller's to forget (it holds the DB).
     """
     _, failures = unstack(ws)
-    clean_plan = plan.plan_clean(ws)
-    failures += run_plan(clean_plan.steps, ws, clean_plan.plugin_records)
+    failures += run_plan(plan.plan_clean(ws), ws)
     for name in ("state", "run", "pids", "running"):
         shutil.rmtree(ws.state_dir / name, ignore_errors=True)
     if everything and ws.stack.dest.exists():

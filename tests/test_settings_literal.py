@@ -26,7 +26,7 @@ def run_and_read(top, value: str) -> str:
     ws = config.load(top)
     steps = plan.plan_stack(ws).steps
     for step in steps[: [s.name for s in steps].index("install:p") + 1]:
-        outcome = shell.run_step(step, ws.top, ws.state_dir)
+        outcome = shell.run_step(step, shell.RunContext(ws.top, ws.state_dir))
         assert outcome.ok, shell.tail(outcome.log)
     return (top / "out").read_bytes().decode("utf-8")
 

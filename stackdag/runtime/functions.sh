@@ -45,7 +45,7 @@ declare -gA _SD_RUNTIME_FUNCS=(
     [_sd_backtrace]=1 [_sd_fail]=1 [_sd_message]=1 [_sd_quiet]=1 [_sd_valid_name]=1
     [async_run]=1 [async_runfunc]=1 [async_wait]=1 [define_plugin]=1
     [disable_all_services]=1 [disable_negated_services]=1 [disable_service]=1
-    [enable_service]=1 [is_plugin_enabled]=1 [is_service_enabled]=1 [plugin_requires]=1
+    [enable_plugin]=1 [enable_service]=1 [is_plugin_enabled]=1 [is_service_enabled]=1 [plugin_requires]=1
     [use_library_from_git]=1 [verify_disabled_services]=1
     [_sd_clean_list]=1 [_sd_is_service_enabled]=1 [_sd_words]=1
     [GetDistro]=1 [GetOSVersion]=1 [get_extra_file]=1 [is_arch]=1 [is_fedora]=1
@@ -58,7 +58,7 @@ declare -gA _SD_RUNTIME_FUNCS=(
     [_sd_ini_load]=1 [_sd_ini_scan]=1 [_sd_ini_set]=1 [_sd_ini_value]=1 [_sd_ini_write]=1
     [get_meta_section]=1 [get_meta_section_files]=1 [merge_config_file]=1
     [merge_config_group]=1 [merge_config_text]=1
-    [_sd_config_target]=1 [_sd_expand_path]=1 [_sd_merge_body]=1 [_sd_merge_into]=1 [_sd_meta_blocks]=1
+    [_sd_config_target]=1 [_sd_expand_path]=1 [_sd_expand_value]=1 [_sd_merge_body]=1 [_sd_merge_into]=1 [_sd_meta_blocks]=1
     [apt_get]=1 [install_package]=1 [install_plugin_packages]=1 [is_package_installed]=1
     [pip_install]=1 [setup_develop]=1 [uninstall_package]=1
     [_sd_bindep_names]=1 [_sd_handled]=1 [_sd_list_names]=1 [_sd_pip]=1 [_sd_read_list]=1 [_sd_recording]=1

@@ -2,10 +2,31 @@
 # local.conf meta-sections ([[group|file]]) and merging INI text into config files.
 # Sourced by functions.sh.
 #
-# Differs from DevStack: nothing in a merged body is evaluated. Values are literal
-# (DevStack eval'd them: $VAR and $(cmd) ran, backslashes were lost, quotes split words);
-# only the config file name has its variables expanded, and only $NAME, ${NAME} and
-# ${NAME[key]}.
+# Differs from DevStack: nothing in a merged body is evaluated (DevStack eval'd it: $(cmd)
+# and backticks ran, backslashes were lost, quotes split words). Values have $NAME and
+# ${NAME} expanded, as local.conf users rely on (an unset one is empty, \$ is a literal $),
+# and everything else is kept literally; the config file name has $NAME, ${NAME} and
+# ${NAME[key]} expanded and must not use anything else.
+
+# _sd_expand_value TEXT: _SD_EXPANDED = TEXT with $NAME and ${NAME} replaced by their
+# values (empty when unset); "\$" gives "$"; any other $ or backslash is kept as it is.
+function _sd_expand_value {
+    local text=$1 out="" name
+    while [[ $text == *'$'* ]]; do
+        out+=${text%%'$'*}
+        text=${text#*'$'}
+        if [[ $out == *'\' ]]; then
+            out=${out%'\'}'$'
+        elif [[ $text =~ ^\{([A-Za-z_][A-Za-z0-9_]*)\}(.*)$ || $text =~ ^([A-Za-z_][A-Za-z0-9_]*)(.*)$ ]]; then
+            name=${BASH_REMATCH[1]}
+            text=${BASH_REMATCH[2]}
+            out+=${!name-}
+        else
+            out+='$'
+        fi
+    done
+    _SD_EXPANDED=$out$text
+}
 
 # _sd_expand_path EXPR: _SD_EXPANDED = EXPR with $NAME, ${NAME} and ${NAME[key]} replaced
 # by their values and a leading ~/ by $HOME. Returns 1 if a variable is unset or empty
@@ -114,6 +135,8 @@ function _sd_merge_body {
         [[ $line != *=* ]] || value=${line#*=}
         value=${value#"${value%%[![:space:]]*}"}
         value=${value%"${value##*[![:space:]]}"}
+        _sd_expand_value "$value"
+        value=$_SD_EXPANDED
         # DevStack's iniset ignores an empty section or key
         [[ -n $section && -n $key ]] || continue
         if [[ -z ${count[$section$us$key]:-} ]]; then

@@ -83,8 +83,8 @@ function _sd_as_user {
 
 # run_process NAME CMD [GROUP] [USER]: if service NAME is enabled, start CMD (run by
 # bash -c) in a session and process group of its own, detached from the step: stdin from
-# /dev/null, stdout and stderr appended to logs/NAME.log, the group leader's pid in
-# pids/NAME.pid. A running NAME is stopped first (a restart).
+# /dev/null, stdout and stderr appended to logs/NAME.log, the group leader's pid (and the
+# step running this) in pids/NAME.pid. A running NAME is stopped first (a restart).
 function run_process {
     local name=${1:-} cmd=${2:-} group=${3:-} user=${4:-}
     [[ -n $name && -n $cmd ]] || _sd_fail 1 "run_process: NAME and COMMAND required"
@@ -116,7 +116,8 @@ function run_process {
     local pid=$!
     disown "$pid"  # not this shell's job: no "Killed" notice when it is stopped
     [[ -z $monitor ]] || set -o monitor
-    printf '%s\n' "$pid" > "$pids/$name.pid"
+    # the group, then the step that started it (unstack forgets that step)
+    printf '%s\n%s\n' "$pid" "${_SD_STEP:-}" > "$pids/$name.pid"
     # Wait (a few ms) for the new group to exist, so that stopping at once finds it.
     local tries=0
     until kill -0 -- "-$pid" 2>/dev/null || ! kill -0 "$pid" 2>/dev/null; do

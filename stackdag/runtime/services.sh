@@ -134,6 +134,25 @@ function is_plugin_enabled {
     [[ -n ${1:-} && ,$DEVSTACK_PLUGINS, == *,"$1",* ]]
 }
 
+# enable_plugin NAME URL [REF]: in a local.conf workspace the localrc calls this. stackdag
+# planned the run from the same localrc, and every step starts with DEVSTACK_PLUGINS and
+# GITREPO/GITDIR/GITBRANCH already set from that plan, so a call that matches the plan
+# only checks it; one that does not means the localrc changed while stackdag ran.
+function enable_plugin {
+    local name=${1:-} url=${2:-} ref=${3:-master}
+    [[ -n $name && -n $url ]] || die "${BASH_LINENO[0]}" "enable_plugin: needs NAME URL [REF]"
+    if [[ -n ${_SD_ENABLED_PLUGINS[$name]:-} ]]; then
+        die "${BASH_LINENO[0]}" "Plugin attempted to be enabled twice: $name"
+    fi
+    if ! is_plugin_enabled "$name" || [[ ${GITREPO[$name]:-} != "$url" \
+            || ${GITBRANCH[$name]:-} != "$ref" ]]; then
+        die "${BASH_LINENO[0]}" "enable_plugin $name $url $ref: not what stackdag planned" \
+            "this run from; the localrc changed while it ran: run again"
+    fi
+    declare -gA _SD_ENABLED_PLUGINS
+    _SD_ENABLED_PLUGINS[$name]=1
+}
+
 # define_plugin NAME / plugin_requires NAME OTHER: no-ops at run time, as in DevStack;
 # stackdag's planner reads them from devstack/settings to order the plugins.
 function define_plugin {

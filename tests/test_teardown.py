@@ -1,0 +1,167 @@
+"""unstack and clean: DevStack's order, failures reported, no leftover daemon, state reset."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+from conftest import trace_hook
+from stackdag import processes
+
+SERVICE = """\
+if [[ $1 == stack && $2 == extra ]]; then
+    run_process {name} "exec sleep 600"
+fi
+"""
+
+
+def pid_of(ws, name):
+    path = ws.top / ".stack" / "pids" / f"{name}.pid"
+    return int(path.read_text().split()[0]) if path.exists() else None
+
+
+def alive(pgid):
+    """A live (not zombie) process in the group: nothing reaps zombies in some sandboxes."""
+    return processes.group_alive(pgid)
+
+
+@pytest.fixture
+def services(ws):
+    """Two plugins start a service each; only `tidy` stops its own at unstack."""
+    ws.plugin("tidy", settings="enable_service tidy-svc\n",
+              plugin_sh=SERVICE.format(name="tidy-svc") + trace_hook("tidy") +
+              'if [[ $1 == unstack ]]; then stop_process tidy-svc; fi\n')
+    ws.plugin("forgetful", settings="enable_service lazy-svc\n",
+              plugin_sh=SERVICE.format(name="lazy-svc") + trace_hook("forgetful"))
+    ws.write("extras.d/50-tree.sh", trace_hook("extras"))
+    ws.write("lib/nova_plugins/hypervisor-fake", "".join(
+        f"function {fn} {{ echo 'hypervisor {fn}' >> \"$TOP_DIR/trace.log\"; }}\n"
+        for fn in ("install_nova_hypervisor", "configure_nova_hypervisor",
+                   "start_nova_hypervisor", "stop_nova_hypervisor",
+                   "cleanup_nova_hypervisor")))
+    ws.toml('[settings]\nVIRT_DRIVER = "fake"\n'
+            '[[plugin]]\nname = "tidy"\npath = "plugins/tidy"\n'
+            '[[plugin]]\nname = "forgetful"\npath = "plugins/forgetful"\n')
+    yield ws
+    for name in ("tidy-svc", "lazy-svc"):
+        pgid = pid_of(ws, name)
+        if pgid:
+            try:
+                os.killpg(pgid, signal.SIGKILL)
+            except OSError:
+                pass
+
+
+def trace(ws):
+    path = ws.top / "trace.log"
+    lines = path.read_text().splitlines() if path.exists() else []
+    path.unlink(missing_ok=True)
+    return lines
+
+
+def test_unstack_stops_every_service_and_the_next_stack_starts_them(services):
+    ws = services
+    assert ws.run("doit", "stack").returncode == 0
+    tidy, lazy = pid_of(ws, "tidy-svc"), pid_of(ws, "lazy-svc")
+    assert alive(tidy) and alive(lazy)
+    trace(ws)
+    result = ws.run("stackdag", "unstack")
+    assert result.returncode == 0, result.output
+    assert trace(ws) == ["extras source", "extras unstack", "tidy unstack", "forgetful unstack",
+                         "hypervisor stop_nova_hypervisor"]
+    assert "stopping lazy-svc" in result.stdout       # the plugin forgot; stackdag did not
+    assert not alive(tidy) and not alive(lazy)
+    assert pid_of(ws, "tidy-svc") is None and pid_of(ws, "lazy-svc") is None
+    again = ws.run("doit", "stack")
+    assert again.returncode == 0, again.output
+    assert alive(pid_of(ws, "tidy-svc")) and alive(pid_of(ws, "lazy-svc"))
+    # from the first step that had started a service, not before it
+    rerun = trace(ws)
+    assert rerun[0] == "tidy stack extra" and "extras stack extra" not in rerun
+    assert "install:tidy" not in again.stdout
+
+
+def test_unstack_reports_a_failing_hook_and_goes_on(services):
+    ws = services
+    assert ws.run("doit", "stack").returncode == 0
+    hook = ws.top / "plugins/tidy/devstack/plugin.sh"
+    hook.write_text(hook.read_text() + 'if [[ $1 == unstack ]]; then false; echo after; fi\n')
+    trace(ws)
+    result = ws.run("doit", "unstack")
+    assert result.returncode == 1
+    assert "unstack failed in plugin tidy" in result.stdout
+    assert "unstack/unstack:forgetful ... ok" in result.stdout
+    assert "hypervisor stop_nova_hypervisor" in trace(ws)
+    assert "after" in (ws.top / ".stack/logs/unstack+unstack:tidy.log").read_text()
+    assert pid_of(ws, "lazy-svc") is None
+
+
+@pytest.mark.parametrize("command", [("doit", "clean"), ("stackdag", "clean")])
+def test_clean_unstacks_cleans_and_forgets(services, command):
+    ws = services
+    assert ws.run("doit", "stack").returncode == 0
+    lazy = pid_of(ws, "lazy-svc")
+    trace(ws)
+    result = ws.run(*command)
+    assert result.returncode == 0, result.output
+    assert not alive(lazy)
+    assert trace(ws) == [
+        "extras source", "extras unstack", "tidy unstack", "forgetful unstack",
+        "hypervisor stop_nova_hypervisor",
+        "extras source", "extras clean", "tidy clean", "forgetful clean",
+    ]   # and no cleanup_nova_hypervisor: nova is not enabled
+    rerun = ws.run("doit", "stack")
+    assert rerun.returncode == 0
+    assert "0 up to date" in rerun.stdout
+
+
+def test_clean_runs_hypervisor_cleanup_when_nova_is_enabled(services):
+    ws = services
+    toml = ws.top / "plugins.toml"
+    toml.write_text(toml.read_text().replace("[settings]", '[services]\nenable = ["nova"]\n'
+                                             "[settings]"))
+    assert ws.run("doit", "stack").returncode == 0
+    trace(ws)
+    assert ws.run("doit", "clean").returncode == 0
+    assert trace(ws)[-1] == "hypervisor cleanup_nova_hypervisor"
+
+
+def test_clean_all_removes_dest_and_keeps_it_otherwise(ws):
+    ws.plugin("p", plugin_sh='mkdir -p "$DEST/p"\n')
+    ws.toml('[[plugin]]\nname = "p"\npath = "plugins/p"\n')
+    assert ws.run("doit", "stack").returncode == 0
+    dest = ws.top / ".stack" / "dest"
+    assert ws.run("stackdag", "clean").returncode == 0
+    assert dest.exists()
+    assert not (ws.top / ".stack" / "state").exists()
+    assert ws.run("doit", "stack").returncode == 0
+    assert ws.run("stackdag", "clean", "--clean-all").returncode == 0
+    assert not dest.exists()
+
+
+def test_record_mode_lists_the_packages_a_plugin_asks_for(ws):
+    ws.plugin("p", plugin_sh='if [[ $2 == pre-install ]]; then install_package cowsay; '
+              'pip_install "requests==2.0"; fi\n')
+    ws.write("plugins/p/devstack/files/debs/p", "curl\nlibfoo-dev # NOPRIME\n")
+    ws.write("plugins/p/devstack/files/rpms/p", "curl-rpm\n")
+    ws.toml('[stack]\npackages = "record"\n[[plugin]]\nname = "p"\npath = "plugins/p"\n')
+    listed = ws.run("doit", "list").stdout
+    assert "packages:p" in listed
+    result = ws.run("doit", "stack")
+    assert result.returncode == 0, result.output
+    log = (ws.top / ".stack" / "packages.log").read_text().splitlines()
+    assert "package cowsay" in log and "pip requests==2.0" in log
+    assert any("curl" in line for line in log)
+    assert not any("libfoo-dev" in line for line in log)
+
+
+def test_unstack_outside_a_workspace_is_one_line(tmp_path):
+    from conftest import Workspace
+
+    ws = Workspace(tmp_path)
+    (tmp_path / "dodo.py").write_text("def task_x():\n    return {'actions': ['true']}\n")
+    result = ws.run("doit", "unstack")
+    assert result.returncode == 3
+    assert result.output.strip().startswith("ERROR: `unstack` works in a stackdag workspace")
