@@ -415,8 +415,9 @@ def test_values_round_trip_literally(top):
 
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
+# (no CR: a line of local.conf ending in CR is refused as a CR LF file, by design)
 @given(values=st.lists(st.text(st.characters(blacklist_categories=("Cs",),
-                                             blacklist_characters="\x00"), max_size=30),
+                                             blacklist_characters="\x00\r"), max_size=30),
                        min_size=1, max_size=8))
 def test_any_value_round_trips_literally(top, values):
     body = "".join(f"V{i}={shlex.quote(v)}\n" for i, v in enumerate(values))

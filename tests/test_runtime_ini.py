@@ -195,15 +195,22 @@ def test_merge_into_an_existing_file(bash):
 def test_merge_values_are_literal(bash):
     body = ("[DEFAULT]\n"
             "path = C:\\dir\\x & y | z\n"
-            "cmd = $(touch pwned) `touch pwned2` ${HOME}\n"
+            "cmd = $(touch pwned) `touch pwned2` \\${HOME} $1 $$\n"
             "quoted = \"a b\" 'c d'\n"
             "unbalanced = \"x\n"
             "after = still applied\n")
     assert merge(bash, "x.conf", body).returncode == 0
     assert (bash.tmp / "x.conf").read_text() == (
-        "\n[DEFAULT]\npath = C:\\dir\\x & y | z\ncmd = $(touch pwned) `touch pwned2` ${HOME}\n"
+        "\n[DEFAULT]\npath = C:\\dir\\x & y | z\ncmd = $(touch pwned) `touch pwned2` ${HOME} $1 $$\n"
         "quoted = \"a b\" 'c d'\nunbalanced = \"x\nafter = still applied\n")
     assert not (bash.tmp / "pwned").exists() and not (bash.tmp / "pwned2").exists()
+
+
+def test_merge_values_expand_plain_variables(bash):
+    body = "[db]\nurl = mysql://root:$PASSWORD@${HOST}:3306/$UNSET_VAR\n"
+    assert merge(bash, "v.conf", body, "PASSWORD='p&w d'; HOST=127.0.0.1").returncode == 0
+    assert (bash.tmp / "v.conf").read_text() == (
+        "\n[db]\nurl = mysql://root:p&w d@127.0.0.1:3306/\n")
 
 
 @pytest.mark.parametrize("expr, setup, path", [
