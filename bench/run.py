@@ -33,9 +33,17 @@ SETTINGS = ":\n"
 STEPS_PER_PLUGIN = 5
 FIXED_STEPS = 2
 
+# reps is the most repetitions of the no-op loop; fewer (never under MIN_REPS) are done when
+# the loop would not fit in the time budget (seconds for the whole run, see Bench.noop_reps).
 FULL = {"noop_sizes": (100, 1000, 5000), "first_sizes": (100, 1000), "reps": 7,
-        "clone_repos": 20}
-QUICK = {"noop_sizes": (100, 500), "first_sizes": (100,), "reps": 3, "clone_repos": 4}
+        "clone_repos": 20, "budget": 270}
+QUICK = {"noop_sizes": (100, 500), "first_sizes": (100,), "reps": 3, "clone_repos": 4,
+         "budget": 60}
+MIN_REPS = 3
+# seconds kept for what follows the no-op loop: bash spawns of table 2 (about 1.5 ms per
+# step), the clone runs, removing the temp dir
+AFTER_LOOP = 15
+BASH_SPAWN = 0.002
 
 STARTED = time.perf_counter()
 
@@ -139,15 +147,29 @@ def count_steps(top: Path) -> int:
 
 def make_chain(top: Path, steps: int) -> Path:
     """A Makefile with `steps` stamp targets, each depending on the previous one and on its
-    own input file (the make equivalent of a linear stackdag chain)."""
+    own input file (the make equivalent of a linear stackdag chain), already built.
+
+    The stamps are written here, each 1 us newer than the one before and all newer than the
+    inputs (all in the past: make warns about times in the future): what make's first run
+    would leave, without its `steps` touch processes (6 s at 5000 steps, time the 5-minute
+    budget needs for stackdag's first runs). The caller checks with `make -q` that make
+    agrees everything is up to date."""
     (top / "in").mkdir(parents=True)
     (top / "stamp").mkdir()
+    now = time.time_ns()
     rules = [f"all: stamp/{steps - 1}\n\n"]
     for i in range(steps):
-        (top / "in" / str(i)).write_text(f"{i}\n")
+        source = top / "in" / str(i)
+        source.write_text(f"{i}\n")
+        os.utime(source, ns=(now - 20 * 10**9, now - 20 * 10**9))
         prev = f"stamp/{i - 1} " if i else ""
         rules.append(f"stamp/{i}: {prev}in/{i}\n\ttouch $@\n\n")
     (top / "Makefile").write_text("".join(rules))
+    for i in range(steps):
+        stamp = top / "stamp" / str(i)
+        stamp.write_text("")
+        when = now - 10 * 10**9 + i * 1000
+        os.utime(stamp, ns=(when, when))
     return top
 
 
@@ -251,8 +273,9 @@ def stackdag_source() -> str:
     return f"{version} from {package}" + (f" (git {commit})" if commit else "")
 
 
-def header(mode: str, reps: int) -> str:
+def header(mode: str, cfg: dict) -> str:
     where = stackdag_source()
+    reps = cfg["reps"] if cfg.get("fixed_reps") else f"up to {cfg['reps']}"
     doit_version = " ".join(capture([tool("doit"), "--version"]).stdout.split()[:1])
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else "?"
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -268,7 +291,8 @@ def header(mode: str, reps: int) -> str:
         ("make", first_line(["make", "--version"])),
         ("git", first_line(["git", "--version"])),
         ("stackdag", where),
-        ("run", f"{mode}, {reps} repetitions per timing"),
+        ("run", f"{mode}: no-op at ~{', '.join(map(str, cfg['noop_sizes']))} steps, "
+                f"{reps} repetitions, budget {cfg['budget']:.0f} s"),
     ]
     width = max(len(k) for k, _ in rows)
     return "stackdag benchmarks\n\n" + "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
@@ -280,7 +304,6 @@ class Bench:
     def __init__(self, root: Path, cfg: dict, emit):
         self.root = root
         self.cfg = cfg
-        self.reps = cfg["reps"]
         self.emit = emit
         self.doit = tool("doit")
         self.stackdag = tool("stackdag")
@@ -299,22 +322,38 @@ class Bench:
                            f"{disk / steps:,.0f}", f"{state:,}", f"{state / steps:,.0f}",
                            f"{state_disk / steps:,.0f}"])
 
-    def check_noop(self, top: Path) -> None:
+    def check_noop(self, top: Path) -> float:
         """The timed re-runs must really be no-ops: a warm-up run that ran anything is an
-        error (the first run did not leave the workspace up to date)."""
+        error (the first run did not leave the workspace up to date). Returns its seconds."""
+        start = time.perf_counter()
         out = capture([self.doit, "stack"], cwd=top).stdout
-        ran = re.search(r"\b(\d+) ran\b", out)
-        if ran and int(ran.group(1)):
-            raise BenchError(f"the re-run in {top} was not a no-op: {ran.group(0)}\n"
+        seconds = time.perf_counter() - start
+        ran = ran_count(out)
+        if ran:
+            raise BenchError(f"the re-run in {top} was not a no-op: {ran} ran\n"
                              + out[-2000:])
-        if not ran:
+        if ran is None:
             self.emit(f"  note: could not confirm that `doit stack` in {top.name} ran nothing")
+        return seconds
+
+    def noop_reps(self, per_rep: float, steps: int) -> tuple[int, str]:
+        """As many repetitions as fit in the budget, between MIN_REPS and the maximum."""
+        most = self.cfg["reps"]
+        if self.cfg.get("fixed_reps"):
+            return most, ""
+        left = (self.cfg["budget"] - (time.perf_counter() - STARTED) - AFTER_LOOP
+                - min(steps, sum(self.cfg["first_sizes"])) * BASH_SPAWN)
+        reps = max(MIN_REPS, min(most, int(left / per_rep)))
+        why = (f"; {reps} rather than {most}, to stay within the {self.cfg['budget']} s budget"
+               if reps < most else "")
+        return reps, why
 
     def noop(self) -> None:
-        doit, stackdag, reps = self.doit, self.stackdag, self.reps
+        doit, stackdag = self.doit, self.stackdag
         progress("1/4 no-op re-runs: workspaces and their first runs")
         self.warm_up()
         cases = []
+        per_rep = 0.0   # seconds of one repetition of the loop, from the warm-up runs
         for target in self.cfg["noop_sizes"]:
             top, steps = self.workspace(f"ws-{target}", target)
             chain = make_chain(self.root / f"make-{target}", steps)
@@ -323,19 +362,21 @@ class Bench:
             # also the measurement of table 2 (a first run in a fresh workspace)
             self.first_runs[target] = (steps, timed([doit, "stack"], cwd=top))
             self.record_size(f"~{target}", top, steps)
-            timed(MAKE, cwd=chain)
             if capture(MAKE + ["-q"], cwd=chain, check=False).returncode != 0:
-                raise BenchError(f"make chain in {chain} is not up to date after its first run")
+                raise BenchError(f"make chain in {chain}: make says it is not up to date")
             warm(top)
             warm(chain)
-            self.check_noop(top)
-            timed([stackdag, "stack"], cwd=top)        # warm-up
-            timed(MAKE, cwd=chain)
+            per_rep += 2 * self.check_noop(top) + timed(MAKE, cwd=chain)  # warm-ups
+            if not cases:   # stackdag's own modules; the workspace is warm from doit's run
+                timed([stackdag, "stack"], cwd=top)
             cases.append((target, steps, top, chain))
 
-        progress(f"1/4 no-op re-runs: timing, {reps} interleaved repetitions")
         py, dv = [sys.executable, "-c", "pass"], [doit, "--version"]
-        timed(py), timed(dv)
+        per_rep += timed(py) + timed(dv)
+        reps, why = self.noop_reps(per_rep, sum(self.first_runs[t][0]
+                                                for t in self.first_runs))
+        progress(f"1/4 no-op re-runs: timing, {reps} interleaved repetitions "
+                 f"(about {per_rep * reps:.0f} s)")
         ref = {"python -c pass": [], "doit --version": []}
         for _ in range(reps):
             ref["python -c pass"].append(timed(py))
@@ -355,7 +396,8 @@ class Bench:
             rows.append([str(steps), med_min(t["make"]), med_min(t["doit"]),
                          med_min(t["stackdag"]), f"{m['doit'] / m['make']:.0f}x",
                          f"{m['stackdag'] / m['make']:.0f}x"])
-        text = [f"1. No-op re-run (ms: median of {reps} interleaved runs, min in parentheses)",
+        text = [f"1. No-op re-run (ms: median of {reps} interleaved runs, min in parentheses"
+                f"{why})",
                 "",
                 table(["steps", "make", "doit stack", "stackdag stack", "doit/make",
                        "stackdag/make"], rows)]
@@ -386,11 +428,15 @@ class Bench:
                 warm(top)
                 self.first_runs[target] = (steps, timed([self.doit, "stack"], cwd=top))
                 self.record_size(f"~{target}", top, steps)
-        rows = []
+        rows, bash_step, bash_note = [], 0.0, ""
         for target in sorted(self.first_runs):
             steps, total = self.first_runs[target]
-            bash = [timed(["bash", "-c", "true"]) for _ in range(steps)]
-            bash_step = sum(bash) / steps
+            if target in self.cfg["first_sizes"] or not bash_step:
+                bash = [timed(["bash", "-c", "true"]) for _ in range(steps)]
+                bash_step, bash_spawns = sum(bash) / steps, steps
+            else:   # a larger no-op workspace: the last bash figure, to save time
+                bash_note = (f" (for {steps} steps: the figure measured with {bash_spawns} "
+                             "spawns)")
             per = total / steps
             rows.append([str(steps), f"{total:.2f}", ms(per), f"{bash_step * 1000:.2f}",
                          f"{(per - bash_step) * 1000:.2f}"])
@@ -402,7 +448,7 @@ class Bench:
             "",
             "the first `doit stack` in a fresh workspace (every hook is `:`), including "
             "start-up;", "`bash -c true` spawned as many times as there are steps, from Python "
-            "with subprocess, right after."]))
+            f"with subprocess, right after{bash_note}."]))
 
     def state_size(self) -> None:
         self.emit("\n".join([
@@ -416,12 +462,14 @@ class Bench:
         progress(f"4/4 parallel clones: {n} local git repositories")
         repos = [git_plugin_repo(self.root / "repos" / f"r{i:02d}") for i in range(n)]
         warm(self.root / "repos")
-        times = {}
+        times, left = {}, {}
         for jobs in (1, 4):
             top = clone_workspace(self.root / f"clone-n{jobs}", repos)
             cmd = [self.doit, "-n", str(jobs), "stack"]
             try:
                 times[jobs] = timed(cmd, cwd=top)
+                # did that run bring the whole stack up? a second run must have nothing to do
+                left[jobs] = ran_count(capture([self.doit, "stack"], cwd=top).stdout)
             except BenchError as exc:
                 why = [line.strip() for line in str(exc).splitlines()
                        if "not implemented" in line]
@@ -431,15 +479,27 @@ class Bench:
                     return
                 raise
         steps = count_steps(self.root / "clone-n1")
-        self.emit("\n".join([
+        shown = lambda x: "?" if x is None else str(x)  # noqa: E731
+        text = [
             f"4. Parallel clones: {n} url plugins (file:// repositories), fresh workspaces",
             "",
-            table(["command", "steps", "seconds"],
-                  [["doit -n 1 stack", str(steps), f"{times[1]:.2f}"],
-                   ["doit -n 4 stack", str(steps), f"{times[4]:.2f}"]]),
+            table(["command", "steps", "seconds", "left for a 2nd run"],
+                  [[f"doit -n {j} stack", str(steps), f"{times[j]:.2f}", shown(left[j])]
+                   for j in (1, 4)]),
             "",
-            f"speed-up -n 4 over -n 1: {times[1] / times[4]:.2f}x (whole stack: the clones and "
-            "every plugin's steps)"]))
+            f"speed-up -n 4 over -n 1: {times[1] / times[4]:.2f}x (the whole first run: clones "
+            "and every plugin's steps)"]
+        if any(left.values()):
+            text.append("NOTE: the first run did not bring the whole stack up: a second "
+                        "`doit stack` still ran steps (see 'left for a 2nd run'), so the times "
+                        "above leave those out")
+        self.emit("\n".join(text))
+
+
+def ran_count(output: str) -> int | None:
+    """How many tasks a run says it ran (stackdag's "N ran, M up to date"), or None."""
+    found = re.search(r"\b(\d+) ran\b", output)
+    return int(found.group(1)) if found else None
 
 
 def reap_children(deadline: float = 5) -> None:
@@ -458,13 +518,20 @@ def reap_children(deadline: float = 5) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, few repetitions")
-    parser.add_argument("--reps", type=int, help="repetitions per no-op timing")
+    parser.add_argument("--reps", type=int,
+                        help="repetitions of the no-op loop, exactly (default: up to 7, as "
+                        "many as fit in the time budget; --quick: 3)")
+    parser.add_argument("--budget", type=float,
+                        help="seconds the whole run should take at most, used to choose the "
+                        "number of repetitions (default: 270; --quick: 60)")
     parser.add_argument("--out", default=str(REPO / "bench" / "results.txt"),
                         help="write the tables here too (default: bench/results.txt)")
     args = parser.parse_args(argv)
     cfg = dict(QUICK if args.quick else FULL)
     if args.reps:
-        cfg["reps"] = max(1, args.reps)
+        cfg["reps"], cfg["fixed_reps"] = max(1, args.reps), True
+    if args.budget:
+        cfg["budget"] = args.budget
 
     def on_term(signum, frame):
         raise KeyboardInterrupt
@@ -479,7 +546,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     root = Path(tempfile.mkdtemp(prefix="stackdag-bench-"))
     try:
-        emit(header("quick" if args.quick else "full", cfg["reps"]))
+        emit(header("quick" if args.quick else "full", cfg))
         bench = Bench(root, cfg, emit)
         bench.noop()
         bench.first_run()
