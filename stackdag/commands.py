@@ -8,19 +8,22 @@ them for a dodo.py that is not a stackdag workspace.
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
-from doit.cmd_base import DoitCmdBase
+from doit.cmd_base import Command, DoitCmdBase
 from doit.cmd_clean import Clean
+from doit.cmd_help import Help
 from doit.cmd_info import Info
 from doit.cmd_list import List
 from doit.cmd_run import Run
 from doit.exceptions import InvalidCommand
 
-from stackdag import config, lock, status, teardown
+from stackdag import config, fastpath, lock, plan, status, teardown
 from stackdag.dodo import pending_clones
 from stackdag.errors import StackdagError
+from stackdag.starter import write_starter
 from stackdag.tasks import STACK_TASK
 
 
@@ -97,11 +100,18 @@ class StackRun(Run):
 
     name = "stack"
     doc_purpose = "bring the stack up: run what changed, resume what failed"
-    doc_usage = "[options] [TASK ...]"
+    doc_usage = "[-n N] [options] [TASK ...]"
+    doc_description = ("Runs every step whose hook, configuration or predecessors changed "
+                       "since its last success, in DevStack's order, and resumes a failed or "
+                       "interrupted run at the step that did not finish. -n N runs N steps "
+                       "at a time where the order allows it (cascade = \"declared\").")
 
     def execute(self, params, args):
         args = args or [STACK_TASK]
-        if args == [STACK_TASK]:
+        whole = args == [STACK_TASK]
+        if whole and fastpath.check(Path.cwd()) is not None:
+            return self._nothing_changed()
+        if whole:
             # A plugin's hooks and its place in the order come from its files, so plugins
             # not cloned yet are cloned first, and the stack is planned after that.
             pending = pending_clones(Path.cwd())
@@ -111,7 +121,37 @@ class StackRun(Run):
                     return status_code
                 self.dep_manager.close()
                 self.dep_manager = None
-        return super().execute(params, args)
+        status_code = super().execute(params, args)
+        if whole and status_code == 0:
+            ws = config.load(Path.cwd())
+            fastpath.record(ws, plan.plan_stack(ws))
+        return status_code
+
+    def _nothing_changed(self) -> int:
+        steps = fastpath.check(Path.cwd())
+        self.outstream.write(f"stackdag: 0 ran, {steps} up to date in 0.0s (nothing changed "
+                             "since the last successful run)\n")
+        return 0
+
+
+class StackHelp(Help):
+    name = "help"
+
+    def print_usage(self, cmds):
+        """stackdag's commands first, then what doit adds."""
+        ours = ("stack", "list", "info", "unstack", "clean", "init", "import")
+        print(f"{self.bin_name}: DevStack plugins as an incremental, resumable doit DAG\n")
+        print("Commands")
+        for name in ours:
+            if name in cmds:
+                print(f"  {self.bin_name} {name:<10} {cmds[name].doc_purpose}")
+        print("\ndoit's own commands")
+        for name in sorted(set(cmds) - set(ours)):
+            print(f"  {self.bin_name} {name:<10} {cmds[name].doc_purpose}")
+        print(f"\n  {self.bin_name} help COMMAND   options of one command"
+              f"\n  {self.bin_name} help TASK      what one step runs\n"
+              "\nIn a workspace with plugins.toml (or local.conf): `stack` brings it up, "
+              "`list` shows the order, `unstack` stops it.")
 
 
 class StackList(List):
@@ -142,4 +182,66 @@ class StackInfo(Info):
             self.outstream.write(f"\nstatus     : run\n * {verdict.why}\n")
             return 1
         self.outstream.write("\nstatus     : up-to-date\n")
+        return 0
+
+
+class Init(Command):
+    name = "init"
+    doc_purpose = "write a starter workspace (plugins.toml and dodo.py)"
+    doc_usage = "[DIR]"
+    doc_description = ("Creates DIR (default: the current directory) with a commented "
+                       "plugins.toml and the one-line dodo.py. Existing files are kept.")
+
+    def execute(self, opt_values, pos_args):
+        if len(pos_args) > 1:
+            print("stackdag init: at most one directory", file=sys.stderr)
+            return 3
+        top = Path(pos_args[0] if pos_args else ".")
+        try:
+            for line in write_starter(top):
+                print(line)
+        except StackdagError as err:
+            print(f"stackdag: {err}", file=sys.stderr)
+            return 3
+        return 0
+
+
+class ImportLocalConf(Command):
+    name = "import"
+    doc_purpose = "convert a DevStack local.conf to plugins.toml"
+    doc_usage = "[local.conf] [-o plugins.toml]"
+    doc_description = ("Runs the localrc in bash as DevStack would (enable_plugin, variables, "
+                       "enable_service...) and prints the equivalent plugins.toml: plugins "
+                       "with their refs, settings, services, and the meta-sections as "
+                       "[[config]] tables. Without -o it writes to standard output.")
+    cmd_options = ({"name": "output", "short": "o", "long": "output", "type": str,
+                    "default": "", "help": "write to this file (it must not exist yet)"},)
+
+    def execute(self, opt_values, pos_args):
+        from stackdag import localconf
+
+        pos_args = list(pos_args)
+        for flag in ("-o", "--output"):        # also after the file: import local.conf -o x
+            if flag in pos_args[:-1]:
+                at = pos_args.index(flag)
+                opt_values = {**opt_values, "output": pos_args[at + 1]}
+                del pos_args[at:at + 2]
+        conf = Path(pos_args[0] if pos_args else "local.conf")
+        try:
+            if len(pos_args) > 1 or conf.name != "local.conf" or not conf.is_file():
+                raise StackdagError(f"{conf}: stackdag import takes one existing file named "
+                                    "local.conf")
+            sections, localrc = localconf.read(conf.parent)
+            text = localconf.to_plugins_toml(sections, localrc)
+            output = opt_values["output"]
+            if output:
+                if Path(output).exists():
+                    raise StackdagError(f"{output}: already exists; not overwritten")
+                Path(output).write_text(text, encoding="utf-8")
+                print(f"wrote {output}")
+            else:
+                sys.stdout.write(text)
+        except StackdagError as err:
+            print(f"ERROR: {err}", file=sys.stderr)
+            return 3
         return 0

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from stackdag import config
+from stackdag import config, gitref
 from stackdag.errors import StackdagError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -66,75 +66,13 @@ class CloneResult:
     action: str
 
 
-# ---------------------------------------------------------------------------------------------
-# Reading HEAD without git
-
-
-def head_commit(repo_dir: Path) -> str | None:
-    """The commit checked out in ``repo_dir``, read from ``.git/HEAD``, loose refs and
-    ``packed-refs``; None when ``repo_dir`` is not a git checkout or HEAD has no commit.
-
-    ``.git`` may be a directory or a ``gitdir: <path>`` file (a worktree or a submodule): the
-    file is followed, and refs are looked up in the worktree's git dir, then in its common dir.
-    """
-    git_dir = _git_dir(Path(repo_dir))
-    if git_dir is None:
-        return None
-    common = git_dir
-    try:
-        common = git_dir / (git_dir / "commondir").read_text().strip()
-    except OSError:
-        pass
-    return _resolve(git_dir, common, "HEAD", depth=0)
+# Reading HEAD without git lives in gitref.py (no imports on the no-op path); re-exported.
+head_commit = gitref.head_commit
 
 
 def _git_dir(repo_dir: Path) -> Path | None:
-    dot_git = repo_dir / ".git"
-    if dot_git.is_dir():
-        return dot_git
-    try:
-        text = dot_git.read_text()
-    except (OSError, UnicodeDecodeError):
-        return None
-    if not text.startswith("gitdir: "):
-        return None
-    target = Path(text[len("gitdir: "):].strip())
-    target = target if target.is_absolute() else repo_dir / target
-    return target if target.is_dir() else None
-
-
-def _resolve(git_dir: Path, common: Path, name: str, depth: int) -> str | None:
-    if depth > 5 or (name != "HEAD" and not _safe_ref_name(name)):
-        return None
-    for base in (git_dir, common):
-        try:
-            text = (base / name).read_text().strip()
-        except (OSError, UnicodeDecodeError):
-            continue
-        if text.startswith("ref: "):
-            return _resolve(git_dir, common, text[len("ref: "):].strip(), depth + 1)
-        return text if _SHA.match(text) else None
-    return _packed_ref(common, name)
-
-
-def _safe_ref_name(name: str) -> bool:
-    """A ref name read from HEAD may be used as a path below the git dir only if it cannot
-    leave it."""
-    return name.startswith("refs/") and ".." not in name and "\\" not in name and "\0" not in name
-
-
-def _packed_ref(common: Path, name: str) -> str | None:
-    try:
-        lines = (common / "packed-refs").read_text().splitlines()
-    except (OSError, UnicodeDecodeError):
-        return None
-    for line in lines:
-        if line.startswith(("#", "^")):
-            continue
-        sha, _, ref = line.partition(" ")
-        if ref == name and _SHA.match(sha):
-            return sha
-    return None
+    found = gitref.git_dir(repo_dir)
+    return Path(found) if found else None
 
 
 def _read_record(repo_dir: Path) -> dict | None:

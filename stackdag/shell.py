@@ -237,8 +237,9 @@ def run_step(step: Step, run: RunContext) -> StepOutcome:
         hook_file.write_text(step.script, encoding="utf-8")
     env = _environment(step, run, hook_file, (full, delta))
     args = (step.args[0], str(hook_file)) if step.action == "merge" else step.args
-    full.unlink(missing_ok=True)
-    delta.unlink(missing_ok=True)
+    scratch = full.with_suffix(".partial.fn")
+    for leftover in (full, delta, scratch):
+        leftover.unlink(missing_ok=True)
     started = time.monotonic()
     with open(log, "w", encoding="utf-8") as out:
         out.write(f"# stackdag {step.name}: {step.summary}\n")
@@ -263,6 +264,7 @@ def run_step(step: Step, run: RunContext) -> StepOutcome:
                 _running.discard(proc)
             marker.unlink(missing_ok=True)
     seconds = time.monotonic() - started
+    scratch.unlink(missing_ok=True)
     # The hook ran to its end and its state was saved (under errexit, only on success).
     finished = delta.exists() and (status == 0 or not run.errexit)
     if finished:

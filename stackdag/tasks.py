@@ -22,7 +22,7 @@ from doit.exceptions import TaskFailed
 from doit.task import result_dep
 from doit.tools import config_changed
 
-from stackdag import git, lock, shell
+from stackdag import git, gitref, lock, shell
 from stackdag.config import Plugin, StackOptions, Workspace
 from stackdag.errors import StackdagError
 from stackdag.plan import Plan, Step, is_cloned
@@ -58,7 +58,7 @@ def run(step: Step, context: shell.RunContext, cloned: bool):
         return TaskFailed(failure_report(step, outcome))
     result = {"run_id": uuid.uuid4().hex, "seconds": round(outcome.seconds, 3)}
     if cloned:
-        result["commit"] = git.head_commit(step.dir)
+        result["commit"] = gitref.head_commit(step.dir)
     return result
 
 
@@ -83,11 +83,11 @@ def clone(plugin: Plugin, options: StackOptions, state_dir: Path, planned: bool)
 
 def commit_unchanged(task, values, repo_dir: Path) -> bool:
     """doit uptodate: the plugin's checked-out commit is the one the step last ran with."""
-    return values.get("commit") == git.head_commit(repo_dir)
+    return values.get("commit") == gitref.head_commit(repo_dir)
 
 
 def has_clone(repo_dir: Path) -> bool:
-    return git.head_commit(repo_dir) is not None
+    return gitref.head_commit(repo_dir) is not None
 
 
 def _clone_task(plugin: Plugin, ws: Workspace, step: Step) -> dict:

@@ -19,8 +19,6 @@
 #   _SD_IF_ENABLED    skip the hook unless this service is enabled
 set -o errexit
 
-source "$STACKDAG_RUNTIME/functions.sh"
-
 # Bash's own variables, and stackdag's, are never carried from one step to the next.
 declare -gA _SD_NOT_CARRIED
 for _sd_name in BASH BASHOPTS BASHPID BASH_ALIASES BASH_ARGC BASH_ARGV BASH_ARGV0 \
@@ -33,7 +31,21 @@ for _sd_name in BASH BASHOPTS BASHPID BASH_ALIASES BASH_ARGC BASH_ARGV BASH_ARGV
     _SD_NOT_CARRIED[$_sd_name]=1
 done
 
-# _sd_describe NAME: one string for a variable's attributes and value(s), in _SD_DESC.
+# _sd_names: _SD_NAMES = the variables a step may carry: not bash's, not stackdag's own.
+# compgen writes to a scratch file: a $(...) or <(...) would cost a subshell each time.
+_SD_SCRATCH=$_SD_STATE_OUT.fn
+function _sd_names {
+    local _sd_n _sd_all
+    compgen -v > "$_SD_SCRATCH"
+    mapfile -t _sd_all < "$_SD_SCRATCH"
+    _SD_NAMES=()
+    for _sd_n in "${_sd_all[@]}"; do
+        [[ -n ${_SD_NOT_CARRIED[$_sd_n]:-} || $_sd_n == _sd_* || $_sd_n == _SD_* \
+            || $_sd_n == STACKDAG_* ]] || _SD_NAMES+=("$_sd_n")
+    done
+}
+
+# _sd_describe NAME: _SD_DESC = one string for a variable's attributes and value(s).
 function _sd_describe {
     _SD_DESC=${!1@a}:
     if [[ $_SD_DESC == *[aA]* ]]; then
@@ -44,57 +56,71 @@ function _sd_describe {
     fi
 }
 
-# _sd_snapshot ARRAY: record every variable's description in the associative ARRAY.
+# _sd_snapshot ARRAY: record every carried variable's description in the associative ARRAY.
+# (_sd_describe is inlined for plain variables: this runs twice per step over ~100 names.)
 function _sd_snapshot {
     local -n _sd_into=$1
-    local _sd_var
-    while IFS= read -r _sd_var; do
-        [[ $_sd_var == _sd_* || $_sd_var == _SD_* ]] && continue
-        _sd_describe "$_sd_var"
-        _sd_into[$_sd_var]=$_SD_DESC
-    done < <(compgen -v)
+    local _sd_var _sd_attrs
+    _sd_names
+    for _sd_var in "${_SD_NAMES[@]}"; do
+        _sd_attrs=${!_sd_var@a}
+        if [[ $_sd_attrs == *[aA]* ]]; then
+            _sd_describe "$_sd_var"
+            _sd_into[$_sd_var]=$_SD_DESC
+        else
+            _sd_into[$_sd_var]=$_sd_attrs:${!_sd_var}
+        fi
+    done
 }
 
-# Values every step starts with (environment and runtime defaults) need no saving, and a
-# fresh environment wins on resume.
+# The environment every step starts with needs no saving, and a fresh one wins on resume
+# (the runtime's own defaults are simply saved: they are few).
 declare -gA _SD_BASE _SD_INPUT
 _sd_snapshot _SD_BASE
 
+source "$STACKDAG_RUNTIME/functions.sh"
+
 # _sd_save_state FULL DELTA: variables, arrays, exported variables and functions. FULL is
-# everything that differs from a fresh step; DELTA is only what this step changed.
+# everything that differs from a fresh step; DELTA is only what this step changed. The
+# function listings go through the scratch file too, not a subshell.
 function _sd_save_state {
-    local _sd_var _sd_line _sd_file
+    local _sd_var _sd_line _sd_file _sd_scratch=$_SD_SCRATCH
     local -A _sd_inputs=()
     for _sd_file in "${_SD_STATE_FILES[@]}"; do _sd_inputs[$_sd_file]=1; done
     exec {_sd_full}>"$1" {_sd_delta}>"$2"
-    while IFS= read -r _sd_var; do
-        [[ -n ${_SD_NOT_CARRIED[$_sd_var]:-} || $_sd_var == _SD_* || $_sd_var == _sd_* \
-            || $_sd_var == STACKDAG_* ]] && continue
-        _sd_describe "$_sd_var"
+    local -A _sd_now=()
+    _sd_names
+    for _sd_var in "${_SD_NAMES[@]}"; do
+        _sd_now[$_sd_var]=1
+        _SD_DESC=${!_sd_var@a}
+        if [[ $_SD_DESC == *[aA]* ]]; then
+            _sd_describe "$_sd_var"
+        else
+            _SD_DESC+=:${!_sd_var}
+        fi
         [[ ${_SD_BASE[$_sd_var]-} != "$_SD_DESC" ]] && declare -p "$_sd_var" >&$_sd_full
         [[ ${_SD_INPUT[$_sd_var]-} != "$_SD_DESC" ]] && declare -p "$_sd_var" >&$_sd_delta
-    done < <(compgen -v)
-    # ("declare -p" rather than "[[ -v ]]": the latter is false for an empty array)
+    done
     for _sd_var in "${!_SD_BASE[@]}"; do
-        declare -p "$_sd_var" &>/dev/null || [[ -n ${_SD_NOT_CARRIED[$_sd_var]:-} ]] \
-            || echo "unset -v $_sd_var" >&$_sd_full
+        [[ -n ${_sd_now[$_sd_var]:-} ]] || echo "unset -v $_sd_var" >&$_sd_full
     done
     for _sd_var in "${!_SD_INPUT[@]}"; do
-        declare -p "$_sd_var" &>/dev/null || [[ -n ${_SD_NOT_CARRIED[$_sd_var]:-} ]] \
-            || echo "unset -v $_sd_var" >&$_sd_delta
+        [[ -n ${_sd_now[$_sd_var]:-} ]] || echo "unset -v $_sd_var" >&$_sd_delta
     done
     # Functions: the hooks' own (not the runtime's). One defined by a state file that this
     # step started from is unchanged; any other was defined or redefined by this step.
     local -a _sd_funcs=()
+    declare -F > "$_sd_scratch"
     while read -r _ _ _sd_var; do
         [[ -n ${_SD_RUNTIME_FUNCS[$_sd_var]:-} || $_sd_var == _sd_* ]] || _sd_funcs+=("$_sd_var")
-    done < <(declare -F)
+    done < "$_sd_scratch"
     if (( ${#_sd_funcs[@]} )); then
         shopt -s extdebug
+        declare -F "${_sd_funcs[@]}" > "$_sd_scratch"
         while read -r _sd_var _sd_line _sd_file; do
             declare -f "$_sd_var" >&$_sd_full
             [[ -n ${_sd_inputs[$_sd_file]:-} ]] || declare -f "$_sd_var" >&$_sd_delta
-        done < <(declare -F "${_sd_funcs[@]}")
+        done < "$_sd_scratch"
         shopt -u extdebug
     fi
     exec {_sd_full}>&- {_sd_delta}>&-

@@ -1,0 +1,112 @@
+"""The no-op shortcut must never skip a run that doit would not have skipped."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+
+from conftest import trace_hook
+from test_clone_cli import git, make_repo
+
+SHORTCUT = "nothing changed since the last successful run"
+
+
+@pytest.fixture
+def ready(ws, tmp_path):
+    """A stack that ran successfully once: local plugins, a cloned one, extras.d."""
+    remote = make_repo(tmp_path / "remote" / "far", "far")
+    ws.plugin("a", plugin_sh=trace_hook("a"), settings="A=1\n")
+    ws.plugin("b", plugin_sh=trace_hook("b"))
+    ws.write("extras.d/50-x.sh", trace_hook("x"))
+    ws.toml(f'[[plugin]]\nname = "a"\npath = "plugins/a"\n'
+            f'[[plugin]]\nname = "b"\npath = "plugins/b"\n'
+            f'[[plugin]]\nname = "far"\nurl = "file://{remote}"\n')
+    first = ws.run("stackdag", "stack")
+    assert first.returncode == 0, first.output
+    assert SHORTCUT in ws.run("stackdag", "stack").stdout
+    assert SHORTCUT in ws.run("doit", "stack").stdout
+    (ws.top / "trace.log").unlink()
+    return ws
+
+
+def touch_later(path):
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+
+
+CHANGES = {
+    "hook edited": lambda ws: ws.write("plugins/b/devstack/plugin.sh",
+                                       trace_hook("b") + "# edited\n"),
+    "hook touched": lambda ws: touch_later(ws.top / "plugins/b/devstack/plugin.sh"),
+    "extras.d hook added": lambda ws: ws.write("extras.d/60-y.sh", trace_hook("y")),
+    "override-defaults added": lambda ws: ws.write("plugins/b/devstack/override-defaults",
+                                                   "B=1\n"),
+    "package list added": lambda ws: ws.write("plugins/b/devstack/files/debs/b", "curl\n"),
+    "plugins.toml edited": lambda ws: ws.write("plugins.toml", ws.read("plugins.toml")
+                                               + "\n[settings]\nNEW = 1\n"),
+    "saved state deleted": lambda ws: (ws.top / ".stack/state/install:b.sh").unlink(),
+    "hypervisor file added": lambda ws: ws.write(
+        "lib/nova_plugins/hypervisor-libvirt", "".join(
+            f"function {f}_nova_hypervisor {{ :; }}\n"
+            for f in ("install", "configure", "start", "stop", "cleanup"))),
+    "local.sh added": lambda ws: ws.write("local.sh", "#!/bin/bash\n", executable=True),
+    "clone moved": lambda ws: git(ws.top / ".stack/dest/far", "commit", "-q",
+                                  "--allow-empty", "-m", "local change"),
+    "task forgotten": lambda ws: ws.run("doit", "forget", "extra:b"),
+}
+
+
+@pytest.mark.parametrize("change", list(CHANGES), ids=list(CHANGES))
+@pytest.mark.parametrize("command", ["stackdag", "doit"])
+def test_any_change_is_seen(ready, change, command):
+    CHANGES[change](ready)
+    result = ready.run(command, "stack")
+    assert result.returncode == 0, result.output
+    assert SHORTCUT not in result.stdout
+    assert "0 ran" not in result.stdout or change == "hook touched"
+    assert SHORTCUT in ready.run("stackdag", "stack").stdout     # recorded again
+
+
+def test_unstack_and_clean_invalidate_it(ready):
+    assert ready.run("stackdag", "unstack").returncode == 0
+    assert SHORTCUT not in ready.run("stackdag", "stack").stdout
+    assert ready.run("stackdag", "clean").returncode == 0
+    rerun = ready.run("stackdag", "stack")
+    assert SHORTCUT not in rerun.stdout and "0 up to date" in rerun.stdout
+
+
+def test_no_shortcut_while_a_run_holds_the_lock(ready):
+    import fcntl
+
+    lock = os.open(ready.top / ".stack" / "lock", os.O_RDWR)
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    try:
+        result = ready.run("stackdag", "stack")
+    finally:
+        os.close(lock)
+    assert result.returncode != 0 and "another stackdag run" in result.output
+
+
+def test_failed_run_leaves_no_shortcut(ready):
+    ready.write("plugins/b/devstack/plugin.sh", "false\n")
+    assert ready.run("stackdag", "stack").returncode == 1
+    again = ready.run("stackdag", "stack")
+    assert SHORTCUT not in again.stdout and again.returncode == 1
+
+
+def test_local_conf_workspace_never_takes_it(ws):
+    ws.write("local.conf", "[[local|localrc]]\nX=1\n")
+    assert ws.run("stackdag", "stack").returncode == 0
+    assert SHORTCUT not in ws.run("stackdag", "stack").stdout
+
+
+def test_no_op_does_not_import_doit(ready):
+    code = ("import sys, os; os.chdir(sys.argv[1]); from stackdag import cli; "
+            "assert cli.main(['stack']) == 0; assert 'doit' not in sys.modules, 'doit'; "
+            "assert 'git' not in sys.modules, 'git'")
+    out = subprocess.run([os.sys.executable, "-c", code, str(ready.top)],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert SHORTCUT in out.stdout
