@@ -108,3 +108,38 @@ def test_offline_missing_clone_names_the_plugin(ws, remote):
     assert "plugin 'far'" in result.output and "offline" in result.output
     assert "Traceback" not in result.output
     assert trace(ws) == []
+
+
+def test_switching_between_url_and_path(ws, remote, tmp_path):
+    ws.plugin("near", plugin_sh=trace_hook("near"))
+    ws.toml(toml_for(f"file://{remote}"))
+    assert ws.run("doit", "stack").returncode == 0
+    (ws.top / "trace.log").unlink()
+    local = tmp_path / "checkout"
+    git(tmp_path, "clone", "-q", str(remote), str(local))
+    (local / "devstack" / "plugin.sh").write_text(trace_hook("far-local"))
+    ws.toml(f'[[plugin]]\nname = "far"\npath = "{local}"\n'
+            '[[plugin]]\nname = "near"\npath = "plugins/near"\n')
+    result = ws.run("doit", "stack")
+    assert result.returncode == 0, result.output
+    assert "far-local stack pre-install" in trace(ws)
+    assert (ws.top / ".stack/dest/far/devstack").is_dir()        # the old clone is kept
+    (ws.top / "trace.log").unlink()
+    ws.toml(toml_for(f"file://{remote}"))
+    back = ws.run("doit", "stack")
+    assert back.returncode == 0, back.output
+    assert "far stack pre-install" in trace(ws)
+
+
+def test_adding_a_plugin_reruns_from_its_place(ws):
+    for name in ("a", "b", "c"):
+        ws.plugin(name, plugin_sh=trace_hook(name))
+    two = ('[[plugin]]\nname = "a"\npath = "plugins/a"\n'
+           '[[plugin]]\nname = "b"\npath = "plugins/b"\n')
+    ws.toml(two)
+    assert ws.run("doit", "stack").returncode == 0
+    (ws.top / "trace.log").unlink()
+    ws.toml(two + '[[plugin]]\nname = "c"\npath = "plugins/c"\n')
+    assert ws.run("doit", "stack").returncode == 0
+    # c's first step is its pre-install, after b's: a's and b's pre-install are kept
+    assert trace(ws)[:2] == ["c stack pre-install", "a stack install"]
