@@ -21,6 +21,7 @@ from doit.cmd_run import Run
 from doit.exceptions import InvalidCommand
 
 from stackdag import config, fastpath, lock, plan, status, teardown
+from stackdag.db import set_aside_if_corrupt
 from stackdag.dodo import pending_clones
 from stackdag.errors import StackdagError
 from stackdag.starter import write_starter
@@ -77,6 +78,14 @@ class StackClean(Clean):
 
     name = "clean"
     doc_purpose = "unstack, run the clean hooks, forget the stack state (-a: remove DEST)"
+
+    def execute(self, params, args):
+        aside = set_aside_if_corrupt(params["dep_file"]) if params["backend"] == \
+            "stackdag-sqlite" else None
+        if aside:
+            self.outstream.write(f"stackdag: the state database was unreadable; moved it to "
+                                 f"{aside}\n")
+        return super().execute(params, args)
 
     def _execute(self, dryrun, cleandep, cleanall, cleanforget, pos_args=None):
         if stackdag_workspace(self.task_list) is None:

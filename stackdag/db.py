@@ -8,12 +8,32 @@ most the task in flight.
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
-from doit.dependency import SqliteDB
+from doit.dependency import DatabaseException, SqliteDB
+from doit.exceptions import InvalidDodoFile
 
 # Dependency.save_success writes 'deps:' last; ignore marks and removals stand alone.
 _LAST_KEYS = ("deps:", "ignore:")
+
+
+def set_aside_if_corrupt(name: str) -> str | None:
+    """Move an unreadable DB out of the way (``clean`` starts over); returns where to."""
+    path = Path(name)
+    if not path.exists():
+        return None
+    try:
+        with sqlite3.connect(path) as conn:
+            conn.execute("pragma quick_check").fetchall()
+            conn.execute("select count(*) from doit").fetchall()
+        return None
+    except sqlite3.DatabaseError:
+        aside = path.with_name(path.name + ".corrupt")
+        path.replace(aside)
+        for extra in ("-wal", "-shm"):
+            path.with_name(path.name + extra).unlink(missing_ok=True)
+        return str(aside)
 
 
 class DurableSqliteDB(SqliteDB):
@@ -21,9 +41,16 @@ class DurableSqliteDB(SqliteDB):
 
     def __init__(self, name, codec, *, module_name=None):
         Path(name).parent.mkdir(parents=True, exist_ok=True)
-        super().__init__(name, codec, module_name=module_name)
-        self._conn.execute("pragma journal_mode=wal")
-        self._conn.execute("pragma synchronous=normal")
+        try:
+            super().__init__(name, codec, module_name=module_name)
+            self._conn.execute("pragma journal_mode=wal")
+            self._conn.execute("pragma synchronous=normal")
+        except (DatabaseException, sqlite3.DatabaseError) as err:
+            reason = str(err).rsplit("Original error:", 1)[-1].strip()
+            raise InvalidDodoFile(
+                f"{name}: the stack's state database is unreadable ({reason}); "
+                "`stackdag clean` (or `doit clean`) sets it aside and starts over") from None
+
 
     def set(self, task_id, dependency, value):
         super().set(task_id, dependency, value)

@@ -35,6 +35,13 @@ def recorded(state_dir: Path) -> list[Service]:
     return out
 
 
+def record(state_dir: Path, name: str, pgid: int, step: str) -> None:
+    """Record a process group as run_process does: ``pids/NAME.pid`` (group, then step)."""
+    folder = state_dir / "pids"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.pid").write_text(f"{pgid}\n{step}\n")
+
+
 def group_alive(pgid: int) -> bool:
     """True while a process of the group runs (zombies do not count)."""
     try:

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from stackdag import processes
 from stackdag.bashenv import clean_environment
 from stackdag.config import display_path
 from stackdag.plan import Step
@@ -218,6 +219,43 @@ def _keep_state(step: Step, state_dir: Path, full: Path, delta: Path) -> None:
     os.replace(delta, delta_file(state_dir, step.name))
 
 
+def _status_text(status: int) -> str:
+    if status >= 0:
+        return f"exit status {status}"
+    try:
+        name = signal.Signals(-status).name
+    except ValueError:
+        name = f"signal {-status}"
+    if -status == signal.SIGXFSZ:
+        return f"killed by {name} (a file outgrew the file size limit)"
+    return f"killed by {name}"
+
+
+def _disk_note(state_dir: Path) -> str:
+    """A failure on a full disk says so: the hook's log may not have been written."""
+    try:
+        stats = os.statvfs(state_dir)
+    except OSError:
+        return ""
+    free = stats.f_bavail * stats.f_frsize
+    if free < 1024 * 1024:
+        return (f"; the file system holding {display_path(state_dir)} is full ({free} bytes "
+                "free): free some space, then run again")
+    return ""
+
+
+def _note_leftovers(step: Step, run: RunContext, pgid: int, log: Path) -> None:
+    """A hook that left processes behind (``daemon &`` rather than run_process): record
+    them like a service, so that ``unstack`` stops them and the next stack restarts them."""
+    if not processes.group_alive(pgid):
+        return
+    name = "leftover-" + file_name(step.name).replace(":", ".")
+    processes.record(run.state_dir, name, pgid, step.name)
+    with open(log, "a", encoding="utf-8") as out:
+        out.write(f"stackdag: this hook left processes running (process group {pgid}); "
+                  f"`unstack` stops them (recorded as {name})\n")
+
+
 def run_step(step: Step, run: RunContext) -> StepOutcome:
     """Run ``step``'s hook; on success its shell state is saved for the steps after it.
 
@@ -265,12 +303,14 @@ def run_step(step: Step, run: RunContext) -> StepOutcome:
             marker.unlink(missing_ok=True)
     seconds = time.monotonic() - started
     scratch.unlink(missing_ok=True)
+    _note_leftovers(step, run, proc.pid, log)
     # The hook ran to its end and its state was saved (under errexit, only on success).
     finished = delta.exists() and (status == 0 or not run.errexit)
     if finished:
         _keep_state(step, state_dir, full, delta)
     if status != 0:
-        return StepOutcome(False, seconds, log, f"{describe(step)}: exit status {status}")
+        return StepOutcome(False, seconds, log,
+                           f"{describe(step)}: {_status_text(status)}{_disk_note(state_dir)}")
     if not finished:
         return StepOutcome(False, seconds, log, f"{describe(step)}: the hook called `exit` "
                            "before it finished, so its shell state was not saved; use "

@@ -1,0 +1,146 @@
+"""Faults a real user meets: daemons left behind, closed stdout, a full disk, Ctrl-C in a
+clone, a corrupted state database. Each is detected, explained, and recoverable."""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import BIN
+from stackdag import processes
+from test_clone_cli import git
+
+
+def one_plugin(ws, plugin_sh):
+    ws.plugin("a", plugin_sh=plugin_sh)
+    ws.toml('[[plugin]]\nname = "a"\npath = "plugins/a"\n')
+
+
+def test_daemon_left_by_a_hook_is_recorded_and_stopped_by_unstack(ws):
+    one_plugin(ws, 'if [[ $2 == install ]]; then sleep 600 >/dev/null 2>&1 & fi\n')
+    assert ws.run("doit", "stack").returncode == 0
+    pidfile = ws.top / ".stack/pids/leftover-install.a.pid"
+    pgid = int(pidfile.read_text().split()[0])
+    try:
+        assert processes.group_alive(pgid)
+        assert "left processes running" in (ws.top / ".stack/logs/install:a.log").read_text()
+        unstack = ws.run("doit", "unstack")
+        assert unstack.returncode == 0, unstack.output
+        assert not processes.group_alive(pgid) and not pidfile.exists()
+        again = ws.run("doit", "stack")
+        assert "install:a ... ok" in again.stdout          # started again
+        pgid = int(pidfile.read_text().split()[0])
+    finally:
+        os.killpg(pgid, signal.SIGKILL)
+
+
+def test_hook_that_closes_stdout_and_stderr(ws):
+    one_plugin(ws, 'if [[ $2 == install ]]; then exec 1>&- 2>&-; X=1; fi\n'
+                   'if [[ $2 == extra ]]; then echo "X=$X" > "$TOP_DIR/x.out"; fi\n')
+    result = ws.run("doit", "stack")
+    assert result.returncode == 0, result.output
+    assert ws.read("x.out") == "X=1\n"
+
+
+BIG_STATE = 'if [[ $2 == install ]]; then BIG=$(head -c 300000 /dev/zero | tr "\\0" x); fi\n'
+
+
+def test_file_size_limit_is_explained_and_the_run_resumes(ws):
+    one_plugin(ws, BIG_STATE)
+
+    def small_files():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))
+
+    proc = subprocess.run([str(BIN / "doit"), "stack"], cwd=ws.top, capture_output=True,
+                          text=True, preexec_fn=small_files, stdin=subprocess.DEVNULL)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, out
+    assert ("stack install failed in plugin a (plugins/a/devstack/plugin.sh): killed by "
+            "SIGXFSZ (a file outgrew the file size limit)") in out
+    assert "Traceback" not in out
+    resumed = ws.run("doit", "stack")
+    assert resumed.returncode == 0, resumed.output
+    assert "install:a ... ok" in resumed.stdout and "pre-install:a" not in resumed.stdout
+
+
+@pytest.fixture
+def small_disk(ws):
+    """.stack on a 256 KiB tmpfs (needs the right to mount, as root in CI has)."""
+    state = ws.top / ".stack"
+    state.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(state)],
+                             capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    yield ws
+    subprocess.run(["umount", "-l", str(state)], check=True)
+
+
+def test_full_disk_is_explained_and_the_run_resumes(small_disk):
+    ws = small_disk
+    one_plugin(ws, BIG_STATE)
+    full = ws.run("doit", "stack")
+    assert full.returncode != 0
+    assert "Traceback" not in full.output
+    assert "stack install failed in plugin a" in full.output
+    assert "is full" in full.output and "free some space, then run again" in full.output
+    ws.write("plugins/a/devstack/plugin.sh", ":\n")     # the user frees the space
+    resumed = ws.run("doit", "stack")
+    assert resumed.returncode == 0, resumed.output
+
+
+def test_corrupted_state_database(ws):
+    one_plugin(ws, ":\n")
+    assert ws.run("doit", "stack").returncode == 0
+    (ws.top / ".stack/doit.db").write_text("not a database")
+    for command in (("doit", "stack"), ("stackdag", "stack"), ("doit", "list", "-s")):
+        broken = ws.run(*command)
+        assert broken.returncode == 3
+        assert broken.output.strip() == (
+            "ERROR: .stack/doit.db: the stack's state database is unreadable (file is not a "
+            "database); `stackdag clean` (or `doit clean`) sets it aside and starts over")
+    cleaned = ws.run("stackdag", "clean")
+    assert cleaned.returncode == 0, cleaned.output
+    assert "moved it to" in cleaned.stdout
+    assert (ws.top / ".stack/doit.db.corrupt").exists()
+    rerun = ws.run("doit", "stack")
+    assert rerun.returncode == 0 and "0 up to date" in rerun.stdout
+
+
+def test_ctrl_c_during_a_clone_leaves_nothing_half_done(ws, tmp_path):
+    remote = tmp_path / "big"
+    (remote / "devstack").mkdir(parents=True)
+    (remote / "devstack" / "plugin.sh").write_text(":\n")
+    (remote / "blob").write_bytes(os.urandom(40 * 1024 * 1024))
+    git(remote, "init", "-q", "-b", "master")
+    git(remote, "add", ".")
+    git(remote, "commit", "-q", "-m", "big")
+    ws.toml(f'[[plugin]]\nname = "big"\nurl = "file://{remote}"\n')
+    dest = ws.top / ".stack" / "dest"
+    proc = subprocess.Popen([str(BIN / "doit"), "stack"], cwd=ws.top, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not any(p.name.startswith(".big.clone-") for p in
+                      (dest.iterdir() if dest.exists() else [])):
+            assert time.monotonic() < deadline and proc.poll() is None, "no clone started"
+            time.sleep(0.02)
+        time.sleep(0.2)
+        os.killpg(proc.pid, signal.SIGINT)            # what a terminal's Ctrl-C does
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode != 0
+    assert "Traceback" not in out, out
+    assert sorted(p.name for p in dest.iterdir() if not p.name.endswith(".lock")) == []
+    again = ws.run("doit", "stack")
+    assert again.returncode == 0, again.output
+    assert (dest / "big" / "blob").stat().st_size == 40 * 1024 * 1024
