@@ -22,7 +22,7 @@ from doit.exceptions import InvalidCommand
 
 from stackdag import config, fastpath, lock, plan, status, teardown
 from stackdag.db import set_aside_if_corrupt
-from stackdag.dodo import pending_clones
+from stackdag.dodo import pending_clones, workspace
 from stackdag.errors import StackdagError
 from stackdag.starter import write_starter
 from stackdag.tasks import STACK_TASK
@@ -132,7 +132,7 @@ class StackRun(Run):
                 self.dep_manager = None
         status_code = super().execute(params, args)
         if whole and status_code == 0:
-            ws = config.load(Path.cwd())
+            ws = workspace(Path.cwd())
             fastpath.record(ws, plan.plan_stack(ws))
         return status_code
 

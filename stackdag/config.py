@@ -13,8 +13,9 @@ import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from stackdag import tomlpos
 from stackdag.errors import StackdagError
-from stackdag.tomlpos import describe, locate
+from stackdag.tomlpos import describe
 
 CONFIG_NAME = "plugins.toml"
 PLUGIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -117,9 +118,12 @@ class _Reader:
         self.source = source
         self.text = text
         self.shown = display_path(source)
+        self._positions: dict | None = None
 
     def where(self, path: tuple, at_value: bool = True) -> str:
-        pos = locate(self.text, path)
+        if self._positions is None:
+            self._positions = tomlpos.index(self.text)     # one pass, only once it is needed
+        pos = self._positions.get(path)
         if pos is None:
             return f"{self.shown}: {describe(path)}"
         return f"{self.shown}:{pos.line}:{pos.value_col if at_value else pos.key_col}"

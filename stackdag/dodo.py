@@ -26,19 +26,40 @@ DOIT_CONFIG = {
 }
 
 
-def pending_clones(top: Path) -> list[str]:
-    """Clone tasks to run before the stack can be planned (plugins not cloned yet)."""
+_loaded: dict = {}
+
+
+def workspace(top: Path) -> config.Workspace:
+    """config.load, once per command for an unchanged plugins.toml (a `stack` asks three
+    times: for plugins to clone first, for the tasks, for the no-op fingerprint)."""
+    stamp = []
+    for name in (config.CONFIG_NAME, "local.conf", "localrc"):
+        try:
+            st = (top / name).stat()
+            stamp.append((st.st_mtime_ns, st.st_size, st.st_ino))
+        except OSError:
+            stamp.append(None)
+    cached = _loaded.get(top)
+    if cached and cached[0] == stamp:
+        return cached[1]
     try:
-        return plan.pending_clones(config.load(top))
+        ws = config.load(top)
     except StackdagError as err:
         raise InvalidDodoFile(str(err)) from None
+    _loaded[top] = (stamp, ws)
+    return ws
+
+
+def pending_clones(top: Path) -> list[str]:
+    """Clone tasks to run before the stack can be planned (plugins not cloned yet)."""
+    return plan.pending_clones(workspace(top))
 
 
 def load_task_dicts(top: Path) -> list[dict]:
     """The workspace's stack tasks; a user error becomes doit's one-line error."""
     shell.exit_on_signals()
+    ws = workspace(top)
     try:
-        ws = config.load(top)
         return tasks.task_dicts(ws, plan.plan_stack(ws))
     except StackdagError as err:
         raise InvalidDodoFile(str(err)) from None

@@ -90,13 +90,20 @@ class Plan:
 
     @property
     def plugin_records(self) -> str:
-        """DEVSTACK_PLUGINS, GITREPO, GITDIR and GITBRANCH for step.sh, one plugin a line.
+        """DEVSTACK_PLUGINS and GITREPO, GITDIR, GITBRANCH as bash declarations.
 
-        Set afresh in every step rather than carried in the shell state, so that a new ref
-        or plugin re-runs what the cascade says, not every step after the localrc.
+        step.sh sources them in every step, after the carried state: set afresh rather
+        than carried, so that a new ref or plugin re-runs what the cascade says, not every
+        step after the localrc.
         """
-        return "\n".join("\x1f".join((p.name, p.url or str(p.path), str(p.dir), p.ref))
-                         for p in self.order.plugins)
+        q = shlex.quote
+        plugins = self.order.plugins
+        lines = [f"DEVSTACK_PLUGINS={q(''.join(',' + p.name for p in plugins))}"]
+        for array, value in (("GITREPO", lambda p: p.url or str(p.path)),
+                             ("GITDIR", lambda p: str(p.dir)), ("GITBRANCH", lambda p: p.ref)):
+            items = " ".join(f"[{p.name}]={q(value(p))}" for p in plugins)
+            lines.append(f"declare -gA {array}=({items})")
+        return "\n".join(lines) + "\n"
 
     def step(self, name: str) -> Step:
         return next(s for s in self.steps if s.name == name)

@@ -9,6 +9,7 @@ changed nothing shares its predecessor's state file (a hard link) instead of a c
 from __future__ import annotations
 
 import filecmp
+import hashlib
 import os
 import signal
 import subprocess
@@ -54,7 +55,7 @@ class RunContext:
 
     top: Path                   # the workspace (TOP_DIR)
     state_dir: Path             # its .stack/
-    plugins: str = ""           # Plan.plugin_records
+    plugins: str = ""           # Plan.plugin_records (bash declarations)
     packages: str = "install"   # [stack] packages
     errexit: bool = True        # False for unstack and clean, as DevStack's scripts
 
@@ -72,6 +73,18 @@ def describe(step: Step) -> str:
     who = f"plugin {step.plugin}" if step.plugin else step.hook
     where = f" ({display_path(step.file)})" if step.file and not step.script else ""
     return f"{step.call} failed in {who}{where}"
+
+
+def _plugins_file(run: RunContext) -> Path:
+    """The plugin declarations of this run, written once (named by their content)."""
+    digest = hashlib.sha1(run.plugins.encode()).hexdigest()[:16]
+    path = run.state_dir / "run" / f"plugins-{digest}.sh"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}")
+        partial.write_text(run.plugins, encoding="utf-8")
+        os.replace(partial, path)
+    return path
 
 
 def _environment(step: Step, run: RunContext, hook_file: Path | None,
@@ -99,7 +112,7 @@ def _environment(step: Step, run: RunContext, hook_file: Path | None,
         "_SD_PHASE": phase,
         "_SD_PLUGIN": step.plugin or "",
         "_SD_PLUGIN_DIR": str(step.dir or ""),
-        "_SD_PLUGINS": run.plugins,
+        "_SD_PLUGINS_FILE": str(_plugins_file(run)),
         "_SD_STEP": step.name,
         "_SD_ERREXIT": "1" if run.errexit else "",
         "_SD_IF_ENABLED": step.only_if_enabled,

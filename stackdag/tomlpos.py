@@ -26,12 +26,13 @@ def _unquote(key: str) -> str:
     return key[1:-1] if key[:1] in "\"'" else key
 
 
-def locate(text: str, path: tuple) -> Position | None:
-    """Position of ``path`` such as ``("plugin", 1, "url")`` or ``("stack",)``.
+def index(text: str) -> dict[tuple, Position]:
+    """Every table and key path in ``text`` with its position, in one pass.
 
-    Integers in the path index arrays of tables; a path that ends at a table gives the
-    position of its header.
+    Integers in the paths index arrays of tables: ``("plugin", 1, "url")`` is the url of
+    the second ``[[plugin]]``; a table's own path gives the position of its header.
     """
+    found: dict[tuple, Position] = {}
     table: tuple = ()
     counts: dict[str, int] = {}
     multiline = None
@@ -44,24 +45,22 @@ def locate(text: str, path: tuple) -> Position | None:
         if header:
             name = header.group(2).strip()
             if header.group(1) == "[[":
-                index = counts.get(name, -1) + 1
-                counts[name] = index
-                table = (name, index)
+                counts[name] = counts.get(name, -1) + 1
+                table = (name, counts[name])
             else:
                 table = (name,)
-            if table == path:
-                col = line.index(name) + 1
-                return Position(number, col, col)
+            col = line.index(name) + 1
+            found.setdefault(table, Position(number, col, col))
             continue
         key = _KEY.match(line)
         if key:
-            if table + (_unquote(key.group(2)),) == path:
-                return Position(number, len(key.group(1)) + 1, key.end() + 1)
+            found.setdefault(table + (_unquote(key.group(2)),),
+                             Position(number, len(key.group(1)) + 1, key.end() + 1))
             rest = line[key.end():]
             for quote in ('"""', "'''"):
                 if rest.startswith(quote) and rest.count(quote) == 1:
                     multiline = quote
-    return None
+    return found
 
 
 def describe(path: tuple) -> str:

@@ -13,7 +13,7 @@
 #   _SD_ACTION        source | localrc | call | exec | merge | packages
 #   _SD_FILE          the file to source or run;  _SD_CALLS: functions to call
 #   _SD_HOOK _SD_MODE _SD_PHASE _SD_PLUGIN _SD_PLUGIN_DIR   what a DevStack hook would see
-#   _SD_PLUGINS       the plugins in run order: name, url, dir, ref (\x1f-separated lines)
+#   _SD_PLUGINS_FILE  DEVSTACK_PLUGINS and GITREPO/GITDIR/GITBRANCH, as declarations
 #   _SD_STEP          the step's name (run_process records it with the service)
 #   _SD_ERREXIT       "1" to run the hook under errexit (stack), "" not (unstack, clean)
 #   _SD_IF_ENABLED    skip the hook unless this service is enabled
@@ -145,16 +145,7 @@ done
 unset _sd_name _sd_file
 
 # The plugin list, as DevStack's enable_plugin would have left it (set by every step).
-DEVSTACK_PLUGINS=""
-declare -gA GITREPO=() GITDIR=() GITBRANCH=()
-while IFS=$'\x1f' read -r _sd_name _sd_url _sd_dir _sd_ref; do
-    [[ -n $_sd_name ]] || continue
-    DEVSTACK_PLUGINS+=",$_sd_name"
-    GITREPO[$_sd_name]=$_sd_url
-    GITDIR[$_sd_name]=$_sd_dir
-    GITBRANCH[$_sd_name]=$_sd_ref
-done <<< "${_SD_PLUGINS:-}"
-unset _sd_name _sd_url _sd_dir _sd_ref
+source "$_SD_PLUGINS_FILE"
 _sd_snapshot _SD_INPUT
 
 # unstack and clean hooks run as DevStack's unstack.sh and clean.sh do, without errexit;
