@@ -14,7 +14,8 @@ from doit.task import dict_to_task
 
 from stackdag import dodo
 from stackdag.commands import (ImportLocalConf, Init, StackClean, StackHelp, StackInfo,
-                               StackList, StackRun, Unstack)
+                               StackList, Unstack)
+from stackdag.stackrun import StackRun
 
 REPLACED = ("Help", "List", "Info", "Clean")
 

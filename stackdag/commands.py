@@ -17,12 +17,10 @@ from doit.cmd_clean import Clean
 from doit.cmd_help import Help
 from doit.cmd_info import Info
 from doit.cmd_list import List
-from doit.cmd_run import Run
 from doit.exceptions import InvalidCommand
 
-from stackdag import config, fastpath, lock, plan, status, teardown
+from stackdag import config, lock, status, teardown
 from stackdag.db import set_aside_if_corrupt
-from stackdag.dodo import pending_clones, workspace
 from stackdag.errors import StackdagError
 from stackdag.starter import write_starter
 from stackdag.tasks import STACK_TASK
@@ -102,45 +100,6 @@ class StackClean(Clean):
         finally:
             self.dep_manager.close()
         return teardown.summary("clean", failures, started)
-
-
-class StackRun(Run):
-    """``doit stack [-n N] [...]``: run the stack task with any of ``doit run``'s options."""
-
-    name = "stack"
-    doc_purpose = "bring the stack up: run what changed, resume what failed"
-    doc_usage = "[-n N] [options] [TASK ...]"
-    doc_description = ("Runs every step whose hook, configuration or predecessors changed "
-                       "since its last success, in DevStack's order, and resumes a failed or "
-                       "interrupted run at the step that did not finish. -n N runs N steps "
-                       "at a time where the order allows it (cascade = \"declared\").")
-
-    def execute(self, params, args):
-        args = args or [STACK_TASK]
-        whole = args == [STACK_TASK]
-        if whole and fastpath.check(Path.cwd()) is not None:
-            return self._nothing_changed()
-        if whole:
-            # A plugin's hooks and its place in the order come from its files, so plugins
-            # not cloned yet are cloned first, and the stack is planned after that.
-            pending = pending_clones(Path.cwd())
-            if pending:
-                status_code = super().execute(params, pending)
-                if status_code:
-                    return status_code
-                self.dep_manager.close()
-                self.dep_manager = None
-        status_code = super().execute(params, args)
-        if whole and status_code == 0:
-            ws = workspace(Path.cwd())
-            fastpath.record(ws, plan.plan_stack(ws))
-        return status_code
-
-    def _nothing_changed(self) -> int:
-        steps = fastpath.check(Path.cwd())
-        self.outstream.write(f"stackdag: 0 ran, {steps} up to date in 0.0s (nothing changed "
-                             "since the last successful run)\n")
-        return 0
 
 
 class StackHelp(Help):

@@ -27,7 +27,7 @@ from stackdag.config import Plugin, StackOptions, Workspace
 from stackdag.errors import StackdagError
 from stackdag.plan import Plan, Step, is_cloned
 
-STACK_TASK = "stack"
+from stackdag.stackrun import STACK_TASK  # noqa: F401  (the group task)
 LOCK_TASK = "_lock"
 RESUME_HINT = "fix it and run `doit stack` (or `stackdag stack`) again to resume here"
 
