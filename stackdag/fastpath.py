@@ -21,13 +21,13 @@ takes the shortcut. This module imports nothing heavy: it runs before doit is im
 from __future__ import annotations
 
 import fcntl
-import json
+import marshal
 import os
 
 from stackdag import gitref
 
-FORMAT = 1
-NAME = "fingerprint.json"
+FORMAT = 2
+NAME = "fingerprint"     # marshal: read by the same stackdag that wrote it, and no import
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -36,7 +36,7 @@ def _stat(path: str):
         st = os.stat(path)
     except OSError:
         return None
-    return [st.st_mtime_ns, st.st_size, st.st_ino, st.st_mode]
+    return (st.st_mtime_ns, st.st_size, st.st_ino, st.st_mode)
 
 
 def _code_files() -> list[str]:
@@ -47,7 +47,12 @@ def _code_files() -> list[str]:
 
 
 def _watched(ws, plan) -> tuple[set[str], list[str]]:
-    """(paths whose state matters, clones whose commit matters)."""
+    """(paths whose state matters, clones whose commit matters).
+
+    A file that does not exist yet is covered by its directory: creating it changes the
+    directory's modification time. So each plugin's devstack/ (and files/, files/debs/,
+    files/rpms/ where they exist) is watched, with the files the steps read.
+    """
     top, state = ws.top, ws.state_dir
     paths = {ws.source, top / "extras.d", top / "local.sh", state / "state",
              top / "lib" / "nova_plugins" / f"hypervisor-{ws.virt_driver}",
@@ -57,11 +62,10 @@ def _watched(ws, plan) -> tuple[set[str], list[str]]:
     clones = []
     for plugin in ws.plugins:
         devstack = plugin.dir / "devstack"
-        files = devstack / "files"
-        paths.update({devstack, devstack / "settings", devstack / "override-defaults",
-                      devstack / "plugin.sh", files, files / "debs", files / "rpms",
-                      files / "debs" / plugin.name, files / "rpms" / plugin.name,
-                      files / "bindep.txt"})
+        for folder in (devstack, devstack / "files", devstack / "files" / "debs",
+                       devstack / "files" / "rpms"):
+            if folder.is_dir():
+                paths.add(folder)
         if plugin.url:
             clones.append(str(plugin.dir))
     return {os.fspath(p) for p in paths} | set(_code_files()), clones
@@ -86,12 +90,12 @@ def record(ws, plan) -> None:
     if ws.localrc is not None or ws.stack.reclone or pending_clones(ws):
         return
     paths, clones = _watched(ws, plan)
-    entries = [["stat", p, _stat(p)] for p in sorted(paths)]
-    entries += [["commit", c, gitref.head_commit(c)] for c in clones]
+    entries = [("stat", p, _stat(p)) for p in sorted(paths)]
+    entries += [("commit", c, gitref.head_commit(c)) for c in clones]
     tmp = _path(ws.top) + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as out:
-        json.dump({"format": FORMAT, "top": os.fspath(ws.top), "steps": len(plan.steps),
-                   "entries": entries}, out)
+    with open(tmp, "wb") as out:
+        marshal.dump({"format": FORMAT, "top": os.fspath(ws.top), "steps": len(plan.steps),
+                      "entries": entries}, out)
     os.replace(tmp, _path(ws.top))
 
 
@@ -113,11 +117,11 @@ def check(top) -> int | None:
     """The number of steps, if nothing changed since the last successful run; else None."""
     top = os.path.abspath(os.fspath(top))
     try:
-        with open(_path(top), encoding="utf-8") as handle:
-            data = json.load(handle)
-    except (OSError, ValueError):
+        with open(_path(top), "rb") as handle:
+            data = marshal.load(handle)
+    except (OSError, ValueError, EOFError, TypeError):
         return None
-    if data.get("format") != FORMAT or data.get("top") != top:
+    if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("top") != top:
         return None
     if _run_in_progress(os.path.join(top, ".stack")):
         return None

@@ -44,6 +44,16 @@ class Workspace:
     def toml(self, text: str) -> Path:
         return self.write("plugins.toml", text)
 
+    def register(self, *names: str, before: str = "") -> Path:
+        """plugins.toml: ``before``, then a [[plugin]] table for each local plugin (in order)."""
+        return self.toml(textwrap.dedent(before) + "".join(
+            f'[[plugin]]\nname = "{n}"\npath = "plugins/{n}"\n' for n in names))
+
+    def append(self, relative: str, text: str) -> None:
+        """Add ``text`` at the end of a workspace file (an edit that re-runs its steps)."""
+        path = self.top / relative
+        path.write_text(path.read_text() + text)
+
     def plugin(self, name: str, plugin_sh: str | None = None, settings: str | None = None,
                override: str | None = None, where: str = "plugins") -> Path:
         """A local plugin under ``where/name`` with the given devstack/ files."""

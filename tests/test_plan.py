@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import pytest
 
 from stackdag import config, plan
@@ -20,18 +22,8 @@ def full(ws):
     ws.plugin("zeta", plugin_sh=":\n", settings=":\n", override=":\n")
     ws.plugin("alpha", plugin_sh=":\n", settings=":\n")
     ws.plugin("mid", plugin_sh=":\n")
-    ws.toml("""
-        [settings]
-        VIRT_DRIVER = "fake"
-        [[plugin]]
-        name = "zeta"
-        path = "plugins/zeta"
-        [[plugin]]
-        name = "alpha"
-        path = "plugins/alpha"
-        [[plugin]]
-        name = "mid"
-        path = "plugins/mid"
+    ws.register("zeta", "alpha", "mid", before='[settings]\nVIRT_DRIVER = "fake"\n')
+    ws.append("plugins.toml", textwrap.dedent("""
         [[config]]
         group = "test-config"
         file = "$DEST/t.conf"
@@ -48,7 +40,7 @@ def full(ws):
         group = "post-extra"
         file = "$DEST/pe.conf"
         text = "[a]\\nb = c\\n"
-    """)
+    """))
     return ws
 
 

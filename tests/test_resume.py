@@ -211,14 +211,12 @@ def test_declared_parallel_overlaps_independent_plugins(declared):
 def test_declared_reruns_only_the_changed_plugin_and_its_dependents(declared):
     assert declared.run("doit", "stack").returncode == 0
     (declared.top / "trace.log").unlink()
-    plugin_sh = declared.top / "plugins/base/devstack/plugin.sh"
-    plugin_sh.write_text(plugin_sh.read_text() + "# changed\n")
+    declared.append("plugins/base/devstack/plugin.sh", "# changed\n")
     assert declared.run("doit", "stack").returncode == 0
     names = {key[0] for key in stamps(declared)}
     assert names == {"base", "left"}
     (declared.top / "trace.log").unlink()
-    plugin_sh = declared.top / "plugins/right/devstack/plugin.sh"
-    plugin_sh.write_text(plugin_sh.read_text() + "# changed\n")
+    declared.append("plugins/right/devstack/plugin.sh", "# changed\n")
     assert declared.run("doit", "stack").returncode == 0
     assert {key[0] for key in stamps(declared)} == {"right"}
     assert declared.read("left.seen") == "base=base left=left right= exp=from base\n"
@@ -230,8 +228,7 @@ def test_linear_is_the_default_and_reruns_everything_after(declared):
     assert declared.run("doit", "stack").returncode == 0
     assert declared.read("right.seen") == "base=base left=left right=right exp=from base\n"
     (declared.top / "trace.log").unlink()
-    plugin_sh = declared.top / "plugins/left/devstack/plugin.sh"
-    plugin_sh.write_text(plugin_sh.read_text() + "# changed\n")
+    declared.append("plugins/left/devstack/plugin.sh", "# changed\n")
     assert declared.run("doit", "stack").returncode == 0
     reran = stamps(declared)
     assert ("base", "stack pre-install") not in reran and ("left", "stack pre-install") in reran

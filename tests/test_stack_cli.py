@@ -28,19 +28,7 @@ def traced(ws):
                   settings=trace_hook(f"{name}/settings"))
     ws.write("plugins/alpha/devstack/override-defaults", trace_hook("alpha/override-defaults"))
     ws.write("local.sh", "#!/bin/bash\n" + trace_hook("local.sh"), executable=True)
-    ws.toml("""
-        [settings]
-        VIRT_DRIVER = "fake"
-        [[plugin]]
-        name = "zeta"
-        path = "plugins/zeta"
-        [[plugin]]
-        name = "alpha"
-        path = "plugins/alpha"
-        [[plugin]]
-        name = "mid"
-        path = "plugins/mid"
-    """)
+    ws.register("zeta", "alpha", "mid", before='[settings]\nVIRT_DRIVER = "fake"\n')
     return ws
 
 
@@ -97,8 +85,7 @@ def test_noop_rerun_runs_no_hook(traced):
 def test_changed_plugin_reruns_from_its_first_step(traced):
     assert traced.run("doit", "stack").returncode == 0
     (traced.top / "trace.log").unlink()
-    plugin_sh = traced.top / "plugins/mid/devstack/plugin.sh"
-    plugin_sh.write_text(plugin_sh.read_text() + "# changed\n")
+    traced.append("plugins/mid/devstack/plugin.sh", "# changed\n")
     assert traced.run("doit", "stack").returncode == 0
     rerun = trace(traced)
     assert rerun[0] == "mid/plugin.sh stack pre-install"
