@@ -75,7 +75,10 @@ class StackClean(Clean):
     """``doit clean``: DevStack's clean (unstack first), then all stack state forgotten."""
 
     name = "clean"
-    doc_purpose = "unstack, run the clean hooks, forget the stack state (-a: remove DEST)"
+    doc_purpose = "unstack, run the clean hooks, forget the stack state (--all: and DEST)"
+    cmd_options = Clean.cmd_options + ({
+        "name": "everything", "long": "all", "type": bool, "default": False,
+        "help": "stackdag: also remove the clones in DEST (the same as -a/--clean-all)"},)
 
     def execute(self, params, args):
         aside = set_aside_if_corrupt(params["dep_file"]) if params["backend"] == \
@@ -85,9 +88,11 @@ class StackClean(Clean):
                                  f"{aside}\n")
         return super().execute(params, args)
 
-    def _execute(self, dryrun, cleandep, cleanall, cleanforget, pos_args=None):
+    def _execute(self, dryrun, cleandep, cleanall, cleanforget, everything=False,
+                 pos_args=None):
         if stackdag_workspace(self.task_list) is None:
-            return super()._execute(dryrun, cleandep, cleanall, cleanforget, pos_args)
+            return super()._execute(dryrun, cleandep, cleanall or everything, cleanforget,
+                                    pos_args)
         ws = _locked_workspace(self.task_list, "clean")
         if dryrun or pos_args:
             raise InvalidCommand("stackdag's clean takes no task names and no --dry-run: it "
@@ -95,7 +100,7 @@ class StackClean(Clean):
                                  "stack)")
         started = time.monotonic()
         try:
-            failures = teardown.clean(ws, everything=cleanall)
+            failures = teardown.clean(ws, everything=cleanall or everything)
             self.dep_manager.remove_all()
         finally:
             self.dep_manager.close()

@@ -137,7 +137,10 @@ def test_clean_all_removes_dest_and_keeps_it_otherwise(ws):
     assert dest.exists()
     assert not (ws.top / ".stack" / "state").exists()
     assert ws.run("doit", "stack").returncode == 0
-    assert ws.run("stackdag", "clean", "--clean-all").returncode == 0
+    assert ws.run("stackdag", "clean", "--all").returncode == 0
+    assert not dest.exists()
+    assert ws.run("doit", "stack").returncode == 0
+    assert ws.run("doit", "clean", "-a").returncode == 0
     assert not dest.exists()
 
 
