@@ -45,8 +45,13 @@ class StackReporter:
         self.t0 = time.monotonic()
 
     def write(self, text: str) -> None:
-        self.out.write(text)
-        self.out.flush()
+        if self.out is None:
+            return
+        try:
+            self.out.write(text)
+            self.out.flush()
+        except BrokenPipeError:       # `doit stack | head`: the run goes on, quietly
+            self.out = None
 
     def _end_open_line(self) -> None:
         if self.open_line is not None:
@@ -71,20 +76,23 @@ class StackReporter:
         self.write(f"{self._counter()} {task.name} ... ")
         self.open_line = task.name
 
-    def _finish(self, task, word: str) -> float:
+    def _finish(self, task, word: str, detail: str = "") -> float:
         seconds = time.monotonic() - self.started.pop(task.name, time.monotonic())
         if self.open_line == task.name:
-            self.write(f"{word} {seconds:.1f}s\n")
+            self.write(f"{word} {seconds:.1f}s{detail}\n")
             self.open_line = None
         else:
             self._end_open_line()
-            self.write(f"{self._counter()} {task.name} {word} {seconds:.1f}s\n")
+            self.write(f"{self._counter()} {task.name} {word} {seconds:.1f}s{detail}\n")
         self.done += 1
         return seconds
 
     def add_success(self, task):
         if _shown(task):
-            self.ran[task.name] = self._finish(task, "ok")
+            result = task.result if isinstance(task.result, dict) else {}
+            detail = (f" ({result['clone']}, at {result['commit'][:12]})"
+                      if "clone" in result else "")     # clone:<plugin>: what git did
+            self.ran[task.name] = self._finish(task, "ok", detail)
 
     def add_failure(self, task, fail):
         if isinstance(fail, UnmetDependency):

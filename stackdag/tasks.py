@@ -78,7 +78,7 @@ def clone(plugin: Plugin, options: StackOptions, state_dir: Path, planned: bool)
     if not planned:
         print(f"stackdag: {plugin.name} was cloned after this run was planned; `doit stack` "
               "runs its hooks")
-    return {"run_id": uuid.uuid4().hex, "commit": result.commit}
+    return {"run_id": uuid.uuid4().hex, "commit": result.commit, "clone": result.action}
 
 
 def commit_unchanged(task, values, repo_dir: Path) -> bool:
