@@ -9,7 +9,9 @@ and a plugin's step depends only on its own previous step, the in-tree hooks of 
 and the same phase of the plugins it requires. Its shell state is its own previous state
 plus what those in-tree hooks and required plugins changed, applied in DevStack's order.
 Steps that DevStack runs after the plugins of a phase (local.conf merges, local.sh) wait for
-every plugin step before them, without re-running when those re-run.
+every plugin step before them and re-run when a plugin step of their phase re-ran (it may
+have rewritten the file they merge into); nothing re-runs because they did: they change
+files, not the shell state, and the steps after them only wait for them.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ def _declared(steps: list[Step], requires: dict) -> list[Step]:
     own: dict[str, str] = {}                    # plugin -> its latest step
     at: dict[tuple[str, str], str] = {}         # (plugin, slot) -> step
     plugin_steps: list[str] = []
+    barriers: tuple[str, ...] = ()              # the latest merge or local.sh, to wait for
     for step in steps:
         if step.role == "clone":
             clones.append(step.name)
@@ -59,20 +62,24 @@ def _declared(steps: list[Step], requires: dict) -> list[Step]:
                                order_after=() if preamble else tuple(clones),
                                state_base=preamble))
             preamble = step.name
-        elif step.role in ("intree", "barrier"):
+        elif step.role == "intree":
             base = intree or preamble
-            waits = tuple(plugin_steps) if step.role == "barrier" else ()
-            out.append(replace(step, after=(base,), order_after=waits, state_base=base))
+            out.append(replace(step, after=(base,), order_after=barriers, state_base=base))
             intree = step.name
-            if step.role == "intree":
-                before_plugins.setdefault(step.slot, []).append(step.name)
+            before_plugins.setdefault(step.slot, []).append(step.name)
+        elif step.role == "barrier":
+            base = intree or preamble
+            same_phase = tuple(n for (_, slot), n in at.items() if slot == step.slot)
+            out.append(replace(step, after=(base,) + same_phase, state_base=base,
+                               order_after=tuple(plugin_steps) + barriers))
+            barriers = (step.name,)
         else:
             base = own.get(step.plugin, preamble)
             hooks = before_plugins.get(step.slot, [])
             needed = [at[(r, step.slot)] for r in requires.get(step.plugin, ())
                       if (r, step.slot) in at]
             after = (base,) + tuple(hooks[-1:]) + tuple(needed)
-            waits = (intree,) if intree and intree not in after else ()
+            waits = tuple(n for n in (intree,) + barriers if n and n not in after)
             out.append(replace(step, after=after, order_after=waits, state_base=base,
                                state_deltas=tuple(hooks) + tuple(needed)))
             own[step.plugin] = at[(step.plugin, step.slot)] = step.name

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import time
 
 # `stackdag`, `stackdag stack`, `stackdag stack -n N`: the commands a no-op can answer.
 _STACK_FORMS = ([], ["stack"])
@@ -23,12 +22,10 @@ def _no_op(argv: list[str]) -> bool:
         return False
     from stackdag import fastpath
 
-    started = time.monotonic()
     steps = fastpath.check(os.getcwd())
     if steps is None:
         return False
-    print(f"stackdag: 0 ran, {steps} up to date in {time.monotonic() - started:.1f}s "
-          "(nothing changed since the last successful run)")
+    print(fastpath.message(steps))
     return True
 
 

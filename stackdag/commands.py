@@ -17,11 +17,12 @@ from doit.cmd_clean import Clean
 from doit.cmd_help import Help
 from doit.cmd_info import Info
 from doit.cmd_list import List
-from doit.exceptions import InvalidCommand
+from doit.exceptions import InvalidCommand, InvalidDodoFile
 
 from stackdag import config, lock, status, teardown
 from stackdag.db import set_aside_if_corrupt
 from stackdag.errors import StackdagError
+from stackdag.stackrun import workspace_dir
 from stackdag.starter import write_starter
 from stackdag.tasks import STACK_TASK
 
@@ -47,6 +48,22 @@ def _locked_workspace(task_list, command: str) -> config.Workspace:
     return ws
 
 
+def _stop_services_if_unloadable(execute, params, args) -> int:
+    """Run a teardown command; if the workspace cannot even be loaded (a broken
+    plugins.toml), still stop the services stackdag recorded, and say so."""
+    try:
+        return execute(params, args)
+    except InvalidDodoFile as err:
+        state_dir = workspace_dir(params) / ".stack"
+        if not (state_dir / "pids").is_dir():
+            raise
+        lock.acquire(state_dir)
+        stopped = teardown.stop_recorded(state_dir)
+        raise InvalidDodoFile(f"{err} (no hook ran; stackdag stopped the services it "
+                              f"had recorded: {', '.join(stopped) or 'none was running'})"
+                              ) from None
+
+
 class Unstack(DoitCmdBase):
     """``doit unstack``: the unstack hooks in DevStack's order, then every leftover service."""
 
@@ -58,6 +75,9 @@ class Unstack(DoitCmdBase):
                        "still recorded by run_process. A failing hook is reported and the "
                        "rest goes on. The tasks that started services are forgotten, so "
                        "the next `doit stack` starts them again.")
+
+    def execute(self, params, args):
+        return _stop_services_if_unloadable(super().execute, params, args)
 
     def _execute(self, pos_args=None):
         ws = _locked_workspace(self.task_list, "unstack")
@@ -81,12 +101,17 @@ class StackClean(Clean):
         "help": "stackdag: also remove the clones in DEST (the same as -a/--clean-all)"},)
 
     def execute(self, params, args):
-        aside = set_aside_if_corrupt(params["dep_file"]) if params["backend"] == \
-            "stackdag-sqlite" else None
-        if aside:
-            self.outstream.write(f"stackdag: the state database was unreadable; moved it to "
-                                 f"{aside}\n")
-        return super().execute(params, args)
+        state_dir = workspace_dir(params) / ".stack"
+        if (state_dir / "doit.db").exists():
+            try:
+                lock.acquire(state_dir)     # never set aside a database a run is using
+            except StackdagError as err:
+                raise InvalidCommand(str(err)) from None
+            aside = set_aside_if_corrupt(str(state_dir / "doit.db"))
+            if aside:
+                self.outstream.write("stackdag: the state database was unreadable; moved "
+                                     f"it to {aside}\n")
+        return _stop_services_if_unloadable(super().execute, params, args)
 
     def _execute(self, dryrun, cleandep, cleanall, cleanforget, everything=False,
                  pos_args=None):
@@ -146,6 +171,9 @@ class StackInfo(Info):
 
     def _execute(self, pos_args, hide_status=False):
         tasks = {t.name: t for t in self.task_list}
+        if len(pos_args) == 1 and pos_args[0] not in tasks:
+            raise InvalidCommand(f"{pos_args[0]!r} is not a step here (`doit list` shows "
+                                 "them)")
         task = tasks.get(pos_args[0]) if len(pos_args) == 1 else None
         if task is None or status.after_of(task) is None or hide_status:
             return super()._execute(pos_args, hide_status)

@@ -233,8 +233,12 @@ def _stack_options(reader: _Reader, table, top: Path) -> StackOptions:
     depth = reader.typed(table, path, "git_depth", int, 0)
     if depth < 0:
         reader.fail(path + ("git_depth",), "stack.git_depth must be 0 (full) or more")
+    resolved = (top / dest).resolve()
+    if resolved == top or resolved in top.parents:
+        reader.fail(path + ("dest",), f"stack.dest {dest!r} contains the workspace; clones need "
+                    "a directory of their own (the default is \".stack/dest\")")
     return StackOptions(
-        dest=(top / dest).resolve(),
+        dest=resolved,
         offline=reader.typed(table, path, "offline", bool, False),
         error_on_clone=reader.typed(table, path, "error_on_clone", bool, False),
         reclone=reader.typed(table, path, "reclone", bool, False),
@@ -255,6 +259,9 @@ def _settings(reader: _Reader, table) -> tuple[tuple[str, str], ...]:
             reader.fail(where, f"{name!r} is not a valid shell variable name", at_value=False)
         if name in BASH_VARIABLES:
             reader.fail(where, f"{name} belongs to bash and cannot be set", at_value=False)
+        if name.startswith(("_SD_", "_sd_", "STACKDAG_")):
+            reader.fail(where, f"{name}: names starting with _SD_, _sd_ or STACKDAG_ are "
+                        "stackdag's own", at_value=False)
         if name in STACK_VARIABLES:
             reader.fail(where, f"{name} is set by stackdag from {STACK_VARIABLES[name]}",
                         at_value=False)
@@ -289,7 +296,7 @@ def _plugins(reader: _Reader, tables, top: Path, dest: Path) -> tuple[Plugin, ..
         if not PLUGIN_NAME.match(name):
             reader.fail(path + ("name",), f"{name!r} is not a valid plugin name (letters, "
                         "digits, '_', '.', '-'; starting with a letter or digit)")
-        if name in RESERVED_PLUGIN_NAMES:
+        if name in RESERVED_PLUGIN_NAMES or re.fullmatch(r"config-[0-9]+", name):
             reader.fail(path + ("name",), f"plugin name {name!r} is reserved for stackdag's "
                         "in-tree steps")
         if name in first_seen:
@@ -306,6 +313,9 @@ def _plugins(reader: _Reader, tables, top: Path, dest: Path) -> tuple[Plugin, ..
                 reader.fail(path + ("ref",), f"plugin {name!r} has a path; ref applies only "
                             "to url plugins")
             local = reader.typed(table, path, "path", str, "")
+            if any(ord(c) < 32 for c in local):
+                reader.fail(path + ("path",), f"plugin {name!r}: path {local!r} contains "
+                            "control characters")
             plugin_dir = (top / local).resolve() if local else top
             if not local or not plugin_dir.is_dir():
                 reader.fail(path + ("path",), f"plugin {name!r}: path {local!r} is not a "
@@ -316,8 +326,8 @@ def _plugins(reader: _Reader, tables, top: Path, dest: Path) -> tuple[Plugin, ..
             plugins.append(Plugin(name, None, plugin_dir, "", requires, plugin_dir, where))
         else:
             url = reader.typed(table, path, "url", str, "")
-            _check_url(reader, path + ("url",), url)
-            _check_ref(reader, path + ("ref",), ref)
+            check_url(reader, path + ("url",), url)
+            check_ref(reader, path + ("ref",), ref)
             plugins.append(Plugin(name, url, None, ref, requires, dest / name, where))
     known = {p.name for p in plugins}
     for index, plugin in enumerate(plugins):
@@ -334,7 +344,7 @@ def _plugins(reader: _Reader, tables, top: Path, dest: Path) -> tuple[Plugin, ..
 _UNSAFE_URL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9+.-]*::|^ext::|^fd::|^ext://", re.I)
 
 
-def _check_url(reader: _Reader | None, path: tuple, url: str) -> None:
+def check_url(reader: _Reader | None, path: tuple, url: str) -> None:
     """Only urls git fetches without running anything: https, http, ssh, git, scp-like
     ``user@host:path``, ``file://`` and absolute local paths. Refused: any ``<transport>::``
     remote helper (``ext::``, ``fd::``), other schemes (``ext://``), a leading ``-`` and a
@@ -380,7 +390,7 @@ def _check_url(reader: _Reader | None, path: tuple, url: str) -> None:
         reader.fail(path, f"{url!r} {problem}")
 
 
-def _check_ref(reader: _Reader | None, path: tuple, ref: str) -> None:
+def check_ref(reader: _Reader | None, path: tuple, ref: str) -> None:
     """``git check-ref-format --allow-onelevel`` rules, in Python, plus no leading '-' (git
     would read it as an option) and no whitespace. Branches, tags, 40-hex shas and
     ``refs/...`` all pass. With ``reader`` None (stackdag.git re-checking a Plugin) the

@@ -28,6 +28,8 @@ def set_aside_if_corrupt(name: str) -> str | None:
             conn.execute("pragma quick_check").fetchall()
             conn.execute("select count(*) from doit").fetchall()
         return None
+    except sqlite3.OperationalError:
+        return None             # busy or locked: in use, not broken
     except sqlite3.DatabaseError:
         aside = path.with_name(path.name + ".corrupt")
         path.replace(aside)

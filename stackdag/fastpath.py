@@ -11,9 +11,11 @@ records the state of everything doit would look at to decide that a task is up t
 - the doit DB and the saved shell states (any run, forget, unstack or clean changes them);
 - stackdag's own code and runtime.
 
-A file counts as unchanged when its modification time, size, inode and mode are, which is
-exactly what doit's own check trusts before it hashes. If every record still matches, the
-run would skip every task, so it is skipped whole. Anything else (a local.conf workspace,
+A file counts as unchanged when its modification time (in nanoseconds), size, inode and
+mode are: stricter than doit's own check, which trusts an unchanged modification time. The
+inputs are read before the run and again after it, and nothing is recorded if they moved
+in between. If every record still matches, the run would skip every task, so it is skipped
+whole. Anything else (a local.conf workspace,
 whose localrc is bash that may read the environment; ``reclone``; a run in progress) never
 takes the shortcut. This module imports nothing heavy: it runs before doit is imported.
 """
@@ -46,29 +48,34 @@ def _code_files() -> list[str]:
             + [os.path.join(runtime, n) for n in sorted(os.listdir(runtime))])
 
 
-def _watched(ws, plan) -> tuple[set[str], list[str]]:
-    """(paths whose state matters, clones whose commit matters).
+def _inputs(ws, plan) -> list[str]:
+    """The files and directories whose state decides what the plan is and what it reads.
 
     A file that does not exist yet is covered by its directory: creating it changes the
     directory's modification time. So each plugin's devstack/ (and files/, files/debs/,
     files/rpms/ where they exist) is watched, with the files the steps read.
     """
-    top, state = ws.top, ws.state_dir
-    paths = {ws.source, top / "extras.d", top / "local.sh", state / "state",
-             top / "lib" / "nova_plugins" / f"hypervisor-{ws.virt_driver}",
-             state / "doit.db", state / "doit.db-wal"}
+    top = ws.top
+    paths = {ws.source, top / "extras.d", top / "local.sh",
+             top / "lib" / "nova_plugins" / f"hypervisor-{ws.virt_driver}"}
     for step in plan.steps:
         paths.update(step.inputs)
-    clones = []
     for plugin in ws.plugins:
         devstack = plugin.dir / "devstack"
         for folder in (devstack, devstack / "files", devstack / "files" / "debs",
                        devstack / "files" / "rpms"):
             if folder.is_dir():
                 paths.add(folder)
-        if plugin.url:
-            clones.append(str(plugin.dir))
-    return {os.fspath(p) for p in paths} | set(_code_files()), clones
+    return sorted({os.fspath(p) for p in paths} | set(_code_files()))
+
+
+def _outputs(ws) -> list[tuple]:
+    """What a run itself changes: the DB, the saved states, the clones' commits."""
+    state = ws.state_dir
+    entries = [("stat", os.fspath(p), _stat(p))
+               for p in (state / "state", state / "doit.db", state / "doit.db-wal")]
+    return entries + [("commit", os.fspath(p.dir), gitref.head_commit(p.dir))
+                      for p in ws.plugins if p.url]
 
 
 def _path(top) -> str:
@@ -82,21 +89,38 @@ def forget(top) -> None:
         pass
 
 
-def record(ws, plan) -> None:
-    """After a successful full run: write what the next no-op run compares against."""
+def eligible(ws) -> bool:
+    """A local.conf's localrc is bash that may read the environment, and ``reclone``
+    fetches on every run: such workspaces never take the shortcut."""
     from stackdag.plan import pending_clones
 
+    return ws.localrc is None and not ws.stack.reclone and not pending_clones(ws)
+
+
+def snapshot(ws, plan) -> list[tuple]:
+    """Before a run: the state of its inputs (compared again when it ends)."""
+    return [("stat", p, _stat(p)) for p in _inputs(ws, plan)]
+
+
+def record(ws, plan, before: list[tuple]) -> None:
+    """After a successful full run: write what the next no-op run compares against.
+
+    Nothing is written if an input changed while the run went on: the steps may have
+    read either version, so the next run must look.
+    """
     forget(ws.top)
-    if ws.localrc is not None or ws.stack.reclone or pending_clones(ws):
+    if not eligible(ws) or snapshot(ws, plan) != before:
         return
-    paths, clones = _watched(ws, plan)
-    entries = [("stat", p, _stat(p)) for p in sorted(paths)]
-    entries += [("commit", c, gitref.head_commit(c)) for c in clones]
     tmp = _path(ws.top) + ".tmp"
     with open(tmp, "wb") as out:
         marshal.dump({"format": FORMAT, "top": os.fspath(ws.top), "steps": len(plan.steps),
-                      "entries": entries}, out)
+                      "entries": before + _outputs(ws)}, out)
     os.replace(tmp, _path(ws.top))
+
+
+def message(steps: int) -> str:
+    return (f"stackdag: 0 ran, {steps} up to date in 0.0s (nothing changed since the last "
+            "successful run)")
 
 
 def _run_in_progress(state_dir: str) -> bool:

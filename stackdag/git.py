@@ -18,7 +18,7 @@ How a clone is kept:
 - An existing clone that stackdag did not make (no record, e.g. one a gate job put there) is
   adopted as it is, like DevStack does, and the configured ref is recorded; a later ref change
   or ``reclone`` moves it.
-- Every value that reaches git is validated first (config's ``_check_url``/``_check_ref``,
+- Every value that reaches git is validated first (config's ``check_url``/``check_ref``,
   the plugin name, the clone directory), fetches go through ``Remote.fetch`` (which puts
   ``--`` before the remote and refspec), and the only value ever passed to a raw ``repo.git``
   command is a commit id this module checked to be hex. No submodule recursion, no terminal
@@ -140,7 +140,7 @@ def validate(plugin: Plugin, options: StackOptions) -> Path:
         raise _fail(plugin, f"its directory {plugin.dir} is not {target} (DEST/<name>)")
     if "$" in str(dest):  # GitPython expands $VARS in a repository's path: git would run
         raise _fail(plugin, f"DEST {dest} contains '$'; choose a directory without it")
-    for check, value in ((config._check_url, plugin.url), (config._check_ref, plugin.ref)):
+    for check, value in ((config.check_url, plugin.url), (config.check_ref, plugin.ref)):
         try:
             check(None, (), value)
         except StackdagError as err:

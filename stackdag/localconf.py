@@ -451,8 +451,8 @@ def _registrations(run: _Run, top: Path, lines: _Lines) -> tuple[Registration, .
             raise StackdagError(f"{at}: plugin {name!r} is enabled twice (first at "
                                 f"{first[name]})")
         first[name] = at
-        config._check_url(_At(at), (), url)
-        config._check_ref(_At(at), (), ref)
+        config.check_url(_At(at), (), url)
+        config.check_ref(_At(at), (), ref)
         out.append(Registration(name, url, ref, lines.line(_number(body_line)),
                                 _directory(top, dest) / name))
     return tuple(out)

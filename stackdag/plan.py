@@ -54,10 +54,6 @@ class Step:
     note: str = ""
 
     @property
-    def uses_shell(self) -> bool:
-        return self.action != "clone"
-
-    @property
     def call(self) -> str:
         """What DevStack would have done here: the hook's arguments, or the functions."""
         if self.action == "call":
@@ -140,12 +136,15 @@ def localrc_script(ws: Workspace) -> str:
     """The localrc stackdag writes from plugins.toml: every value single-quoted, as data."""
     q = shlex.quote
     lines = ["# Written by stackdag from plugins.toml; edits here are overwritten.",
+             # any hook may install packages: a new [stack] packages re-runs them all
+             f"# [stack] packages = {ws.stack.packages}",
              f"DEST={q(str(ws.stack.dest))}",
              f"OFFLINE={q(str(ws.stack.offline))}",
              f"ERROR_ON_CLONE={q(str(ws.stack.error_on_clone))}",
              f"RECLONE={q(str(ws.stack.reclone))}",
              f"GIT_DEPTH={ws.stack.git_depth}",
-             "ENABLED_SERVICES=${ENABLED_SERVICES:-}"]
+             # not from the environment: a run must not depend on the shell it came from
+             "ENABLED_SERVICES=", "DISABLED_SERVICES="]
     lines += [f"{name}={q(value)}" for name, value in ws.settings]
     lines.append(f"VIRT_DRIVER={q(ws.virt_driver)}")
     if ws.enable:

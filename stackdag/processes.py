@@ -42,39 +42,60 @@ def record(state_dir: Path, name: str, pgid: int, step: str) -> None:
     (folder / f"{name}.pid").write_text(f"{pgid}\n{step}\n")
 
 
+def members(pgid: int, state_dir: Path | None = None) -> list[int]:
+    """Live (not zombie) processes of group ``pgid``; with ``state_dir``, only those that
+    stackdag started for that workspace (their environment names it). So a pidfile that
+    outlived its process (a reboot, a reused pid) never gets another program killed."""
+    try:
+        os.killpg(pgid, 0)        # one system call answers "no such group" for most checks
+    except ProcessLookupError:
+        return []
+    except PermissionError:
+        pass
+    marker = f"STACKDAG_STATE_DIR={state_dir}".encode() + b"\0" if state_dir else None
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            if fields[2] != str(pgid) or fields[0] in ("Z", "X"):
+                continue
+            if marker is None or marker in (entry / "environ").read_bytes():
+                found.append(int(entry.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
 def group_alive(pgid: int) -> bool:
     """True while a process of the group runs (zombies do not count)."""
+    return bool(members(pgid))
+
+
+def signal_group(pgid: int, sig: int) -> None:
     try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if len(fields) > 2 and fields[2] == str(pgid) and fields[0] not in ("Z", "X"):
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def stop_group(pgid: int, state_dir: Path, seconds: float = STOP_SECONDS) -> bool:
+    """TERM stackdag's processes in group ``pgid``, then KILL what outlives ``seconds``.
+    True when none is left."""
+    for sig, wait in ((signal.SIGTERM, seconds), (signal.SIGKILL, 5)):
+        if not members(pgid, state_dir):
             return True
-    return False
+        signal_group(pgid, sig)
+        deadline = time.monotonic() + wait
+        while members(pgid, state_dir) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    return not members(pgid, state_dir)
 
 
 def stop(service: Service, state_dir: Path, seconds: float = STOP_SECONDS) -> bool:
-    """TERM the service's group, KILL it if it outlives ``seconds``; drop its pidfile."""
-    stopped = True
-    for sig, wait in ((signal.SIGTERM, seconds), (signal.SIGKILL, 5)):
-        if not group_alive(service.pgid):
-            break
-        try:
-            os.killpg(service.pgid, sig)
-        except ProcessLookupError:
-            break
-        deadline = time.monotonic() + wait
-        while group_alive(service.pgid) and time.monotonic() < deadline:
-            time.sleep(0.05)
-    else:
-        stopped = not group_alive(service.pgid)
+    """Stop a recorded service and drop its pidfile (a stale one is just dropped)."""
+    stopped = stop_group(service.pgid, state_dir, seconds)
     if stopped:
         (state_dir / "pids" / f"{service.name}.pid").unlink(missing_ok=True)
     return stopped

@@ -138,24 +138,6 @@ def _running_marker(state_dir: Path, proc: subprocess.Popen) -> Path:
     return state_dir / "running" / str(proc.pid)
 
 
-def _our_group_members(state_dir: Path, pgid: int) -> list[int]:
-    """Live processes in group ``pgid`` that stackdag started for this workspace."""
-    marker = f"STACKDAG_STATE_DIR={state_dir}".encode() + b"\0"
-    members = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            if int(stat.rsplit(")", 1)[1].split()[2]) != pgid:
-                continue
-            if marker in (entry / "environ").read_bytes():
-                members.append(int(entry.name))
-        except (OSError, ValueError, IndexError):
-            continue
-    return members
-
-
 def reap_orphans(state_dir: Path) -> None:
     """Stop the hooks a killed run left running (their process groups, marked on disk).
 
@@ -165,16 +147,8 @@ def reap_orphans(state_dir: Path) -> None:
     if not folder.is_dir():
         return
     for marker in folder.iterdir():
-        if marker.name.isdigit() and _our_group_members(state_dir, int(marker.name)):
-            for sig in (signal.SIGTERM, signal.SIGKILL):
-                try:
-                    os.killpg(int(marker.name), sig)
-                except OSError:
-                    break
-                deadline = time.monotonic() + STOP_GRACE_SECONDS
-                while time.monotonic() < deadline and _our_group_members(state_dir,
-                                                                         int(marker.name)):
-                    time.sleep(0.05)
+        if marker.name.isdigit():
+            processes.stop_group(int(marker.name), state_dir, STOP_GRACE_SECONDS)
         marker.unlink(missing_ok=True)
 
 
@@ -260,7 +234,7 @@ def _disk_note(state_dir: Path) -> str:
 def _note_leftovers(step: Step, run: RunContext, pgid: int, log: Path) -> None:
     """A hook that left processes behind (``daemon &`` rather than run_process): record
     them like a service, so that ``unstack`` stops them and the next stack restarts them."""
-    if not processes.group_alive(pgid):
+    if not processes.members(pgid, run.state_dir):
         return
     name = "leftover-" + file_name(step.name).replace(":", ".")
     processes.record(run.state_dir, name, pgid, step.name)

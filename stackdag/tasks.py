@@ -22,12 +22,11 @@ from doit.exceptions import TaskFailed
 from doit.task import result_dep
 from doit.tools import config_changed
 
-from stackdag import git, gitref, lock, shell
+from stackdag import STACK_TASK, git, gitref, lock, shell
 from stackdag.config import Plugin, StackOptions, Workspace
 from stackdag.errors import StackdagError
 from stackdag.plan import Plan, Step, is_cloned
 
-from stackdag.stackrun import STACK_TASK  # noqa: F401  (the group task)
 LOCK_TASK = "_lock"
 RESUME_HINT = "fix it and run `doit stack` (or `stackdag stack`) again to resume here"
 
@@ -130,8 +129,6 @@ def task_dicts(ws: Workspace, plan: Plan) -> list[dict]:
             continue
         inputs = {"action": step.action, "script": step.script, "args": list(step.args),
                   "calls": list(step.calls), "runtime": version}
-        if step.action == "packages":
-            inputs["packages"] = ws.stack.packages
         uptodate = [config_changed(inputs)] + [result_dep(n) for n in step.after]
         cloned = bool(step.plugin and plugins[step.plugin].url)
         if cloned:

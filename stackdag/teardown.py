@@ -35,19 +35,27 @@ def run_plan(teardown_plan: plan.Plan, ws: Workspace) -> list[str]:
     return failures
 
 
-def stop_services(ws: Workspace) -> list[str]:
-    """Stop every service still recorded; returns the failures."""
-    failures = []
-    for service in processes.recorded(ws.state_dir):
-        if not processes.group_alive(service.pgid):
-            processes.stop(service, ws.state_dir)       # only forgets the pidfile
+def stop_recorded(state_dir) -> list[str]:
+    """Stop every service still recorded; returns the ones stopped. Raises nothing."""
+    stopped = []
+    for service in processes.recorded(state_dir):
+        if not processes.members(service.pgid, state_dir):
+            processes.stop(service, state_dir)      # gone, or not ours: drop the pidfile
             continue
         _say(f"stopping {service.name} (process group {service.pgid}) ... ")
-        ok = processes.stop(service, ws.state_dir)
+        ok = processes.stop(service, state_dir)
         _say("ok\n" if ok else "FAILED\n")
-        if not ok:
-            failures.append(f"could not stop {service.name} (process group {service.pgid})")
-    return failures
+        if ok:
+            stopped.append(service.name)
+    return stopped
+
+
+def stop_services(ws: Workspace) -> list[str]:
+    """Stop every service still recorded; returns the failures."""
+    stop_recorded(ws.state_dir)
+    return [f"could not stop {s.name} (process group {s.pgid})"
+            for s in processes.recorded(ws.state_dir)
+            if processes.members(s.pgid, ws.state_dir)]
 
 
 def unstack(ws: Workspace) -> tuple[list[str], list[str]]:
@@ -70,10 +78,31 @@ def clean(ws: Workspace, everything: bool) -> list[str]:
     failures += run_plan(plan.plan_clean(ws), ws)
     for name in ("state", "run", "pids", "running"):
         shutil.rmtree(ws.state_dir / name, ignore_errors=True)
-    if everything and ws.stack.dest.exists():
-        _say(f"removing {display_path(ws.stack.dest)}\n")
-        shutil.rmtree(ws.stack.dest, ignore_errors=True)
+    if everything:
+        remove_clones(ws)
     return failures
+
+
+def remove_clones(ws: Workspace) -> None:
+    """``clean --all``: all of DEST when it is stackdag's own (under .stack/, the default);
+    elsewhere only the url plugins' clones, since DEST may hold other things."""
+    dest = ws.stack.dest
+    if ws.state_dir in dest.parents:
+        if dest.exists():
+            _say(f"removing {display_path(dest)}\n")
+            shutil.rmtree(dest, ignore_errors=True)
+        return
+    for plugin in ws.plugins:
+        if not plugin.url:
+            continue
+        leftovers = [plugin.dir, dest / f".{plugin.name}.lock",
+                     *dest.glob(f".{plugin.name}.clone-*")]
+        for path in leftovers:
+            if path.is_dir():
+                _say(f"removing {display_path(path)}\n")
+                shutil.rmtree(path, ignore_errors=True)
+            elif path.exists():
+                path.unlink()
 
 
 def summary(what: str, failures: list[str], started: float) -> int:

@@ -71,13 +71,15 @@ def test_any_document_gives_a_workspace_or_one_line(tmp_path, doc):
         assert "\n" not in str(err) and LOCATED.match(str(err)), str(err)
         return
     for plugin in ws.plugins:                 # what passes can be used as a path and a ref
-        assert plugin.dir.parent in (ws.stack.dest, tmp_path) or plugin.path
-        assert not plugin.ref.startswith("-")
+        if plugin.url:
+            assert plugin.dir.parent == ws.stack.dest and not plugin.ref.startswith("-")
+        else:                                 # the only directory with a devstack/ here
+            assert plugin.dir == (tmp_path / "p").resolve()
 
 
 def check_ref(ref: str) -> bool:
     try:
-        config._check_ref(None, (), ref)
+        config.check_ref(None, (), ref)
         return True
     except StackdagError:
         return False
@@ -98,7 +100,7 @@ def test_accepted_refs_are_refs_for_git_and_never_options(ref):
 
 def check_url(url: str) -> bool:
     try:
-        config._check_url(None, (), url)
+        config.check_url(None, (), url)
         return True
     except StackdagError:
         return False

@@ -36,7 +36,7 @@ source "$_SD_RUNTIME_DIR/processes.sh"  # run_process, stop_process
 # --- record what the runtime provides ---------------------------------------------------
 # Functions defined above are the runtime's own; a step saves only the functions its hooks
 # defined, so a newer runtime is never shadowed by an old copy in the carried state.
-# The list is literal so that sourcing forks nothing; tests/test_runtime_core.py checks
+# The list is literal so that sourcing forks nothing; tests/test_runtime_support.py checks
 # that it names exactly the functions the files above define.
 declare -gA _SD_RUNTIME_FUNCS=(
     [command_not_found_handle]=1 [deprecated]=1 [die]=1 [die_if_not_set]=1

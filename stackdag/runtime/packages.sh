@@ -57,8 +57,8 @@ function apt_get {
         return 0
     fi
     _sd_sudo env DEBIAN_FRONTEND=noninteractive \
-        ${http_proxy:+http_proxy=$http_proxy} ${https_proxy:+https_proxy=$https_proxy} \
-        ${no_proxy:+no_proxy=$no_proxy} \
+        ${http_proxy:+"http_proxy=$http_proxy"} ${https_proxy:+"https_proxy=$https_proxy"} \
+        ${no_proxy:+"no_proxy=$no_proxy"} \
         apt-get --option Dpkg::Options::=--force-confold --assume-yes "$@" < /dev/null
 }
 
