@@ -85,6 +85,44 @@ def test_runtime_funcs_lists_exactly_the_functions_defined(bash):
     assert internal <= {f for f in defined if f.startswith("_sd_")}
 
 
+LAZY = ("system", "ini", "meta", "packages", "processes")
+
+
+def expected_autoload(scratch) -> str:
+    """autoload.sh as it must be: a stub for every function of each lazily loaded family."""
+    lines = ["#!/bin/bash",
+             "# Stubs for the helper families functions.sh loads on first use (generated; the "
+             "test",
+             "# tests/test_runtime_support.py::test_autoload_stubs_are_current prints it "
+             "afresh).",
+             "# Each stub sources its family, which redefines it, then calls the real "
+             "function: a step",
+             "# pays only for the families its hook uses.", ""]
+    for family in LAZY:
+        script = (f"source {RUNTIME_DIR}/messages.sh; source {RUNTIME_DIR}/services.sh; "
+                  f"declare -F > before; source {RUNTIME_DIR}/{family}.sh; "
+                  "declare -F | comm -13 before -")
+        out = subprocess.run(["bash", "-c", script], capture_output=True, text=True,
+                             cwd=scratch, check=True).stdout
+        lines.append(f"# {family}.sh")
+        lines += [f'function {name} {{ _sd_load {family} && {name} "$@"; }}'
+                  for name in (line.split()[-1] for line in out.splitlines())]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def test_autoload_stubs_are_current(tmp_path):
+    expected = expected_autoload(tmp_path)
+    assert (RUNTIME_DIR / "autoload.sh").read_text() == expected, (
+        "runtime/autoload.sh is out of date; it should read:\n" + expected)
+
+
+def test_a_lazy_family_loads_on_first_use(bash):
+    out = bash.ok('declare -f iniset | grep -c _sd_load; iniset x.ini s k v; '
+                  'declare -f iniset | grep -c _sd_load || true; iniget x.ini s k')
+    assert out.split() == ["1", "0", "v"]
+
+
 def test_runtime_funcs_is_recorded_last():
     text = FUNCTIONS.read_text()
     assert "function " not in text[text.index("_SD_RUNTIME_FUNCS"):]

@@ -27,11 +27,18 @@ _SD_RUNTIME_DIR=${BASH_SOURCE[0]%/*}
 [[ $_SD_RUNTIME_DIR == "${BASH_SOURCE[0]}" ]] && _SD_RUNTIME_DIR=.
 source "$_SD_RUNTIME_DIR/messages.sh"   # die, warn, err, trueorfalse, get_field, timers
 source "$_SD_RUNTIME_DIR/services.sh"   # is_service_enabled and friends, plugins, async
-source "$_SD_RUNTIME_DIR/system.sh"     # OS facts, sudo, chown/chmod, get_extra_file
-source "$_SD_RUNTIME_DIR/ini.sh"        # iniset and friends
-source "$_SD_RUNTIME_DIR/meta.sh"       # local.conf meta-sections, merge_config_*
-source "$_SD_RUNTIME_DIR/packages.sh"   # install_package, pip_install, setup_develop
-source "$_SD_RUNTIME_DIR/processes.sh"  # run_process, stop_process
+# Loaded on first use (every step sources this file, most use none of them):
+#   system.sh     OS facts, sudo, chown/chmod, get_extra_file
+#   ini.sh        iniset and friends
+#   meta.sh       local.conf meta-sections, merge_config_*
+#   packages.sh   install_package, pip_install, setup_develop
+#   processes.sh  run_process, stop_process
+source "$_SD_RUNTIME_DIR/autoload.sh"
+
+# _sd_load FAMILY: source runtime/FAMILY.sh (its functions replace their stubs).
+function _sd_load {
+    source "$_SD_RUNTIME_DIR/$1.sh"
+}
 
 # --- record what the runtime provides ---------------------------------------------------
 # Functions defined above are the runtime's own; a step saves only the functions its hooks
@@ -45,7 +52,7 @@ declare -gA _SD_RUNTIME_FUNCS=(
     [_sd_backtrace]=1 [_sd_fail]=1 [_sd_message]=1 [_sd_quiet]=1 [_sd_valid_name]=1
     [async_run]=1 [async_runfunc]=1 [async_wait]=1 [define_plugin]=1
     [disable_all_services]=1 [disable_negated_services]=1 [disable_service]=1
-    [enable_plugin]=1 [enable_service]=1 [is_plugin_enabled]=1 [is_service_enabled]=1 [plugin_requires]=1
+    [_sd_load]=1 [enable_plugin]=1 [enable_service]=1 [is_plugin_enabled]=1 [is_service_enabled]=1 [plugin_requires]=1
     [use_library_from_git]=1 [verify_disabled_services]=1
     [_sd_clean_list]=1 [_sd_is_service_enabled]=1 [_sd_words]=1
     [GetDistro]=1 [GetOSVersion]=1 [get_extra_file]=1 [is_arch]=1 [is_fedora]=1
