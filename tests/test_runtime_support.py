@@ -85,7 +85,7 @@ def test_runtime_funcs_lists_exactly_the_functions_defined(bash):
     assert internal <= {f for f in defined if f.startswith("_sd_")}
 
 
-LAZY = ("system", "ini", "meta", "packages", "processes")
+LAZY = ("system", "ini", "meta", "packages", "processes", "git")
 
 
 def expected_autoload(scratch) -> str:

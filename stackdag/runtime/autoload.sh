@@ -79,3 +79,9 @@ function is_running { _sd_load processes && is_running "$@"; }
 function run_process { _sd_load processes && run_process "$@"; }
 function service_check { _sd_load processes && service_check "$@"; }
 function stop_process { _sd_load processes && stop_process "$@"; }
+
+# git.sh
+function _sd_git_checkout { _sd_load git && _sd_git_checkout "$@"; }
+function _sd_git_refuse { _sd_load git && _sd_git_refuse "$@"; }
+function git_clone { _sd_load git && git_clone "$@"; }
+function git_clone_by_name { _sd_load git && git_clone_by_name "$@"; }

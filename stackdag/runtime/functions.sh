@@ -33,6 +33,7 @@ source "$_SD_RUNTIME_DIR/services.sh"   # is_service_enabled and friends, plugin
 #   meta.sh       local.conf meta-sections, merge_config_*
 #   packages.sh   install_package, pip_install, setup_develop
 #   processes.sh  run_process, stop_process
+#   git.sh        git_clone, git_clone_by_name
 source "$_SD_RUNTIME_DIR/autoload.sh"
 
 # _sd_load FAMILY: source runtime/FAMILY.sh (its functions replace their stubs).
@@ -52,7 +53,8 @@ declare -gA _SD_RUNTIME_FUNCS=(
     [_sd_backtrace]=1 [_sd_fail]=1 [_sd_message]=1 [_sd_quiet]=1 [_sd_valid_name]=1
     [async_run]=1 [async_runfunc]=1 [async_wait]=1 [define_plugin]=1
     [disable_all_services]=1 [disable_negated_services]=1 [disable_service]=1
-    [_sd_load]=1 [enable_plugin]=1 [enable_service]=1 [is_plugin_enabled]=1 [is_service_enabled]=1 [plugin_requires]=1
+    [_sd_load]=1 [git_clone]=1 [git_clone_by_name]=1 [_sd_git_refuse]=1
+    [_sd_git_checkout]=1 [enable_plugin]=1 [enable_service]=1 [is_plugin_enabled]=1 [is_service_enabled]=1 [plugin_requires]=1
     [use_library_from_git]=1 [verify_disabled_services]=1
     [_sd_clean_list]=1 [_sd_is_service_enabled]=1 [_sd_words]=1
     [GetDistro]=1 [GetOSVersion]=1 [get_extra_file]=1 [is_arch]=1 [is_fedora]=1
