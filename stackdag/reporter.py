@@ -6,9 +6,19 @@ re-run prints two lines however large the stack is.
 
 from __future__ import annotations
 
+import threading
 import time
 
 from doit.exceptions import UnmetDependency
+
+# The reporter of the run in progress, for steps that report as they go (clones).
+_current: "StackReporter | None" = None
+
+
+def progress(task_name: str, text: str) -> None:
+    """Show ``text`` after the task's open line, on a terminal (safe from any thread)."""
+    if _current is not None:
+        _current.progress(task_name, text)
 
 
 def _selected(tasks: dict, names) -> list:
@@ -42,16 +52,32 @@ class StackReporter:
         self.failed: list[str] = []
         self.started: dict[str, float] = {}
         self.open_line: str | None = None
+        self.open_prefix = ""
+        self.progressed = False
+        self.shown_at = 0.0
+        self.tty = bool(getattr(outstream, "isatty", lambda: False)())
+        self.guard = threading.RLock()
         self.t0 = time.monotonic()
+        global _current
+        _current = self
 
     def write(self, text: str) -> None:
         if self.out is None:
             return
-        try:
-            self.out.write(text)
-            self.out.flush()
-        except BrokenPipeError:       # `doit stack | head`: the run goes on, quietly
-            self.out = None
+        with self.guard:
+            try:
+                self.out.write(text)
+                self.out.flush()
+            except BrokenPipeError:   # `doit stack | head`: the run goes on, quietly
+                self.out = None
+
+    def progress(self, task_name: str, text: str) -> None:
+        with self.guard:
+            now = time.monotonic()
+            if self.tty and self.open_line == task_name and now - self.shown_at > 0.1:
+                self.write(f"\r\x1b[K{self.open_prefix}{text[:60]}")
+                self.progressed = True
+                self.shown_at = now
 
     def _end_open_line(self) -> None:
         if self.open_line is not None:
@@ -73,13 +99,16 @@ class StackReporter:
             return
         self._end_open_line()
         self.started[task.name] = time.monotonic()
-        self.write(f"{self._counter()} {task.name} ... ")
+        self.open_prefix = f"{self._counter()} {task.name} ... "
+        self.write(self.open_prefix)
         self.open_line = task.name
+        self.progressed = False
 
     def _finish(self, task, word: str, detail: str = "") -> float:
         seconds = time.monotonic() - self.started.pop(task.name, time.monotonic())
         if self.open_line == task.name:
-            self.write(f"{word} {seconds:.1f}s{detail}\n")
+            again = f"\r\x1b[K{self.open_prefix}" if self.progressed else ""
+            self.write(f"{again}{word} {seconds:.1f}s{detail}\n")
             self.open_line = None
         else:
             self._end_open_line()

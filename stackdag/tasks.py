@@ -22,7 +22,7 @@ from doit.exceptions import TaskFailed
 from doit.task import result_dep
 from doit.tools import config_changed
 
-from stackdag import STACK_TASK, git, gitref, lock, shell
+from stackdag import STACK_TASK, git, gitref, lock, reporter, shell
 from stackdag.config import Plugin, StackOptions, Workspace
 from stackdag.errors import StackdagError
 from stackdag.plan import Plan, Step, is_cloned
@@ -69,6 +69,7 @@ def clone(plugin: Plugin, options: StackOptions, state_dir: Path, planned: bool)
         def progress(name: str, message: str) -> None:
             out.write(f"{message}\n")
             out.flush()
+            reporter.progress(f"clone:{name}", message)
         try:
             result = git.sync(plugin, options, progress)
         except StackdagError as err:
