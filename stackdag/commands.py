@@ -57,8 +57,11 @@ def _stop_services_if_unloadable(execute, params, args) -> int:
         state_dir = workspace_dir(params) / ".stack"
         if not (state_dir / "pids").is_dir():
             raise
-        lock.acquire(state_dir)
-        stopped = teardown.stop_recorded(state_dir)
+        try:
+            lock.acquire(state_dir)
+        except StackdagError as busy:
+            raise InvalidDodoFile(f"{err} ({busy})") from None
+        stopped, _ = teardown.stop_recorded(state_dir)
         raise InvalidDodoFile(f"{err} (no hook ran; stackdag stopped the services it "
                               f"had recorded: {', '.join(stopped) or 'none was running'})"
                               ) from None

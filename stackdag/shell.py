@@ -157,10 +157,7 @@ def signal_running_hooks(sig: int) -> None:
     with _running_guard:
         running = list(_running)
     for proc in running:
-        try:
-            os.killpg(proc.pid, sig)
-        except OSError:
-            pass
+        processes.signal_group(proc.pid, sig)
 
 
 def exit_on_signals() -> None:

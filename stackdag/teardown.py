@@ -35,9 +35,9 @@ def run_plan(teardown_plan: plan.Plan, ws: Workspace) -> list[str]:
     return failures
 
 
-def stop_recorded(state_dir) -> list[str]:
-    """Stop every service still recorded; returns the ones stopped. Raises nothing."""
-    stopped = []
+def stop_recorded(state_dir) -> tuple[list[str], list[str]]:
+    """Stop every service still recorded: (the ones stopped, the ones that would not)."""
+    stopped, failed = [], []
     for service in processes.recorded(state_dir):
         if not processes.members(service.pgid, state_dir):
             processes.stop(service, state_dir)      # gone, or not ours: drop the pidfile
@@ -45,17 +45,8 @@ def stop_recorded(state_dir) -> list[str]:
         _say(f"stopping {service.name} (process group {service.pgid}) ... ")
         ok = processes.stop(service, state_dir)
         _say("ok\n" if ok else "FAILED\n")
-        if ok:
-            stopped.append(service.name)
-    return stopped
-
-
-def stop_services(ws: Workspace) -> list[str]:
-    """Stop every service still recorded; returns the failures."""
-    stop_recorded(ws.state_dir)
-    return [f"could not stop {s.name} (process group {s.pgid})"
-            for s in processes.recorded(ws.state_dir)
-            if processes.members(s.pgid, ws.state_dir)]
+        (stopped if ok else failed).append(service.name)
+    return stopped, failed
 
 
 def unstack(ws: Workspace) -> tuple[list[str], list[str]]:
@@ -66,7 +57,8 @@ def unstack(ws: Workspace) -> tuple[list[str], list[str]]:
     """
     started_by = sorted({s.step for s in processes.recorded(ws.state_dir) if s.step})
     failures = run_plan(plan.plan_unstack(ws), ws)
-    return started_by, failures + stop_services(ws)
+    _, refused = stop_recorded(ws.state_dir)
+    return started_by, failures + [f"could not stop {name}" for name in refused]
 
 
 def clean(ws: Workspace, everything: bool) -> list[str]:
