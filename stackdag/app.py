@@ -13,9 +13,14 @@ from doit.cmd_base import TaskLoader2
 from doit.task import dict_to_task
 
 from stackdag import dodo
-from stackdag.commands import (ImportLocalConf, Init, StackClean, StackHelp, StackInfo,
-                               StackList, Unstack)
-from stackdag.stackrun import StackRun
+from stackdag.cmd_clean import StackClean
+from stackdag.cmd_help import StackHelp
+from stackdag.cmd_import import ImportLocalConf
+from stackdag.cmd_info import StackInfo
+from stackdag.cmd_init import Init
+from stackdag.cmd_list import StackList
+from stackdag.cmd_stack import StackRun
+from stackdag.cmd_unstack import Unstack
 
 REPLACED = ("Help", "List", "Info", "Clean")
 

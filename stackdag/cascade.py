@@ -17,10 +17,8 @@ files, not the shell state, and the steps after them only wait for them.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # plan.py imports this module
-    from stackdag.plan import Step
+from stackdag.model import Step
 
 
 def link(steps: list[Step], cascade: str, requires: dict) -> tuple[Step, ...]:
@@ -74,14 +72,14 @@ def _declared(steps: list[Step], requires: dict) -> list[Step]:
                                order_after=tuple(plugin_steps) + barriers))
             barriers = (step.name,)
         else:
-            base = own.get(step.plugin, preamble)
+            base = own.get(step.plugin_name, preamble)
             hooks = before_plugins.get(step.slot, [])
-            needed = [at[(r, step.slot)] for r in requires.get(step.plugin, ())
+            needed = [at[(r, step.slot)] for r in requires.get(step.plugin_name, ())
                       if (r, step.slot) in at]
             after = (base,) + tuple(hooks[-1:]) + tuple(needed)
             waits = tuple(n for n in (intree,) + barriers if n and n not in after)
             out.append(replace(step, after=after, order_after=waits, state_base=base,
                                state_deltas=tuple(hooks) + tuple(needed)))
-            own[step.plugin] = at[(step.plugin, step.slot)] = step.name
+            own[step.plugin_name] = at[(step.plugin_name, step.slot)] = step.name
             plugin_steps.append(step.name)
     return out

@@ -22,10 +22,10 @@ def _no_op(argv: list[str]) -> bool:
         return False
     from stackdag import fastpath
 
-    steps = fastpath.check(os.getcwd())
-    if steps is None:
+    answer = fastpath.answer(os.getcwd())
+    if answer is None:
         return False
-    print(fastpath.message(steps))
+    print(answer)
     return True
 
 

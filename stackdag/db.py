@@ -12,7 +12,8 @@ import sqlite3
 from pathlib import Path
 
 from doit.dependency import DatabaseException, SqliteDB
-from doit.exceptions import InvalidDodoFile
+
+from stackdag.errors import StackdagError, user_errors
 
 # Dependency.save_success writes 'deps:' last; ignore marks and removals stand alone.
 _LAST_KEYS = ("deps:", "ignore:")
@@ -41,6 +42,7 @@ def set_aside_if_corrupt(name: str) -> str | None:
 class DurableSqliteDB(SqliteDB):
     desc = "sqlite3, committed after each task (stackdag)"
 
+    @user_errors       # doit's own commands (forget, dumpdb) open the DB too
     def __init__(self, name, codec, *, module_name=None):
         Path(name).parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -49,7 +51,7 @@ class DurableSqliteDB(SqliteDB):
             self._conn.execute("pragma synchronous=normal")
         except (DatabaseException, sqlite3.DatabaseError) as err:
             reason = str(err).rsplit("Original error:", 1)[-1].strip()
-            raise InvalidDodoFile(
+            raise StackdagError(
                 f"{name}: the stack's state database is unreadable ({reason}); "
                 "`stackdag clean` (or `doit clean`) sets it aside and starts over") from None
 

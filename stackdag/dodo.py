@@ -8,17 +8,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from doit.exceptions import InvalidDodoFile
-
-from stackdag import config, plan, shell, tasks
-from stackdag.errors import StackdagError
+from stackdag import STACK_TASK, plan, shell, state, tasks, workspace
+from stackdag.errors import user_errors
 from stackdag.reporter import StackReporter
 
 __all__ = ["DOIT_CONFIG", "task_stackdag"]
 
 DOIT_CONFIG = {
-    "default_tasks": [tasks.STACK_TASK],
-    "dep_file": ".stack/doit.db",
+    "default_tasks": [STACK_TASK],
+    "dep_file": state.DB_FILE,
     "backend": "stackdag-sqlite",
     "reporter": StackReporter,
     "sort": "definition",
@@ -26,47 +24,20 @@ DOIT_CONFIG = {
 }
 
 
-_loaded: dict = {}
-
-
-def workspace(top: Path) -> config.Workspace:
-    """config.load, once per command for an unchanged plugins.toml (a `stack` asks three
-    times: for plugins to clone first, for the tasks, for the no-op fingerprint)."""
-    stamp = []
-    for name in (config.CONFIG_NAME, "local.conf", "localrc"):
-        try:
-            st = (top / name).stat()
-            stamp.append((st.st_mtime_ns, st.st_size, st.st_ino))
-        except OSError:
-            stamp.append(None)
-    cached = _loaded.get(top)
-    if cached and cached[0] == stamp:
-        return cached[1]
-    try:
-        ws = config.load(top)
-    except StackdagError as err:
-        raise InvalidDodoFile(str(err)) from None
-    _loaded[top] = (stamp, ws)
-    return ws
-
-
-def pending_clones(top: Path) -> list[str]:
-    """Clone tasks to run before the stack can be planned (plugins not cloned yet)."""
-    return plan.pending_clones(workspace(top))
-
-
 def load_task_dicts(top: Path) -> list[dict]:
-    """The workspace's stack tasks; a user error becomes doit's one-line error."""
+    """The workspace's stack tasks."""
     shell.exit_on_signals()
-    ws = workspace(top)
-    try:
-        return tasks.task_dicts(ws, plan.plan_stack(ws))
-    except StackdagError as err:
-        raise InvalidDodoFile(str(err)) from None
+    ws = workspace.load(top)
+    return tasks.task_dicts(ws, plan.plan_stack(ws))
+
+
+@user_errors
+def _task_dicts_for_doit() -> list[dict]:
+    return load_task_dicts(Path.cwd())
 
 
 def task_stackdag():
     """stackdag: bring the stack up"""
-    for task in load_task_dicts(Path.cwd()):
+    for task in _task_dicts_for_doit():
         # a creator's yields name top-level tasks with "basename"
         yield {"basename": task.pop("name"), **task}

@@ -27,9 +27,9 @@ import marshal
 import os
 
 from stackdag import gitref
+from stackdag.state import StateDir
 
-FORMAT = 2
-NAME = "fingerprint"     # marshal: read by the same stackdag that wrote it, and no import
+FORMAT = 2               # marshal: read by the same stackdag that wrote it, and no import
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -56,8 +56,7 @@ def _inputs(ws, plan) -> list[str]:
     files/rpms/ where they exist) is watched, with the files the steps read.
     """
     top = ws.top
-    paths = {ws.source, top / "extras.d", top / "local.sh",
-             top / "lib" / "nova_plugins" / f"hypervisor-{ws.virt_driver}"}
+    paths = {ws.source, top / "extras.d", top / "local.sh", ws.hypervisor_file}
     for step in plan.steps:
         paths.update(step.inputs)
     for plugin in ws.plugins:
@@ -71,20 +70,15 @@ def _inputs(ws, plan) -> list[str]:
 
 def _outputs(ws) -> list[tuple]:
     """What a run itself changes: the DB, the saved states, the clones' commits."""
-    state = ws.state_dir
-    entries = [("stat", os.fspath(p), _stat(p))
-               for p in (state / "state", state / "doit.db", state / "doit.db-wal")]
+    state = StateDir(ws.top)
+    entries = [("stat", os.fspath(p), _stat(p)) for p in (state.states, *state.db_files)]
     return entries + [("commit", os.fspath(p.dir), gitref.head_commit(p.dir))
                       for p in ws.plugins if p.url]
 
 
-def _path(top) -> str:
-    return os.path.join(os.fspath(top), ".stack", NAME)
-
-
 def forget(top) -> None:
     try:
-        os.unlink(_path(top))
+        os.unlink(StateDir(top).fingerprint)
     except OSError:
         pass
 
@@ -92,9 +86,8 @@ def forget(top) -> None:
 def eligible(ws) -> bool:
     """A local.conf's localrc is bash that may read the environment, and ``reclone``
     fetches on every run: such workspaces never take the shortcut."""
-    from stackdag.plan import pending_clones
-
-    return ws.localrc is None and not ws.stack.reclone and not pending_clones(ws)
+    return (ws.localrc is None and not ws.stack.reclone
+            and all(plugin.cloned for plugin in ws.plugins))
 
 
 def snapshot(ws, plan) -> list[tuple]:
@@ -111,21 +104,26 @@ def record(ws, plan, before: list[tuple]) -> None:
     forget(ws.top)
     if not eligible(ws) or snapshot(ws, plan) != before:
         return
-    tmp = _path(ws.top) + ".tmp"
+    path = StateDir(ws.top).fingerprint
+    tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "wb") as out:
         marshal.dump({"format": FORMAT, "top": os.fspath(ws.top), "steps": len(plan.steps),
                       "entries": before + _outputs(ws)}, out)
-    os.replace(tmp, _path(ws.top))
+    os.replace(tmp, path)
 
 
-def message(steps: int) -> str:
+def answer(top) -> str | None:
+    """What a no-op ``stack`` prints, if nothing changed since the last successful run."""
+    steps = check(top)
+    if steps is None:
+        return None
     return (f"stackdag: 0 ran, {steps} up to date in 0.0s (nothing changed since the last "
             "successful run)")
 
 
-def _run_in_progress(state_dir: str) -> bool:
+def _run_in_progress(state: StateDir) -> bool:
     try:
-        fd = os.open(os.path.join(state_dir, "lock"), os.O_RDONLY)
+        fd = os.open(state.lock, os.O_RDONLY)
     except OSError:
         return False
     try:
@@ -140,14 +138,15 @@ def _run_in_progress(state_dir: str) -> bool:
 def check(top) -> int | None:
     """The number of steps, if nothing changed since the last successful run; else None."""
     top = os.path.abspath(os.fspath(top))
+    state = StateDir(top)
     try:
-        with open(_path(top), "rb") as handle:
+        with open(state.fingerprint, "rb") as handle:
             data = marshal.load(handle)
     except (OSError, ValueError, EOFError, TypeError):
         return None
     if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("top") != top:
         return None
-    if _run_in_progress(os.path.join(top, ".stack")):
+    if _run_in_progress(state):
         return None
     for kind, path, value in data["entries"]:
         now = _stat(path) if kind == "stat" else gitref.head_commit(path)

@@ -18,7 +18,7 @@ How a clone is kept:
 - An existing clone that stackdag did not make (no record, e.g. one a gate job put there) is
   adopted as it is, like DevStack does, and the configured ref is recorded; a later ref change
   or ``reclone`` moves it.
-- Every value that reaches git is validated first (config's ``check_url``/``check_ref``,
+- Every value that reaches git is validated first (names.py's url and ref rules,
   the plugin name, the clone directory), fetches go through ``Remote.fetch`` (which puts
   ``--`` before the remote and refspec), and the only value ever passed to a raw ``repo.git``
   command is a commit id this module checked to be hex. No submodule recursion, no terminal
@@ -40,13 +40,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from stackdag import config, gitref
+from stackdag import gitref, names
 from stackdag.errors import StackdagError
 
 if TYPE_CHECKING:  # pragma: no cover
     from git import Repo
 
-    from stackdag.config import Plugin, StackOptions
+    from stackdag.model import Plugin, StackOptions
 
 Progress = Callable[[str, str], None]
 
@@ -130,8 +130,9 @@ def validate(plugin: Plugin, options: StackOptions) -> Path:
     """Check everything about ``plugin`` that will reach git or the file system; return its
     clone directory. Raises StackdagError, having run nothing."""
     name = plugin.name
-    if not isinstance(name, str) or not config.PLUGIN_NAME.match(name):
-        raise StackdagError(f"{name!r} is not a valid plugin name")
+    problem = names.plugin_name_problem(name) if isinstance(name, str) else "no name"
+    if problem:
+        raise StackdagError(problem)
     if not plugin.url:
         raise _fail(plugin, "has no url, so there is nothing to clone")
     dest = Path(os.path.abspath(options.dest))
@@ -140,11 +141,9 @@ def validate(plugin: Plugin, options: StackOptions) -> Path:
         raise _fail(plugin, f"its directory {plugin.dir} is not {target} (DEST/<name>)")
     if "$" in str(dest):  # GitPython expands $VARS in a repository's path: git would run
         raise _fail(plugin, f"DEST {dest} contains '$'; choose a directory without it")
-    for check, value in ((config.check_url, plugin.url), (config.check_ref, plugin.ref)):
-        try:
-            check(None, (), value)
-        except StackdagError as err:
-            raise _fail(plugin, mask_url(str(err))) from None
+    problem = names.url_and_ref_problem(plugin.url, plugin.ref)
+    if problem:
+        raise _fail(plugin, mask_url(problem))
     return target
 
 

@@ -14,6 +14,7 @@ import threading
 from pathlib import Path
 
 from stackdag.errors import StackdagError
+from stackdag.state import StateDir
 
 _held: dict[Path, int] = {}
 _guard = threading.Lock()
@@ -29,16 +30,16 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def acquire(state_dir: Path) -> str:
+def acquire(state: StateDir) -> str:
     """Hold the workspace lock until this process exits; returns a note for the user.
 
     Raises StackdagError at once, naming the holder, if another run holds it.
     """
-    path = state_dir / "lock"
+    path = state.lock
     with _guard:
         if path in _held:
             return ""
-        state_dir.mkdir(parents=True, exist_ok=True)
+        state.root.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         previous = os.pread(fd, 64, 0).decode(errors="replace").strip()
         try:
@@ -47,7 +48,7 @@ def acquire(state_dir: Path) -> str:
             os.close(fd)
             holder = f"pid {previous}" if previous.isdigit() else "another process"
             raise StackdagError(f"another stackdag run ({holder}) is working in "
-                                f"{state_dir.parent}; wait for it to finish or stop it, "
+                                f"{state.top}; wait for it to finish or stop it, "
                                 "then run again") from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)

@@ -1,8 +1,8 @@
 """Workspace -> the ordered steps of ``stack``, ``unstack`` and ``clean`` (DESIGN §3).
 
-A pure function of plugins.toml and the files in the workspace and plugin directories: no
-doit, no bash. Each :class:`Step` is one (hook, phase) pair; ``tasks.py`` turns steps into doit
-tasks and ``shell.py`` runs them.
+A pure function of the workspace and the files in it and in the plugin directories: no
+doit, no bash. Each :class:`Step` is one (hook, phase) pair; ``tasks.py`` turns steps into
+doit tasks and ``shell.py`` runs them.
 """
 
 from __future__ import annotations
@@ -13,96 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stackdag.cascade import link
-from stackdag.config import Plugin, Workspace, display_path
 from stackdag.errors import StackdagError
-from stackdag.requires import Order, order_plugins
+from stackdag.model import Plan, Plugin, Step, Workspace, display_path
+from stackdag.order import order_plugins
 
 STACK_PHASES = ("pre-install", "install", "post-config", "extra", "test-config")
 EXTRAS_NAME = re.compile(r"^([0-9]{2})-([A-Za-z0-9][A-Za-z0-9_.-]*)\.sh$")
 RESERVED_SEQUENCES = set(range(0, 10)) | set(range(90, 100))
-
-
-@dataclass(frozen=True)
-class Step:
-    """One task: what runs, where its shell state comes from, what it depends on.
-
-    ``action`` is one of: ``clone`` (git), ``source`` (bash ``source file args`` inside a
-    function, as DevStack's run_phase does), ``call`` (call functions already defined by an
-    earlier step), ``exec`` (run the file as a program), ``packages`` (install a plugin's
-    package lists) and ``merge`` (merge a [[config]] section into its file).
-    """
-
-    name: str
-    mode: str
-    phase: str
-    hook: str
-    action: str
-    plugin: str | None = None
-    dir: Path | None = None              # the plugin's GITDIR, shown to hooks as $dir
-    file: Path | None = None
-    args: tuple[str, ...] = ()
-    calls: tuple[str, ...] = ()
-    inputs: tuple[Path, ...] = ()
-    script: str = ""
-    role: str = "preamble"   # clone | preamble | intree | plugin | barrier (cascade.py)
-    slot: str = ""           # the plugin phase this step belongs to, for the cascade
-    after: tuple[str, ...] = ()          # re-run when one of these ran (doit result_dep)
-    order_after: tuple[str, ...] = ()    # run after these, without re-running with them
-    state_base: str | None = None        # start from this step's saved shell state...
-    state_deltas: tuple[str, ...] = ()   # ...plus what these steps changed, in order
-    only_if_enabled: str = ""            # run only if this service is enabled
-    note: str = ""
-
-    @property
-    def call(self) -> str:
-        """What DevStack would have done here: the hook's arguments, or the functions."""
-        if self.action == "call":
-            return ", ".join(self.calls)
-        if self.action == "merge":
-            return f"merge into {self.args[0]}"
-        return " ".join(self.args) if self.args else self.phase
-
-    @property
-    def summary(self) -> str:
-        """One line for ``doit list``: the call DevStack would make, and who owns it."""
-        owner = f"plugin {self.plugin}" if self.plugin else "in-tree"
-        where = display_path(self.file) if self.file else ""
-        text = f"{self.call:<24} {owner:<20} {where}".rstrip()
-        return f"{text}  ({self.note})" if self.note else text
-
-
-@dataclass(frozen=True)
-class Plan:
-    steps: tuple[Step, ...]
-    order: Order
-
-    @property
-    def plugins(self) -> tuple[Plugin, ...]:
-        return self.order.plugins
-
-    @property
-    def moved(self) -> dict:
-        return self.order.moved
-
-    @property
-    def plugin_records(self) -> str:
-        """DEVSTACK_PLUGINS and GITREPO, GITDIR, GITBRANCH as bash declarations.
-
-        step.sh sources them in every step, after the carried state: set afresh rather
-        than carried, so that a new ref or plugin re-runs what the cascade says, not every
-        step after the localrc.
-        """
-        q = shlex.quote
-        plugins = self.order.plugins
-        lines = [f"DEVSTACK_PLUGINS={q(''.join(',' + p.name for p in plugins))}"]
-        for array, value in (("GITREPO", lambda p: p.url or str(p.path)),
-                             ("GITDIR", lambda p: str(p.dir)), ("GITBRANCH", lambda p: p.ref)):
-            items = " ".join(f"[{p.name}]={q(value(p))}" for p in plugins)
-            lines.append(f"declare -gA {array}=({items})")
-        return "\n".join(lines) + "\n"
-
-    def step(self, name: str) -> Step:
-        return next(s for s in self.steps if s.name == name)
 
 
 @dataclass(frozen=True)
@@ -171,18 +88,14 @@ class _Builder:
                                phase=phase, hook=hook, action=action, **kw))
 
     def add_plugin(self, phase: str, plugin: Plugin, file: Path, **kw) -> None:
-        self.add(phase, plugin.name, "source", plugin=plugin.name, dir=plugin.dir, file=file,
-                 inputs=(file,), note=self.order.moved.get(plugin.name, ""), **kw)
+        self.add(phase, plugin.name, "source", plugin=plugin, file=file, inputs=(file,),
+                 note=self.order.moved.get(plugin.name, ""), **kw)
 
     def preamble(self) -> None:
         """override_defaults and source: what every mode does before its own hooks."""
         ws, plugins = self.ws, self.order.plugins
-        if ws.localrc is None:
-            script, source = localrc_script(ws), ws.source
-        else:
-            from stackdag.localconf import step_script   # only local.conf workspaces pay
-            script, source = step_script(ws.localrc.body, ws.top), ws.localrc.source
-        self.add("override_defaults", "localrc", "localrc", script=script, file=source)
+        script = ws.localrc.script if ws.localrc else localrc_script(ws)
+        self.add("override_defaults", "localrc", "localrc", script=script, file=ws.source)
         for p in plugins:
             f = _plugin_file(p, "override-defaults")
             if f:
@@ -223,14 +136,9 @@ class _Builder:
         return Plan(link(self.steps, self.ws.stack.cascade, self.order.requires), self.order)
 
 
-def is_cloned(plugin: Plugin) -> bool:
-    """A local plugin always is; a url plugin once its clone has a devstack/ directory."""
-    return plugin.url is None or (plugin.dir / "devstack").is_dir()
-
-
 def pending_clones(ws: Workspace) -> list[str]:
     """The clone steps whose plugins' hooks cannot be planned until they have run."""
-    return [f"clone:{p.name}" for p in ws.plugins if not is_cloned(p)]
+    return [f"clone:{p.name}" for p in ws.plugins if not p.cloned]
 
 
 def _plugin_file(plugin: Plugin, *parts: str) -> Path | None:
@@ -246,7 +154,7 @@ def _package_lists(plugin: Plugin) -> tuple[Path, ...]:
 
 
 def _hypervisor(ws: Workspace) -> Path | None:
-    path = ws.top / "lib" / "nova_plugins" / f"hypervisor-{ws.virt_driver}"
+    path = ws.hypervisor_file
     return path if path.is_file() else None
 
 
@@ -255,15 +163,14 @@ def plan_stack(ws: Workspace) -> Plan:
     b = _Builder(ws, "stack")
     for p in b.order.plugins:
         if p.url:
-            b.add("clone", p.name, "clone", plugin=p.name, dir=p.dir, role="clone",
-                  note="" if is_cloned(p) else "not cloned yet: its hooks are planned "
-                  "once it is")
+            b.add("clone", p.name, "clone", plugin=p, role="clone",
+                  note="" if p.cloned else "not cloned yet: its hooks are planned once it is")
     b.preamble()
     b.add("source", "verify_disabled_services", "call", calls=("verify_disabled_services",))
     for p in b.order.plugins:
         lists = _package_lists(p)
         if lists:
-            b.add("packages", p.name, "packages", plugin=p.name, dir=p.dir, inputs=lists,
+            b.add("packages", p.name, "packages", plugin=p, inputs=lists,
                   args=tuple(str(f) for f in lists))
     for phase in STACK_PHASES:
         if phase == "install":

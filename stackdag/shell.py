@@ -11,6 +11,7 @@ from __future__ import annotations
 import filecmp
 import hashlib
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -19,34 +20,34 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from stackdag import processes
+from stackdag import names, processes
 from stackdag.bashenv import clean_environment
-from stackdag.config import display_path
-from stackdag.plan import Step
+from stackdag.model import Plugin, Step, display_path
+from stackdag.state import StateDir, file_name
 
 RUNTIME = Path(__file__).resolve().parent / "runtime"
 LOG_TAIL_LINES = 15
 STOP_GRACE_SECONDS = 5
+_NOT_CARRIED = " ".join(sorted(names.NOT_CARRIED))
 
 _running: set[subprocess.Popen] = set()
 _running_guard = threading.Lock()
 
 
-def file_name(step_name: str) -> str:
-    """A step name as one file name ('/' cannot appear in plugin names, '+' cannot either)."""
-    return step_name.replace("/", "+")
+def plugin_declarations(plugins: tuple[Plugin, ...]) -> str:
+    """DEVSTACK_PLUGINS and GITREPO, GITDIR, GITBRANCH as bash declarations.
 
-
-def state_file(state_dir: Path, step_name: str) -> Path:
-    return state_dir / "state" / f"{file_name(step_name)}.sh"
-
-
-def delta_file(state_dir: Path, step_name: str) -> Path:
-    return state_dir / "state" / f"{file_name(step_name)}.delta.sh"
-
-
-def log_file(state_dir: Path, step_name: str) -> Path:
-    return state_dir / "logs" / f"{file_name(step_name)}.log"
+    step.sh sources them in every step, after the carried state: set afresh rather than
+    carried, so that a new ref or plugin re-runs what the cascade says, not every step
+    after the localrc.
+    """
+    q = shlex.quote
+    lines = [f"DEVSTACK_PLUGINS={q(''.join(',' + p.name for p in plugins))}"]
+    for array, value in (("GITREPO", lambda p: p.url or str(p.path)),
+                         ("GITDIR", lambda p: str(p.dir)), ("GITBRANCH", lambda p: p.ref)):
+        items = " ".join(f"[{p.name}]={q(value(p))}" for p in plugins)
+        lines.append(f"declare -gA {array}=({items})")
+    return "\n".join(lines) + "\n"
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,8 @@ class RunContext:
     """What the steps of one run share."""
 
     top: Path                   # the workspace (TOP_DIR)
-    state_dir: Path             # its .stack/
-    plugins: str = ""           # Plan.plugin_records (bash declarations)
+    state: StateDir             # its .stack/
+    plugins: str = ""           # plugin_declarations() of the plan
     packages: str = "install"   # [stack] packages
     errexit: bool = True        # False for unstack and clean, as DevStack's scripts
 
@@ -70,7 +71,7 @@ class StepOutcome:
 
 def describe(step: Step) -> str:
     """Which hook ran, for whom, at which phase: the first words of every failure."""
-    who = f"plugin {step.plugin}" if step.plugin else step.hook
+    who = f"plugin {step.plugin.name}" if step.plugin else step.hook
     where = f" ({display_path(step.file)})" if step.file and not step.script else ""
     return f"{step.call} failed in {who}{where}"
 
@@ -78,7 +79,7 @@ def describe(step: Step) -> str:
 def _plugins_file(run: RunContext) -> Path:
     """The plugin declarations of this run, written once (named by their content)."""
     digest = hashlib.sha1(run.plugins.encode()).hexdigest()[:16]
-    path = run.state_dir / "run" / f"plugins-{digest}.sh"
+    path = run.state.plugins_file(digest)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}")
@@ -89,28 +90,25 @@ def _plugins_file(run: RunContext) -> Path:
 
 def _environment(step: Step, run: RunContext, hook_file: Path | None,
                  outputs: tuple[Path, Path]) -> dict[str, str]:
-    # What DevStack's run_phase would have in its locals `mode` and `phase`.
-    mode, phase = (step.args + ("",))[:2] if step.action == "source" and step.args \
-        else (step.phase, "")
+    state = run.state
     env = clean_environment()
+    env.update(state.runtime_environment())
     env.update({
         "STACKDAG_RUNTIME": str(RUNTIME),
-        "STACKDAG_STATE_DIR": str(run.state_dir),
         "STACKDAG_PACKAGES": run.packages,
         "TOP_DIR": str(run.top),
-        "_SD_STATE_IN": (str(state_file(run.state_dir, step.state_base)) if step.state_base
-                         else ""),
-        "_SD_STATE_DELTAS": "\n".join(str(delta_file(run.state_dir, d))
-                                      for d in step.state_deltas),
+        "_SD_NOT_CARRIED_NAMES": _NOT_CARRIED,
+        "_SD_STATE_IN": str(state.state_file(step.state_base)) if step.state_base else "",
+        "_SD_STATE_DELTAS": "\n".join(str(state.delta_file(d)) for d in step.state_deltas),
         "_SD_STATE_OUT": str(outputs[0]),
         "_SD_DELTA_OUT": str(outputs[1]),
         "_SD_ACTION": step.action,
         "_SD_FILE": str(hook_file or ""),
         "_SD_CALLS": " ".join(step.calls),
         "_SD_HOOK": step.hook,
-        "_SD_MODE": mode,
-        "_SD_PHASE": phase,
-        "_SD_PLUGIN": step.plugin or "",
+        "_SD_MODE": step.hook_mode,
+        "_SD_PHASE": step.hook_phase,
+        "_SD_PLUGIN": step.plugin_name or "",
         "_SD_PLUGIN_DIR": str(step.dir or ""),
         "_SD_PLUGINS_FILE": str(_plugins_file(run)),
         "_SD_STEP": step.name,
@@ -120,35 +118,16 @@ def _environment(step: Step, run: RunContext, hook_file: Path | None,
     return env
 
 
-def _stop_group(proc: subprocess.Popen) -> None:
-    """Stop the hook and everything it started in its process group: TERM, then KILL."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(proc.pid, sig)
-        except (ProcessLookupError, PermissionError):
-            return
-        try:
-            proc.wait(timeout=STOP_GRACE_SECONDS)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-
-
-def _running_marker(state_dir: Path, proc: subprocess.Popen) -> Path:
-    return state_dir / "running" / str(proc.pid)
-
-
-def reap_orphans(state_dir: Path) -> None:
+def reap_orphans(state: StateDir) -> None:
     """Stop the hooks a killed run left running (their process groups, marked on disk).
 
     Called with the workspace lock held, so no hook of a live run is among them.
     """
-    folder = state_dir / "running"
-    if not folder.is_dir():
+    if not state.running.is_dir():
         return
-    for marker in folder.iterdir():
+    for marker in state.running.iterdir():
         if marker.name.isdigit():
-            processes.stop_group(int(marker.name), state_dir, STOP_GRACE_SECONDS)
+            processes.stop_group(int(marker.name), state, STOP_GRACE_SECONDS)
         marker.unlink(missing_ok=True)
 
 
@@ -190,17 +169,17 @@ def tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
     return "\n".join(text.rstrip("\n").splitlines()[-lines:])
 
 
-def _keep_state(step: Step, state_dir: Path, full: Path, delta: Path) -> None:
+def _keep_state(step: Step, state: StateDir, full: Path, delta: Path) -> None:
     """Move the new state into place, sharing the input's file when nothing changed."""
-    final = state_file(state_dir, step.name)
-    base = state_file(state_dir, step.state_base) if step.state_base else None
+    final = state.state_file(step.name)
+    base = state.state_file(step.state_base) if step.state_base else None
     final.unlink(missing_ok=True)
     if base and not step.state_deltas and base.exists() and filecmp.cmp(full, base, False):
         os.link(base, final)
         full.unlink()
     else:
         os.replace(full, final)
-    os.replace(delta, delta_file(state_dir, step.name))
+    os.replace(delta, state.delta_file(step.name))
 
 
 def _status_text(status: int) -> str:
@@ -215,15 +194,15 @@ def _status_text(status: int) -> str:
     return f"killed by {name}"
 
 
-def _disk_note(state_dir: Path) -> str:
+def _disk_note(state: StateDir) -> str:
     """A failure on a full disk says so: the hook's log may not have been written."""
     try:
-        stats = os.statvfs(state_dir)
+        stats = os.statvfs(state.root)
     except OSError:
         return ""
     free = stats.f_bavail * stats.f_frsize
     if free < 1024 * 1024:
-        return (f"; the file system holding {display_path(state_dir)} is full ({free} bytes "
+        return (f"; the file system holding {display_path(state.root)} is full ({free} bytes "
                 "free): free some space, then run again")
     return ""
 
@@ -231,10 +210,10 @@ def _disk_note(state_dir: Path) -> str:
 def _note_leftovers(step: Step, run: RunContext, pgid: int, log: Path) -> None:
     """A hook that left processes behind (``daemon &`` rather than run_process): record
     them like a service, so that ``unstack`` stops them and the next stack restarts them."""
-    if not processes.members(pgid, run.state_dir):
+    if not processes.members(pgid, run.state):
         return
     name = "leftover-" + file_name(step.name).replace(":", ".")
-    processes.record(run.state_dir, name, pgid, step.name)
+    processes.record(run.state, name, pgid, step.name)
     with open(log, "a", encoding="utf-8") as out:
         out.write(f"stackdag: this hook left processes running (process group {pgid}); "
                   f"`unstack` stops them (recorded as {name})\n")
@@ -246,15 +225,15 @@ def run_step(step: Step, run: RunContext) -> StepOutcome:
     Without ``run.errexit`` the hook runs as unstack.sh and clean.sh run theirs: a failing
     command is reported and does not end it, and the step fails at its end.
     """
-    state_dir = run.state_dir
-    log = log_file(state_dir, step.name)
-    full = state_file(state_dir, step.name).with_suffix(".sh.partial")
-    delta = delta_file(state_dir, step.name).with_suffix(".sh.partial")
+    state = run.state
+    log = state.log_file(step.name)
+    full = state.state_file(step.name).with_suffix(".sh.partial")
+    delta = state.delta_file(step.name).with_suffix(".sh.partial")
     for folder in (log.parent, full.parent):
         folder.mkdir(parents=True, exist_ok=True)
     hook_file = step.file
     if step.script:
-        hook_file = state_dir / "run" / f"{file_name(step.name)}.sh"
+        hook_file = state.script_file(step.name)
         hook_file.parent.mkdir(parents=True, exist_ok=True)
         hook_file.write_text(step.script, encoding="utf-8")
     env = _environment(step, run, hook_file, (full, delta))
@@ -271,7 +250,7 @@ def run_step(step: Step, run: RunContext) -> StepOutcome:
             cwd=run.top, env=env, stdin=subprocess.DEVNULL, stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True)
-        marker = _running_marker(state_dir, proc)
+        marker = state.running_marker(proc.pid)
         marker.parent.mkdir(exist_ok=True)
         marker.touch()
         with _running_guard:
@@ -279,7 +258,7 @@ def run_step(step: Step, run: RunContext) -> StepOutcome:
         try:
             status = proc.wait()
         except BaseException:
-            _stop_group(proc)
+            processes.end_child(proc, STOP_GRACE_SECONDS)
             raise
         finally:
             with _running_guard:
@@ -291,10 +270,10 @@ def run_step(step: Step, run: RunContext) -> StepOutcome:
     # The hook ran to its end and its state was saved (under errexit, only on success).
     finished = delta.exists() and (status == 0 or not run.errexit)
     if finished:
-        _keep_state(step, state_dir, full, delta)
+        _keep_state(step, state, full, delta)
     if status != 0:
         return StepOutcome(False, seconds, log,
-                           f"{describe(step)}: {_status_text(status)}{_disk_note(state_dir)}")
+                           f"{describe(step)}: {_status_text(status)}{_disk_note(state)}")
     if not finished:
         return StepOutcome(False, seconds, log, f"{describe(step)}: the hook called `exit` "
                            "before it finished, so its shell state was not saved; use "

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from doit.task import result_dep
 from doit.tools import config_changed
 
-from stackdag.config import display_path
+from stackdag.model import display_path
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ def after_of(task) -> list[str] | None:
 
 def _own_reason(task, dep_manager, tasks) -> str:
     """doit's verdict on this task alone, in words; "" when it is up to date."""
-    if not dep_manager._in(task.name):
+    if not dep_manager.backend.in_(task.name):
         return "it has not run yet (or failed last time)"
     status = dep_manager.get_status(task, tasks, get_log=True)
     if status.status == "up-to-date":

@@ -23,9 +23,9 @@ from doit.task import result_dep
 from doit.tools import config_changed
 
 from stackdag import STACK_TASK, git, gitref, lock, reporter, shell
-from stackdag.config import Plugin, StackOptions, Workspace
 from stackdag.errors import StackdagError
-from stackdag.plan import Plan, Step, is_cloned
+from stackdag.model import Plan, Plugin, StackOptions, Step, Workspace
+from stackdag.state import StateDir
 
 LOCK_TASK = "_lock"
 RESUME_HINT = "fix it and run `doit stack` (or `stackdag stack`) again to resume here"
@@ -61,9 +61,9 @@ def run(step: Step, context: shell.RunContext, cloned: bool):
     return result
 
 
-def clone(plugin: Plugin, options: StackOptions, state_dir: Path, planned: bool):
+def clone(plugin: Plugin, options: StackOptions, state: StateDir, planned: bool):
     """doit python-action: bring the plugin's clone to its configured ref (git.sync)."""
-    log = shell.log_file(state_dir, f"clone:{plugin.name}")
+    log = state.log_file(f"clone:{plugin.name}")
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "w", encoding="utf-8") as out:
         def progress(name: str, message: str) -> None:
@@ -90,13 +90,13 @@ def has_clone(repo_dir: Path) -> bool:
     return gitref.head_commit(repo_dir) is not None
 
 
-def _clone_task(plugin: Plugin, ws: Workspace, step: Step) -> dict:
-    options = ws.stack
+def _clone_task(step: Step, options: StackOptions, state: StateDir) -> dict:
+    plugin = step.plugin
     wanted = {"url": plugin.url, "ref": plugin.ref, "depth": options.git_depth}
     return {
         "name": step.name,
         "doc": step.summary,
-        "actions": [(clone, (plugin, options, ws.state_dir, is_cloned(plugin)))],
+        "actions": [(clone, (plugin, options, state, plugin.cloned))],
         "uptodate": [not options.reclone, config_changed(wanted), (has_clone, [plugin.dir])],
         "task_dep": [LOCK_TASK],
         "meta": {"stackdag_after": []},
@@ -104,13 +104,13 @@ def _clone_task(plugin: Plugin, ws: Workspace, step: Step) -> dict:
     }
 
 
-def take_lock(state_dir: Path):
+def take_lock(state: StateDir):
     """doit python-action: the first thing every run does; refuses a second run at once."""
     try:
-        note = lock.acquire(state_dir)
+        note = lock.acquire(state)
     except StackdagError as err:
         return TaskFailed(str(err))
-    shell.reap_orphans(state_dir)
+    shell.reap_orphans(state)
     if note:
         print(f"stackdag: {note}; resuming")
     return None
@@ -118,23 +118,23 @@ def take_lock(state_dir: Path):
 
 def task_dicts(ws: Workspace, plan: Plan) -> list[dict]:
     """The lock task, one task dict per step in execution order, then ``stack``."""
-    state_dir = ws.state_dir
+    state = StateDir(ws.top)
     version = runtime_version()
     out = [{"name": LOCK_TASK, "doc": "hold the workspace lock for this run",
-            "actions": [(take_lock, (state_dir,))], "uptodate": [False], "verbosity": 2}]
-    plugins = {p.name: p for p in ws.plugins}
-    context = shell.RunContext(ws.top, state_dir, plan.plugin_records, ws.stack.packages)
+            "actions": [(take_lock, (state,))], "uptodate": [False], "verbosity": 2}]
+    context = shell.RunContext(ws.top, state, shell.plugin_declarations(plan.plugins),
+                               ws.stack.packages)
     for step in plan.steps:
         if step.action == "clone":
-            out.append(_clone_task(plugins[step.plugin], ws, step))
+            out.append(_clone_task(step, ws.stack, state))
             continue
         inputs = {"action": step.action, "script": step.script, "args": list(step.args),
                   "calls": list(step.calls), "runtime": version}
         uptodate = [config_changed(inputs)] + [result_dep(n) for n in step.after]
-        cloned = bool(step.plugin and plugins[step.plugin].url)
+        cloned = bool(step.plugin and step.plugin.url)
         if cloned:
             uptodate.append((commit_unchanged, [step.dir]))
-        task = {
+        out.append({
             "name": step.name,
             "doc": step.summary,
             "actions": [(run, (step, context, cloned))],
@@ -142,10 +142,9 @@ def task_dicts(ws: Workspace, plan: Plan) -> list[dict]:
             "uptodate": uptodate,
             "task_dep": [LOCK_TASK, *step.order_after],
             "meta": {"stackdag_after": list(step.after)},
+            "targets": [str(state.state_file(step.name))],
             "verbosity": 0,
-        }
-        task["targets"] = [str(shell.state_file(state_dir, step.name))]
-        out.append(task)
+        })
     out.append({
         "name": STACK_TASK,
         "doc": "bring the whole stack up (every task above, in order)",

@@ -12,7 +12,8 @@ import sys
 import time
 
 from stackdag import plan, processes, shell
-from stackdag.config import Workspace, display_path
+from stackdag.model import Plan, Workspace, display_path
+from stackdag.state import StateDir
 
 
 def _say(text: str) -> None:
@@ -20,11 +21,12 @@ def _say(text: str) -> None:
     sys.stdout.flush()
 
 
-def run_plan(teardown_plan: plan.Plan, ws: Workspace) -> list[str]:
+def run_plan(teardown_plan: Plan, ws: Workspace) -> list[str]:
     """Run every step in order without stopping at failures; returns the failures."""
     failures = []
     steps = teardown_plan.steps
-    context = shell.RunContext(ws.top, ws.state_dir, teardown_plan.plugin_records,
+    context = shell.RunContext(ws.top, StateDir(ws.top),
+                               shell.plugin_declarations(teardown_plan.plugins),
                                ws.stack.packages, errexit=False)
     for index, step in enumerate(steps, start=1):
         _say(f"[{index:>{len(str(len(steps)))}}/{len(steps)}] {step.name} ... ")
@@ -35,15 +37,15 @@ def run_plan(teardown_plan: plan.Plan, ws: Workspace) -> list[str]:
     return failures
 
 
-def stop_recorded(state_dir) -> tuple[list[str], list[str]]:
+def stop_recorded(state: StateDir) -> tuple[list[str], list[str]]:
     """Stop every service still recorded: (the ones stopped, the ones that would not)."""
     stopped, failed = [], []
-    for service in processes.recorded(state_dir):
-        if not processes.members(service.pgid, state_dir):
-            processes.stop(service, state_dir)      # gone, or not ours: drop the pidfile
+    for service in processes.recorded(state):
+        if not processes.members(service.pgid, state):
+            processes.stop(service, state)      # gone, or not ours: drop the pidfile
             continue
         _say(f"stopping {service.name} (process group {service.pgid}) ... ")
-        ok = processes.stop(service, state_dir)
+        ok = processes.stop(service, state)
         _say("ok\n" if ok else "FAILED\n")
         (stopped if ok else failed).append(service.name)
     return stopped, failed
@@ -55,9 +57,10 @@ def unstack(ws: Workspace) -> tuple[list[str], list[str]]:
     Returns the steps that had started services (to be forgotten, so that the next
     ``stack`` starts them again, whoever stopped them) and the failures.
     """
-    started_by = sorted({s.step for s in processes.recorded(ws.state_dir) if s.step})
+    state = StateDir(ws.top)
+    started_by = sorted({s.step for s in processes.recorded(state) if s.step})
     failures = run_plan(plan.plan_unstack(ws), ws)
-    _, refused = stop_recorded(ws.state_dir)
+    _, refused = stop_recorded(state)
     return started_by, failures + [f"could not stop {name}" for name in refused]
 
 
@@ -68,8 +71,8 @@ def clean(ws: Workspace, everything: bool) -> list[str]:
     """
     _, failures = unstack(ws)
     failures += run_plan(plan.plan_clean(ws), ws)
-    for name in ("state", "run", "pids", "running"):
-        shutil.rmtree(ws.state_dir / name, ignore_errors=True)
+    for folder in StateDir(ws.top).forgettable:
+        shutil.rmtree(folder, ignore_errors=True)
     if everything:
         remove_clones(ws)
     return failures
@@ -79,7 +82,7 @@ def remove_clones(ws: Workspace) -> None:
     """``clean --all``: all of DEST when it is stackdag's own (under .stack/, the default);
     elsewhere only the url plugins' clones, since DEST may hold other things."""
     dest = ws.stack.dest
-    if ws.state_dir in dest.parents:
+    if StateDir(ws.top).root in dest.parents:
         if dest.exists():
             _say(f"removing {display_path(dest)}\n")
             shutil.rmtree(dest, ignore_errors=True)

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from stackdag import config, plan
+from stackdag import plan, workspace
 from stackdag.errors import StackdagError
 
 GOOD_PLUGIN = """
@@ -20,7 +20,7 @@ def load_error(ws, text: str) -> str:
     ws.plugin("good", plugin_sh="")
     ws.toml(text)
     with pytest.raises(StackdagError) as info:
-        config.load(ws.top)
+        workspace.load(ws.top)
     return str(info.value)
 
 
@@ -120,7 +120,7 @@ def test_requires_cycle_is_named(ws, monkeypatch):
         path = "plugins/c"
         requires = ["a"]
     """)
-    ws_conf = config.load(ws.top)
+    ws_conf = workspace.load(ws.top)
     with pytest.raises(StackdagError, match=r"cycle: a -> b -> c -> a"):
         plan.plan_stack(ws_conf)
 
@@ -131,13 +131,13 @@ def test_settings_requirement_on_unknown_plugin_names_the_settings_line(ws, monk
     ws.toml('[[plugin]]\nname = "a"\npath = "plugins/a"\n')
     with pytest.raises(StackdagError,
                        match=r"plugins/a/devstack/settings:3: plugin 'a' requires 'ghost'"):
-        plan.plan_stack(config.load(ws.top))
+        plan.plan_stack(workspace.load(ws.top))
 
 
 def test_missing_plugins_toml(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(StackdagError, match="no plugins.toml or local.conf here"):
-        config.load(tmp_path)
+        workspace.load(tmp_path)
 
 
 def test_values_keep_types_as_devstack_strings(ws):
@@ -151,7 +151,7 @@ def test_values_keep_types_as_devstack_strings(ws):
         git_depth = 1
         cascade = "declared"
     """)
-    loaded = config.load(ws.top)
+    loaded = workspace.load(ws.top)
     assert loaded.settings == (("A", "True"), ("B", "False"), ("C", "42"), ("D", "x y"))
     assert loaded.stack.git_depth == 1 and loaded.stack.cascade == "declared"
     assert loaded.stack.dest == (ws.top / ".stack" / "dest").resolve()
@@ -161,7 +161,7 @@ def test_defaults(ws):
     ws.plugin("p", plugin_sh="")
     ws.toml('[[plugin]]\nname = "u"\nurl = "https://example.org/u.git"\n'
             '[[plugin]]\nname = "p"\npath = "plugins/p"\n')
-    loaded = config.load(ws.top)
+    loaded = workspace.load(ws.top)
     url, local = loaded.plugins
     assert url.ref == "master" and url.dir == loaded.stack.dest / "u"
     assert local.dir == (ws.top / "plugins" / "p").resolve() and local.url is None

@@ -13,7 +13,7 @@ import pytest
 
 from stackdag import config
 from stackdag import git as store
-from stackdag.config import Plugin, StackOptions
+from stackdag.model import Plugin, StackOptions
 from stackdag.errors import StackdagError
 
 
@@ -476,7 +476,7 @@ def test_unchanged_sync_does_not_import_gitpython(shared_source, tmp_path):
     store.sync(plugin(dest, shared_source.url), opts(dest))
     assert (dest / "demo" / ".git").is_dir()
     code = ("import sys; from pathlib import Path; from stackdag import git; "
-            "from stackdag.config import Plugin, StackOptions; "
+            "from stackdag.model import Plugin, StackOptions; "
             f"d = Path({str(dest)!r}); "
             f"p = Plugin('demo', {shared_source.url!r}, None, 'master', (), d / 'demo', 't'); "
             "r = git.sync(p, StackOptions(dest=d)); "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shlex
 import textwrap
 import time
@@ -13,7 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stackdag import config, localconf
+from stackdag import config, importer, localconf
+from stackdag import localrc as localrc_run
+from stackdag.model import Workspace
 from stackdag.errors import StackdagError
 
 FULL = """\
@@ -85,8 +86,8 @@ def triple_quotes(text: str) -> str:
     return text.replace("DQ3", '"' * 3).replace("SQ3", "'" * 3)
 
 
-def round_trip(sections, localrc, top: Path) -> config.Workspace:
-    text = localconf.to_plugins_toml(sections, localrc)
+def round_trip(sections, localrc, top: Path) -> Workspace:
+    text = importer.to_plugins_toml(sections, localrc)
     tomllib.loads(text)
     return config.parse(text, top / "plugins.toml", top)
 
@@ -328,7 +329,7 @@ def test_a_localrc_that_does_not_finish_is_stopped_with_everything_it_started(to
     body = "A=1\nsleep 60 &\necho $! > bg.pid\n\nsleep 60\n"
     started = time.monotonic()
     with pytest.raises(StackdagError) as info:
-        localconf.evaluate_localrc(body, top, top / "local.conf", 10, timeout=0.5)
+        localrc_run.evaluate(body, top, top / "local.conf", 10, timeout=0.5)
     assert time.monotonic() - started < 5
     assert str(info.value) == ("local.conf:14: the localrc was still running after 0.5 s, "
                                "so stackdag stopped it (does it wait for input or for the "
@@ -384,7 +385,7 @@ def test_import_writes_an_equivalent_plugins_toml(top):
                                              "post-config", "test-config"]
     assert ws.stack == localconf.stack_options(localrc)
     assert ws.stack.dest == top.resolve() / ".stack" / "dest"
-    text = localconf.to_plugins_toml(sections, localrc)
+    text = importer.to_plugins_toml(sections, localrc)
     assert text.startswith("# Written by `stackdag import` from local.conf.\n\n[settings]\n")
     assert text.count("[[plugin]]") == 4 and text.count("[[config]]") == 5
 
@@ -443,7 +444,7 @@ def test_what_plugins_toml_cannot_hold_is_dropped_with_a_comment(top):
         enable_service ok -gone gone
         ENABLED_SERVICES+=',bad name'
         """)
-    text = localconf.to_plugins_toml(sections, localrc)
+    text = importer.to_plugins_toml(sections, localrc)
     head = text.split("\n\n", 1)[0].splitlines()
     here = top.resolve()
     assert head == [
@@ -471,14 +472,14 @@ def test_what_plugins_toml_cannot_hold_is_dropped_with_a_comment(top):
 
 def test_dest_inside_the_workspace_is_written_relative(top):
     sections, localrc = read(top, "[[local|localrc]]\nDEST=$TOP_DIR/clones\nGIT_DEPTH=1\n")
-    doc = tomllib.loads(localconf.to_plugins_toml(sections, localrc))
+    doc = tomllib.loads(importer.to_plugins_toml(sections, localrc))
     assert doc["stack"] == {"dest": "clones", "git_depth": 1}
     assert round_trip(sections, localrc, top).stack == localconf.stack_options(localrc)
 
 
 def test_import_says_when_a_real_localrc_hid_local_conf(top):
     sections, localrc = read(top, FULL, localrc="enable_plugin z /srv/z\n")
-    text = localconf.to_plugins_toml(sections, localrc)
+    text = importer.to_plugins_toml(sections, localrc)
     assert text.startswith(
         "# Written by `stackdag import` from localrc.\n# Not carried over as it was:\n"
         "#   the [[local|localrc]] sections of local.conf: not used (localrc and "
@@ -497,9 +498,9 @@ def test_plugins_for_the_plan_carry_their_local_conf_line(top):
 
 
 def test_the_step_script_keeps_line_numbers_and_sets_dest_first(top):
-    script = localconf.step_script("A=1\nB=2", top)
+    script = localrc_run.step_script("A=1\nB=2", top)
     lines = script.split("\n")
     assert lines[0] == f"DEST={top.resolve()}/.stack/dest; A=1"
     assert lines[1] == "B=2"
     assert lines[2].startswith(": ")
-    assert os.path.basename(localconf.RUNTIME_FUNCTIONS) == "functions.sh"
+    assert (localrc_run.RUNTIME / "functions.sh").is_file()

@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from stackdag import config, plan
+from stackdag import plan, workspace
 from stackdag.errors import StackdagError
 
 
@@ -54,7 +54,7 @@ def phase_hooks(phase, extras=("10-first.sh", "50-B.sh", "50-b.sh", "80-last.sh"
 
 
 def test_full_stack_order(full):
-    steps = plan.plan_stack(config.load(full.top)).steps
+    steps = plan.plan_stack(workspace.load(full.top)).steps
     expected = (
         ["override_defaults:localrc", "override_defaults:zeta", "source:hypervisor"]
         + [f"source:extras.d/{e}" for e in ("10-first.sh", "50-B.sh", "50-b.sh", "80-last.sh")]
@@ -70,7 +70,7 @@ def test_full_stack_order(full):
 
 
 def test_hooks_get_devstack_arguments(full):
-    steps = {s.name: s for s in plan.plan_stack(config.load(full.top)).steps}
+    steps = {s.name: s for s in plan.plan_stack(workspace.load(full.top)).steps}
     assert steps["source:extras.d/10-first.sh"].args == ("source",)
     assert steps["install:zeta"].args == ("stack", "install")
     assert steps["source:zeta"].args == ()           # settings: $# == 0
@@ -83,7 +83,7 @@ def test_hooks_get_devstack_arguments(full):
 
 
 def test_linear_chain_and_state(full):
-    steps = plan.plan_stack(config.load(full.top)).steps
+    steps = plan.plan_stack(workspace.load(full.top)).steps
     assert steps[0].after == () and steps[0].state_base is None
     for before, step in zip(steps, steps[1:]):
         assert step.after == (before.name,)
@@ -91,7 +91,7 @@ def test_linear_chain_and_state(full):
 
 
 def test_unstack_and_clean_order(full):
-    ws_conf = config.load(full.top)
+    ws_conf = workspace.load(full.top)
     unstack = names(plan.plan_unstack(ws_conf).steps)
     preamble = ["override_defaults:localrc", "override_defaults:zeta", "source:hypervisor"] + [
         f"source:extras.d/{e}" for e in ("10-first.sh", "50-B.sh", "50-b.sh", "80-last.sh")
@@ -109,7 +109,7 @@ def test_no_hypervisor_file_no_hypervisor_steps(ws):
     ws.plugin("p", plugin_sh=":\n")
     ws.write("lib/nova_plugins/hypervisor-fake", ":\n")
     ws.toml('[[plugin]]\nname = "p"\npath = "plugins/p"\n')   # VIRT_DRIVER defaults to libvirt
-    assert not [n for n in names(plan.plan_stack(config.load(ws.top)).steps)
+    assert not [n for n in names(plan.plan_stack(workspace.load(ws.top)).steps)
                 if "hypervisor" in n]
 
 
@@ -133,7 +133,7 @@ def test_requires_moves_a_plugin_after_its_requirement(ws):
         name = "c"
         path = "plugins/c"
     """)
-    result = plan.plan_stack(config.load(ws.top))
+    result = plan.plan_stack(workspace.load(ws.top))
     assert [p.name for p in result.plugins] == ["b", "d", "c", "a"]
     assert result.moved == {"d": "moved after b, which it requires",
                             "a": "moved after c, which it requires"}
@@ -148,7 +148,7 @@ def test_plugin_requires_for_another_name_is_ignored(ws):
     ws.plugin("b", plugin_sh=":\n")
     ws.toml('[[plugin]]\nname = "a"\npath = "plugins/a"\n'
             '[[plugin]]\nname = "b"\npath = "plugins/b"\n')
-    assert [p.name for p in plan.plan_stack(config.load(ws.top)).plugins] == ["a", "b"]
+    assert [p.name for p in plan.plan_stack(workspace.load(ws.top)).plugins] == ["a", "b"]
 
 
 @pytest.mark.parametrize("hook, message", [
@@ -163,7 +163,7 @@ def test_bad_extras_names(ws, monkeypatch, hook, message):
     ws.write(f"extras.d/{hook}", ":\n")
     ws.toml("")
     with pytest.raises(StackdagError, match=f"extras.d/{hook}: .*{message}"):
-        plan.plan_stack(config.load(ws.top))
+        plan.plan_stack(workspace.load(ws.top))
 
 
 def test_extras_ignores_other_files(ws):
@@ -171,27 +171,27 @@ def test_extras_ignores_other_files(ws):
     ws.write("extras.d/.50-hidden.sh", "")
     ws.write("extras.d/50-ok.sh", "")
     ws.toml("")
-    assert "pre-install:extras.d/50-ok.sh" in names(plan.plan_stack(config.load(ws.top)).steps)
-    assert not [n for n in names(plan.plan_stack(config.load(ws.top)).steps) if "hidden" in n]
+    assert "pre-install:extras.d/50-ok.sh" in names(plan.plan_stack(workspace.load(ws.top)).steps)
+    assert not [n for n in names(plan.plan_stack(workspace.load(ws.top)).steps) if "hidden" in n]
 
 
 def test_plugin_without_plugin_sh_has_no_phase_steps(ws):
     ws.plugin("s", settings="X=1\n")
     ws.toml('[[plugin]]\nname = "s"\npath = "plugins/s"\n')
-    assert [n for n in names(plan.plan_stack(config.load(ws.top)).steps) if ":s" in n] == [
+    assert [n for n in names(plan.plan_stack(workspace.load(ws.top)).steps) if ":s" in n] == [
         "source:s"]
 
 
 def test_local_sh_only_when_executable(ws):
     ws.write("local.sh", "#!/bin/bash\n")
     ws.toml("")
-    assert "extra:local.sh" not in names(plan.plan_stack(config.load(ws.top)).steps)
+    assert "extra:local.sh" not in names(plan.plan_stack(workspace.load(ws.top)).steps)
     (ws.top / "local.sh").chmod(0o755)
-    assert "extra:local.sh" in names(plan.plan_stack(config.load(ws.top)).steps)
+    assert "extra:local.sh" in names(plan.plan_stack(workspace.load(ws.top)).steps)
 
 
 def test_localrc_values_are_single_quoted_data(ws):
     ws.toml('[settings]\nA = "$(touch pwned) `x` \\"q\\" \'s\' \\\\ \\n end"\n')
-    script = plan.plan_stack(config.load(ws.top)).step("override_defaults:localrc").script
+    script = plan.plan_stack(workspace.load(ws.top)).step("override_defaults:localrc").script
     line = next(x for x in script.splitlines(keepends=True) if x.startswith("A="))
     assert line.startswith("A='$(touch pwned)")

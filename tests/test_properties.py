@@ -11,7 +11,7 @@ import tomli_w
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from stackdag import config
+from stackdag import config, names
 from stackdag.errors import StackdagError
 
 POSITIONED = re.compile(r"^(\S*/)?plugins\.toml:\d+:\d+: \S")
@@ -79,8 +79,7 @@ def test_any_document_gives_a_workspace_or_one_line(tmp_path, doc):
 
 def check_ref(ref: str) -> bool:
     try:
-        config.check_ref(None, (), ref)
-        return True
+        return names.ref_problem(ref) is None
     except StackdagError:
         return False
 
@@ -100,8 +99,7 @@ def test_accepted_refs_are_refs_for_git_and_never_options(ref):
 
 def check_url(url: str) -> bool:
     try:
-        config.check_url(None, (), url)
-        return True
+        return names.url_problem(url) is None
     except StackdagError:
         return False
 
@@ -124,7 +122,7 @@ def test_accepted_urls_run_no_command(url):
 
 @given(name=st.text(max_size=12))
 def test_accepted_plugin_names_stay_inside_dest(name):
-    if config.PLUGIN_NAME.match(name):
+    if names.PLUGIN_NAME.match(name):
         assert "/" not in name and name not in (".", "..") and not name.startswith("-")
         dest = Path("/dest")
         assert (dest / name).resolve().parent == dest

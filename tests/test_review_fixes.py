@@ -9,6 +9,7 @@ import time
 
 from conftest import BIN, trace_hook
 from stackdag import processes
+from stackdag.state import StateDir
 
 SHORTCUT = "nothing changed since the last successful run"
 
@@ -109,7 +110,7 @@ def test_unstack_never_kills_a_process_it_did_not_start(ws):
     assert ws.run("doit", "stack").returncode == 0
     stranger = subprocess.Popen(["sleep", "300"], start_new_session=True)
     try:
-        processes.record(ws.top / ".stack", "stale", stranger.pid, "install:a")
+        processes.record(StateDir(ws.top), "stale", stranger.pid, "install:a")
         assert ws.run("doit", "unstack").returncode == 0
         assert stranger.poll() is None, "unstack killed a process stackdag never started"
         assert not (ws.top / ".stack/pids/stale.pid").exists()

@@ -6,7 +6,8 @@ import tomli_w
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stackdag import config, plan, shell
+from stackdag import plan, shell, workspace
+from stackdag.state import StateDir
 
 HOSTILE = ["$(touch pwned)", "`touch pwned`", "'; touch pwned; '", '"quoted"', "back\\slash",
            "two\nlines", "${HOME}", "*", "a=(1 2)", "-e", "\\n", "trailing\\"]
@@ -23,10 +24,10 @@ def run_and_read(top, value: str) -> str:
         "settings": {"VALUE": value},
         "plugin": [{"name": "p", "path": "p"}],
     }))
-    ws = config.load(top)
+    ws = workspace.load(top)
     steps = plan.plan_stack(ws).steps
     for step in steps[: [s.name for s in steps].index("install:p") + 1]:
-        outcome = shell.run_step(step, shell.RunContext(ws.top, ws.state_dir))
+        outcome = shell.run_step(step, shell.RunContext(ws.top, StateDir(ws.top), shell.plugin_declarations(ws.plugins)))
         assert outcome.ok, shell.tail(outcome.log)
     return (top / "out").read_bytes().decode("utf-8")
 

@@ -13,7 +13,12 @@
 
 # --- globals DevStack plugins expect ---------------------------------------------------
 TOP_DIR=${TOP_DIR:-$PWD}
+# stackdag passes every path under .stack/ in the environment (stackdag/state.py); these
+# fallbacks, the same names, serve a runtime sourced on its own.
 STACKDAG_STATE_DIR=${STACKDAG_STATE_DIR:-$TOP_DIR/.stack}
+STACKDAG_PIDS_DIR=${STACKDAG_PIDS_DIR:-$STACKDAG_STATE_DIR/pids}
+STACKDAG_LOG_DIR=${STACKDAG_LOG_DIR:-$STACKDAG_STATE_DIR/logs}
+STACKDAG_PACKAGES_LOG=${STACKDAG_PACKAGES_LOG:-$STACKDAG_STATE_DIR/packages.log}
 DEST=${DEST:-$STACKDAG_STATE_DIR/dest}
 DEVSTACK_PLUGINS=${DEVSTACK_PLUGINS:-}
 ENABLED_SERVICES=${ENABLED_SERVICES:-}

@@ -5,7 +5,7 @@
 #   install (default)  really install: apt-get or dnf (through sudo unless root), and pip
 #                      through ${PIP:-python3 -m pip};
 #   record             install nothing; append "<kind> <names...>" to
-#                      $STACKDAG_STATE_DIR/packages.log (kinds: package, uninstall,
+#                      $STACKDAG_PACKAGES_LOG (kinds: package, uninstall,
 #                      apt_get, pip, develop).
 # With OFFLINE=True requests return at once and do nothing, as in DevStack.
 
@@ -21,8 +21,8 @@ function _sd_recording {
 # _sd_record KIND ARGS...: one line in packages.log.
 function _sd_record {
     local IFS=' '
-    [[ -d $STACKDAG_STATE_DIR ]] || mkdir -p "$STACKDAG_STATE_DIR"
-    printf '%s\n' "$*" >> "$STACKDAG_STATE_DIR/packages.log"
+    [[ -d ${STACKDAG_PACKAGES_LOG%/*} ]] || mkdir -p "${STACKDAG_PACKAGES_LOG%/*}"
+    printf '%s\n' "$*" >> "$STACKDAG_PACKAGES_LOG"
     echo "stackdag: recorded, not installed: $*"
 }
 

@@ -2,7 +2,7 @@
 # Long-running services: run_process and friends. Sourced by functions.sh.
 #
 # Differs from DevStack: a service is a plain process group recorded in
-# $STACKDAG_STATE_DIR/pids/NAME.pid and logging to $STACKDAG_STATE_DIR/logs/NAME.log,
+# $STACKDAG_PIDS_DIR/NAME.pid and logging to $STACKDAG_LOG_DIR/NAME.log,
 # not a systemd unit; CMD may be any shell command (DevStack wanted an absolute path
 # without sudo); and run_process on a running service restarts it (systemctl start left
 # the old process running).
@@ -17,7 +17,7 @@ function _sd_service_name {
 # (or it is not a usable group: never 0, 1, or this shell's own group).
 function _sd_pid_of {
     _SD_PID=""
-    local file=$STACKDAG_STATE_DIR/pids/$1.pid stat
+    local file=$STACKDAG_PIDS_DIR/$1.pid stat
     [[ -r $file ]] || return 1
     read -r _SD_PID < "$file" || [[ -n $_SD_PID ]] || return 1
     if [[ ! $_SD_PID =~ ^[0-9]+$ ]] || ((_SD_PID <= 1)); then
@@ -91,7 +91,7 @@ function run_process {
     _sd_service_name "$name"
     is_service_enabled "$name" || return 0
     stop_process "$name"
-    local logs=$STACKDAG_STATE_DIR/logs pids=$STACKDAG_STATE_DIR/pids
+    local logs=$STACKDAG_LOG_DIR pids=$STACKDAG_PIDS_DIR
     [[ -d $logs && -d $pids ]] || mkdir -p "$logs" "$pids"
     local log=$logs/$name.log
     _sd_as_user "$user" "$group"
@@ -134,7 +134,7 @@ function stop_process {
     local name=${1:-}
     [[ -n $name ]] || _sd_fail 1 "stop_process: NAME required"
     _sd_service_name "$name"
-    local pidfile=$STACKDAG_STATE_DIR/pids/$name.pid
+    local pidfile=$STACKDAG_PIDS_DIR/$name.pid
     [[ -e $pidfile ]] || return 0
     if _sd_pid_of "$name" && _sd_group_alive "$_SD_PID"; then
         local pgid=$_SD_PID timeout=${STACKDAG_STOP_TIMEOUT:-10} ticks=0 limit
@@ -172,12 +172,12 @@ function is_running {
 # service_check: report every recorded service whose process group is gone; false if any.
 function service_check {
     local file name failed=0
-    for file in "$STACKDAG_STATE_DIR"/pids/*.pid; do
+    for file in "$STACKDAG_PIDS_DIR"/*.pid; do
         [[ -e $file ]] || continue
         name=${file##*/}
         name=${name%.pid}
         if ! is_running "$name"; then
-            echo "[ERROR] service $name is not running (see $STACKDAG_STATE_DIR/logs/$name.log)" >&2
+            echo "[ERROR] service $name is not running (see $STACKDAG_LOG_DIR/$name.log)" >&2
             failed=1
         fi
     done

@@ -17,17 +17,14 @@
 #   _SD_STEP          the step's name (run_process records it with the service)
 #   _SD_ERREXIT       "1" to run the hook under errexit (stack), "" not (unstack, clean)
 #   _SD_IF_ENABLED    skip the hook unless this service is enabled
+#   _SD_NOT_CARRIED_NAMES  the variables no step carries (bash's own, set afresh)
+#   STACKDAG_*_DIR    where the runtime writes under .stack/ (stackdag/state.py)
 set -o errexit
 
-# Bash's own variables, and stackdag's, are never carried from one step to the next.
+# Bash's own variables, and those each step sets afresh, are never carried from one step to
+# the next (the list is stackdag/names.py's NOT_CARRIED); neither are stackdag's own.
 declare -gA _SD_NOT_CARRIED
-for _sd_name in BASH BASHOPTS BASHPID BASH_ALIASES BASH_ARGC BASH_ARGV BASH_ARGV0 \
-        BASH_CMDS BASH_COMMAND BASH_EXECUTION_STRING BASH_LINENO BASH_LOADABLES_PATH \
-        BASH_REMATCH BASH_SOURCE BASH_SUBSHELL BASH_VERSINFO BASH_VERSION COLUMNS \
-        COMP_WORDBREAKS DIRSTACK EPOCHREALTIME EPOCHSECONDS EUID FUNCNAME GROUPS HISTCMD \
-        HISTFILE HISTFILESIZE HISTSIZE HOSTNAME HOSTTYPE IFS LINENO LINES MACHTYPE MAILCHECK \
-        OLDPWD OPTARG OPTERR OPTIND OSTYPE PIPESTATUS PPID PS1 PS2 PS4 PWD RANDOM SECONDS \
-        SHELLOPTS SHLVL SRANDOM UID _ TOP_DIR DEVSTACK_PLUGINS GITREPO GITDIR GITBRANCH; do
+for _sd_name in $_SD_NOT_CARRIED_NAMES; do
     _SD_NOT_CARRIED[$_sd_name]=1
 done
 

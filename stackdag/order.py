@@ -8,10 +8,9 @@ does; the settings file is not run to find them).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-from stackdag.config import Plugin, display_path
 from stackdag.errors import StackdagError
+from stackdag.model import Order, Plugin, display_path
 
 _REQUIRES_LINE = re.compile(r"^\s*plugin_requires\s+(\S+)\s+(\S+)")
 _DEFINE_LINE = re.compile(r"^\s*define_plugin\s+(\S+)")
@@ -35,14 +34,6 @@ def declared_requires(plugin: Plugin) -> list[tuple[str, str]]:
         if match and match.group(1).strip("\"'") in names:
             out.append((match.group(2).strip("\"'"), f"{display_path(settings)}:{number}"))
     return out
-
-
-@dataclass(frozen=True)
-class Order:
-    plugins: tuple[Plugin, ...]            # execution order
-    moved: dict                            # plugin name -> why it runs later than registered
-    requires: dict                         # plugin name -> all it requires, transitively,
-                                           # in execution order
 
 
 def order_plugins(plugins: tuple[Plugin, ...]) -> Order:

@@ -1,0 +1,84 @@
+"""What every stackdag command shares: the error boundary and finding its workspace.
+
+The commands are doit commands (``doit.COMMAND`` entry points, and the commands of the
+``stackdag`` script), one module each (``cmd_<name>.py``), each a thin layer over the
+library. ``list``, ``info`` and ``clean`` replace doit's own and behave exactly like them
+for a dodo.py that is not a stackdag workspace.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from doit.exceptions import InvalidCommand, InvalidDodoFile
+
+from stackdag import STACK_TASK, lock
+from stackdag.errors import StackdagError, user_errors
+from stackdag.model import Workspace
+from stackdag.state import StateDir
+
+
+class StackdagCommand:
+    """Mixed into each command class: a StackdagError anywhere below ``execute`` (loading
+    the tasks included) is one ``ERROR:`` line and exit status 3."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.execute = user_errors(cls.execute)
+
+
+def workspace_dir(params) -> Path:
+    """Where doit will load the dodo.py from (-f, -d, -k), before it goes there; the
+    current directory for the ``stackdag`` command."""
+    if params.get("cwdPath"):
+        return Path(params["cwdPath"]).resolve()
+    dodo = Path(params.get("dodoFile") or "dodo.py")
+    if params.get("seek_file") and not dodo.is_absolute():
+        for folder in (Path.cwd(), *Path.cwd().parents):
+            if (folder / dodo).exists():
+                return (folder / dodo).resolve().parent
+    return (Path.cwd() / dodo).resolve().parent
+
+
+def stackdag_workspace(task_list) -> Path | None:
+    """The workspace these tasks were loaded from, or None for any other dodo.py."""
+    for task in task_list:
+        if task.name == STACK_TASK and task.meta and "stackdag_workspace" in task.meta:
+            return Path(task.meta["stackdag_workspace"])
+    return None
+
+
+def locked_workspace(task_list, command: str) -> Workspace:
+    """The workspace of the loaded tasks, with its lock held until this process ends."""
+    top = stackdag_workspace(task_list)
+    if top is None:
+        raise StackdagError(f"`{command}` works in a stackdag workspace (a dodo.py with "
+                             "`from stackdag.dodo import *`)")
+    from stackdag import workspace
+
+    ws = workspace.load(top)
+    lock.acquire(StateDir(ws.top))
+    return ws
+
+
+def stop_services_if_unloadable(command, execute, params, args) -> int:
+    """Run a teardown command; if the workspace cannot even be loaded (a broken
+    plugins.toml), still stop the services stackdag recorded, and say so.
+
+    ``command`` sets ``loaded`` once its tasks are loaded: later errors are not this case.
+    """
+    from stackdag import teardown
+
+    try:
+        return execute(params, args)
+    except (StackdagError, InvalidCommand, InvalidDodoFile) as err:
+        state = StateDir(workspace_dir(params))
+        if getattr(command, "loaded", False) or not state.pids.is_dir():
+            raise
+        try:
+            lock.acquire(state)
+        except StackdagError as busy:
+            raise StackdagError(f"{err} ({busy})") from None
+        stopped, _ = teardown.stop_recorded(state)
+        raise StackdagError(f"{err} (no hook ran; stackdag stopped the services it had "
+                            f"recorded: {', '.join(stopped) or 'none was running'})") from None

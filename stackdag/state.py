@@ -1,0 +1,119 @@
+"""The ``.stack/`` directory: every path under it, in one place.
+
+stackdag keeps all it knows about a workspace here (DESIGN §1): the doit DB, the lock, the
+no-op fingerprint, each step's saved shell state and log, the scripts it writes for steps,
+the services' pidfiles, and the default clone root. Nothing else spells these paths; the
+bash runtime gets them through :meth:`StateDir.runtime_environment`.
+
+Kept free of heavy imports: the no-op fast path uses it before doit is loaded.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+NAME = ".stack"
+DB_FILE = f"{NAME}/doit.db"     # relative to the workspace, as doit's ``dep_file``
+
+
+def file_name(step_name: str) -> str:
+    """A step name as one file name ('/' cannot appear in plugin names, '+' cannot either)."""
+    return step_name.replace("/", "+")
+
+
+class StateDir:
+    """``TOP/.stack`` and what lives in it."""
+
+    def __init__(self, top: Path | str):
+        self.top = Path(top)
+        self.root = self.top / NAME
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, StateDir) and other.root == self.root
+
+    def __hash__(self) -> int:
+        return hash(self.root)
+
+    def __repr__(self) -> str:
+        return f"StateDir({str(self.top)!r})"
+
+    # --- single files -------------------------------------------------------------------
+    @property
+    def db(self) -> Path:
+        return self.top / DB_FILE
+
+    @property
+    def db_files(self) -> tuple[Path, ...]:
+        """The DB and its write-ahead log: a run, forget, unstack or clean changes them."""
+        return (self.db, self.db.with_name(self.db.name + "-wal"))
+
+    @property
+    def lock(self) -> Path:
+        return self.root / "lock"
+
+    @property
+    def fingerprint(self) -> Path:
+        return self.root / "fingerprint"
+
+    @property
+    def default_dest(self) -> Path:
+        """DEST unless [stack] dest (or the localrc) says otherwise."""
+        return self.root / "dest"
+
+    # --- directories --------------------------------------------------------------------
+    @property
+    def states(self) -> Path:
+        return self.root / "state"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def scripts(self) -> Path:
+        return self.root / "run"
+
+    @property
+    def pids(self) -> Path:
+        return self.root / "pids"
+
+    @property
+    def running(self) -> Path:
+        """One marker per hook process group in flight, so a killed run's are reaped."""
+        return self.root / "running"
+
+    @property
+    def forgettable(self) -> tuple[Path, ...]:
+        """What ``clean`` removes besides the DB: everything a stack run left behind."""
+        return (self.states, self.scripts, self.pids, self.running)
+
+    # --- per step, per service ------------------------------------------------------------
+    def state_file(self, step_name: str) -> Path:
+        return self.states / f"{file_name(step_name)}.sh"
+
+    def delta_file(self, step_name: str) -> Path:
+        return self.states / f"{file_name(step_name)}.delta.sh"
+
+    def log_file(self, name: str) -> Path:
+        """A step's log, or a service's (run_process writes ``logs/SERVICE.log``)."""
+        return self.logs / f"{file_name(name)}.log"
+
+    def script_file(self, step_name: str) -> Path:
+        """Where a step's generated bash (the localrc, a merge's text) is written."""
+        return self.scripts / f"{file_name(step_name)}.sh"
+
+    def plugins_file(self, digest: str) -> Path:
+        return self.scripts / f"plugins-{digest}.sh"
+
+    def pidfile(self, service: str) -> Path:
+        return self.pids / f"{service}.pid"
+
+    def running_marker(self, pid: int) -> Path:
+        return self.running / str(pid)
+
+    def runtime_environment(self) -> dict[str, str]:
+        """The paths the bash runtime writes to (functions.sh falls back to these names
+        when it is sourced on its own)."""
+        return {"STACKDAG_STATE_DIR": str(self.root), "STACKDAG_PIDS_DIR": str(self.pids),
+                "STACKDAG_LOG_DIR": str(self.logs),
+                "STACKDAG_PACKAGES_LOG": str(self.root / "packages.log")}

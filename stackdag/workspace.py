@@ -1,0 +1,56 @@
+"""Which configuration a workspace has, loaded once per command.
+
+``load(top)`` is the only dispatcher: plugins.toml when there is one (config.py), else a
+DevStack local.conf run as it is (localconf.py, imported only then).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from stackdag import config
+from stackdag.errors import StackdagError
+from stackdag.model import Workspace, display_path
+
+SOURCES = (config.CONFIG_NAME, "local.conf", "localrc")
+
+_loaded: dict[Path, tuple[list, Workspace]] = {}
+
+
+def _stamp(top: Path) -> list:
+    stamp = []
+    for name in SOURCES:
+        try:
+            st = (top / name).stat()
+            stamp.append((st.st_mtime_ns, st.st_size, st.st_ino))
+        except OSError:
+            stamp.append(None)
+    return stamp
+
+
+def load(top: Path | str) -> Workspace:
+    """The validated workspace at ``top``. A command asks several times (plugins to clone
+    first, the tasks, the no-op fingerprint): an unchanged configuration is read once."""
+    top = Path(top).resolve()
+    stamp = _stamp(top)
+    cached = _loaded.get(top)
+    if cached and cached[0] == stamp:
+        return cached[1]
+    ws = _read(top)
+    _loaded[top] = (stamp, ws)
+    return ws
+
+
+def _read(top: Path) -> Workspace:
+    source = top / config.CONFIG_NAME
+    if not source.is_file():
+        if (top / "local.conf").is_file():
+            from stackdag import localconf   # local.conf support costs plugins.toml nothing
+            return localconf.load(top)
+        raise StackdagError(f"{display_path(top)}: no {config.CONFIG_NAME} or local.conf "
+                            "here (`stackdag init` writes a starter plugins.toml)")
+    try:
+        text = source.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise StackdagError(f"{display_path(source)}: cannot read: {err}") from None
+    return config.parse(text, source, top)

@@ -1,0 +1,46 @@
+"""The parts of doit stackdag relies on that doit does not promise (pyproject.toml pins
+doit's minor version for them). If a new doit changes one, this fails first and names it."""
+
+import inspect
+import sqlite3
+
+from doit.cmd_list import List
+from doit.cmdparse import CmdParse, CmdOption, DefaultUpdate
+from doit.dependency import DbmDB, Dependency, JSONCodec, SqliteDB
+
+from stackdag.db import DurableSqliteDB
+
+
+def test_sqlite_backend_keeps_a_connection_a_cache_and_a_dirty_set(tmp_path):
+    db = SqliteDB(str(tmp_path / "x.db"), JSONCodec())
+    assert isinstance(db._conn, sqlite3.Connection)
+    db.set("t", "deps:", "v")
+    assert db._cache == {"t": {"deps:": "v"}} and db._dirty == {"t"}
+    db.dump()
+
+
+def test_the_durable_backend_commits_each_task_at_once(tmp_path):
+    name = str(tmp_path / "x.db")
+    db = DurableSqliteDB(name, JSONCodec())
+    db.set("t", "checker:", "md5")
+    db.set("t", "deps:", "v")
+    with sqlite3.connect(name) as other:              # another reader sees it before dump
+        assert other.execute("select count(*) from doit where task_id='t'").fetchone() == (1,)
+    assert db._dirty == set()
+
+
+def test_the_dependency_manager_exposes_its_backend(tmp_path):
+    manager = Dependency(DbmDB, str(tmp_path / "dep"))
+    assert not manager.backend.in_("never")
+
+
+def test_params_record_which_options_the_command_line_set():
+    params, _ = CmdParse([CmdOption({"name": "num_process", "short": "n", "type": int,
+                                     "default": 0})]).parse(["-n", "2"])
+    assert isinstance(params, DefaultUpdate) and params._non_default_keys == {"num_process"}
+
+
+def test_list_passes_its_options_by_name():
+    assert list(inspect.signature(List._execute).parameters) == [
+        "self", "subtasks", "quiet", "status", "private", "list_deps", "template", "sort",
+        "pos_args"]
