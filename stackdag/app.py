@@ -12,8 +12,9 @@ from doit.doit_cmd import DoitMain
 from doit.cmd_base import TaskLoader2
 from doit.task import dict_to_task
 
-from stackdag import dodo
+from stackdag import __version__, dodo
 from stackdag.cmd_clean import StackClean
+from stackdag.cmd_forget import StackForget
 from stackdag.cmd_help import StackHelp
 from stackdag.cmd_import import ImportLocalConf
 from stackdag.cmd_info import StackInfo
@@ -22,7 +23,7 @@ from stackdag.cmd_list import StackList
 from stackdag.cmd_stack import StackRun
 from stackdag.cmd_unstack import Unstack
 
-REPLACED = ("Help", "List", "Info", "Clean")
+REPLACED = ("Help", "List", "Info", "Clean", "Forget")
 
 
 class StackLoader(TaskLoader2):
@@ -37,11 +38,17 @@ class StackLoader(TaskLoader2):
 
 class StackMain(DoitMain):
     DOIT_CMDS = tuple(c for c in DoitMain.DOIT_CMDS if c.__name__ not in REPLACED) + (
-        StackHelp, StackRun, StackList, StackInfo, StackClean, Unstack, Init, ImportLocalConf)
+        StackHelp, StackRun, StackList, StackInfo, StackClean, StackForget, Unstack, Init,
+        ImportLocalConf)
 
     def run(self, all_args):
         if all_args[:1] in (["--help"], ["-h"]):
             all_args = ["help", *all_args[1:]]    # doit's --help bypasses the help command
+        if all_args == ["--version"]:
+            import doit
+
+            print(f"stackdag {__version__} (doit {'.'.join(map(str, doit.__version__))})")
+            return 0
         return super().run(all_args)
 
 

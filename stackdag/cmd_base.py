@@ -8,6 +8,7 @@ for a dodo.py that is not a stackdag workspace.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from doit.exceptions import InvalidCommand, InvalidDodoFile
@@ -20,11 +21,28 @@ from stackdag.state import StateDir
 
 class StackdagCommand:
     """Mixed into each command class: a StackdagError anywhere below ``execute`` (loading
-    the tasks included) is one ``ERROR:`` line and exit status 3."""
+    the tasks included) is one ``ERROR:`` line and exit status 3, and a command that fails
+    on its input in a workspace with no state yet leaves none behind."""
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        cls.execute = user_errors(cls.execute)
+        cls.execute = user_errors(_nothing_written_on_bad_input(cls.execute))
+
+
+def _nothing_written_on_bad_input(execute):
+    """doit opens its DB before it loads the tasks, so a command refused by a broken
+    plugins.toml (or none) would leave a fresh ``.stack/doit.db`` behind: remove it."""
+    @functools.wraps(execute)
+    def guarded(self, params, args):
+        state = StateDir(workspace_dir(params))
+        fresh = not state.root.exists()
+        try:
+            return execute(self, params, args)
+        except (StackdagError, InvalidCommand, InvalidDodoFile):
+            if fresh:
+                state.remove_bookkeeping()
+            raise
+    return guarded
 
 
 def workspace_dir(params) -> Path:

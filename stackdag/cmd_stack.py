@@ -27,6 +27,9 @@ class StackRun(StackdagCommand, Run):
                        "interrupted run at the step that did not finish. -n N runs N steps "
                        "at a time where the order allows it (cascade = \"declared\").")
 
+    reporter = None         # one StackReporter for the clone-first run and the stack
+    interim = False
+
     def execute(self, params, args):
         top = workspace_dir(params)
         args = args or [STACK_TASK]
@@ -43,9 +46,11 @@ class StackRun(StackdagCommand, Run):
             # not cloned yet are cloned first, and the stack is planned after that.
             pending = plan.pending_clones(workspace.load(top))
             if pending:
+                self.interim = True
                 status_code = super().execute(params, pending)
                 if status_code:
                     return status_code
+                self.interim = False
                 self.dep_manager.close()
                 self.dep_manager = None
         before = None
@@ -57,3 +62,23 @@ class StackRun(StackdagCommand, Run):
         if before is not None and status_code == 0:
             fastpath.record(ws, stack_plan, before)
         return status_code
+
+    def _execute(self, outfile, verbosity=None, always=False, continue_=False,
+                 reporter="console", num_process=0, par_type="process", single=False,
+                 auto_delayed_regex=False, force_verbosity=False, failure_verbosity=0,
+                 pdb=False):
+        """doit's run, with one StackReporter told the verbosity and ``-n`` (doit would
+        make a new one for each run and tell it neither). doit passes the options named
+        here: all of Run._execute's (tests/test_doit_api.py)."""
+        from stackdag.reporter import StackReporter
+
+        if reporter is StackReporter:
+            if self.reporter is None:
+                self.reporter = StackReporter(outfile, {
+                    "verbosity": verbosity, "num_process": num_process,
+                    "failure_verbosity": failure_verbosity})
+            self.reporter.interim = self.interim
+            reporter = self.reporter
+        return super()._execute(outfile, verbosity, always, continue_, reporter, num_process,
+                                par_type, single, auto_delayed_regex, force_verbosity,
+                                failure_verbosity, pdb)

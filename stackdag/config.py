@@ -6,6 +6,7 @@ and reported as one ``plugins.toml:LINE:COL: message`` line (DESIGN §2).
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
 from pathlib import Path
@@ -46,8 +47,10 @@ class _Reader:
             self.fail(path, f"{describe(path)} must be a table")
         for key in value:
             if key not in allowed:
+                close = difflib.get_close_matches(key, allowed, n=1)
+                hint = f"did you mean {close[0]!r}? " if close else ""
                 self.fail(path + (key,), f"unknown key {describe(path + (key,))!r}"
-                          f" (expected one of: {', '.join(allowed)})", at_value=False)
+                          f" ({hint}expected one of: {', '.join(allowed)})", at_value=False)
         return value
 
     def typed(self, table: dict, path: tuple, key: str, kind: type, default):
@@ -87,6 +90,9 @@ def parse(text: str, source: Path, top: Path) -> Workspace:
         if not match:
             raise StackdagError(f"{reader.shown}: {err}") from None
         message, line, col = match.groups()
+        if message == "Illegal character '\\n'":    # tomllib's word for it
+            message = ("a string is not closed before the end of the line (a missing "
+                       "quote? a string over several lines needs triple quotes)")
         if line is None:
             line, col = text.count("\n") + 1, len(text.rsplit("\n", 1)[-1]) + 1
         raise StackdagError(f"{reader.shown}:{line}:{col}: {message}") from None

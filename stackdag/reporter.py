@@ -1,11 +1,20 @@
-"""What a run shows: one line per task that runs, failures with their log, a summary.
+"""doit reporter: what a run shows: one line per task that runs, failures with their log, a summary.
 
 Up-to-date tasks are counted, not listed (pass ``--verbosity 2`` to see them), so a no-op
-re-run prints two lines however large the stack is.
+re-run prints two lines however large the stack is. Run one at a time, a task's line opens
+when it starts and closes with its outcome; with ``-n N`` several run at once, so a line is
+written only when a task ends, numbered in the order they end. On a terminal, lines fit its
+width and outcomes are coloured (not with ``NO_COLOR`` set).
+
+``doit stack`` may make two doit runs (clones first, then the planned stack): the same
+reporter serves both (``interim`` for the first), so the user sees one count and one summary.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
 import threading
 import time
 
@@ -13,6 +22,8 @@ from doit.exceptions import UnmetDependency
 
 # The reporter of the run in progress, for steps that report as they go (clones).
 _current: "StackReporter | None" = None
+_COLOURS = {"ok": "32", "FAILED": "31;1", "up to date": "2"}
+_OUTCOME_ROOM = 16       # " FAILED 999.9s" and the like, kept free on an open line
 
 
 def progress(task_name: str, text: str) -> None:
@@ -43,24 +54,30 @@ class StackReporter:
 
     def __init__(self, outstream, options):
         self.out = outstream
-        self.verbose = options.get("verbosity", 0) >= 2
+        self.verbose = (options.get("verbosity") or 0) >= 2
+        self.parallel = (options.get("num_process") or 0) > 1
+        self.interim = False          # set by `doit stack` for its clone-first run
         self.total = 0
         self.done = 0
         self.ran: dict[str, float] = {}
         self.skipped = 0
         self.not_run = 0
         self.failed: list[str] = []
+        self.refused = False          # the run never started (the lock task failed)
         self.started: dict[str, float] = {}
         self.open_line: str | None = None
         self.open_prefix = ""
         self.progressed = False
         self.shown_at = 0.0
+        self.workspace: str | None = None     # where to record the run, once known
         self.tty = bool(getattr(outstream, "isatty", lambda: False)())
+        self.colour = self.tty and not os.environ.get("NO_COLOR")
         self.guard = threading.RLock()
         self.t0 = time.monotonic()
         global _current
         _current = self
 
+    # --- writing -------------------------------------------------------------------------
     def write(self, text: str) -> None:
         if self.out is None:
             return
@@ -71,11 +88,26 @@ class StackReporter:
             except BrokenPipeError:   # `doit stack | head`: the run goes on, quietly
                 self.out = None
 
+    def _width(self) -> int | None:
+        """Columns on a terminal (None elsewhere: logs keep every character)."""
+        return shutil.get_terminal_size().columns if self.tty else None
+
+    def _fit(self, text: str, room: int = 0) -> str:
+        width = self._width()
+        if width is None or len(text) + room < width:
+            return text
+        keep = max(width - room - 2, 8)
+        return text[:keep] + "…"
+
+    def _paint(self, word: str) -> str:
+        code = _COLOURS.get(word)
+        return f"\x1b[{code}m{word}\x1b[0m" if self.colour and code else word
+
     def progress(self, task_name: str, text: str) -> None:
         with self.guard:
             now = time.monotonic()
             if self.tty and self.open_line == task_name and now - self.shown_at > 0.1:
-                self.write(f"\r\x1b[K{self.open_prefix}{text[:60]}")
+                self.write("\r\x1b[K" + self._fit(self.open_prefix + text, _OUTCOME_ROOM))
                 self.progressed = True
                 self.shown_at = now
 
@@ -84,37 +116,47 @@ class StackReporter:
             self.write("\n")
             self.open_line = None
 
-    def initialize(self, tasks, selected_tasks):
-        self.total = len(_selected(tasks, selected_tasks or []))
-
-    def get_status(self, task):
-        pass
-
     def _counter(self) -> str:
         width = len(str(self.total))
         return f"[{self.done + 1:>{width}}/{self.total}]"
 
+    # --- doit's reporter interface ---------------------------------------------------------
+    def initialize(self, tasks, selected_tasks):
+        names = {t.name for t in _selected(tasks, selected_tasks or [])}
+        self.total = len(names | set(self.ran))     # a second run counts on from the first
+        self.workspace = next((t.meta["stackdag_workspace"] for t in tasks.values()
+                               if t.meta and "stackdag_workspace" in t.meta), self.workspace)
+
+    def get_status(self, task):
+        pass
+
     def execute_task(self, task):
         if not _shown(task):
             return
-        self._end_open_line()
-        self.started[task.name] = time.monotonic()
-        self.open_prefix = f"{self._counter()} {task.name} ... "
-        self.write(self.open_prefix)
-        self.open_line = task.name
-        self.progressed = False
+        with self.guard:
+            self.started[task.name] = time.monotonic()
+            if self.parallel:
+                return                # several at once: each gets its line when it ends
+            self._end_open_line()
+            self.open_prefix = f"{self._counter()} {task.name} ... "
+            self.write(self._fit(self.open_prefix, _OUTCOME_ROOM))
+            self.open_line = task.name
+            self.progressed = False
 
     def _finish(self, task, word: str, detail: str = "") -> float:
-        seconds = time.monotonic() - self.started.pop(task.name, time.monotonic())
-        if self.open_line == task.name:
-            again = f"\r\x1b[K{self.open_prefix}" if self.progressed else ""
-            self.write(f"{again}{word} {seconds:.1f}s{detail}\n")
-            self.open_line = None
-        else:
-            self._end_open_line()
-            self.write(f"{self._counter()} {task.name} {word} {seconds:.1f}s{detail}\n")
-        self.done += 1
-        return seconds
+        with self.guard:
+            seconds = time.monotonic() - self.started.pop(task.name, time.monotonic())
+            outcome = f"{self._paint(word)} {seconds:.1f}s{detail}"
+            if self.open_line == task.name:
+                again = ("\r\x1b[K" + self._fit(self.open_prefix, _OUTCOME_ROOM)
+                         if self.progressed else "")
+                self.write(f"{again}{outcome}\n")
+                self.open_line = None
+            else:
+                self._end_open_line()
+                self.write(f"{self._counter()} {task.name} {outcome}\n")
+            self.done += 1
+            return seconds
 
     def add_success(self, task):
         if _shown(task):
@@ -133,17 +175,20 @@ class StackReporter:
             self._end_open_line()
         if _shown(task):
             self.failed.append(task.name)
+        else:
+            self.refused = True
         self.write(f"\n{task.name}: {fail.get_msg().strip()}\n\n" if _shown(task)
                    else f"stackdag: {fail.get_msg().strip()}\n")
 
     def skip_uptodate(self, task):
-        if not _shown(task):
+        if not _shown(task) or task.name in self.ran:   # ran in the clone-first run
             return
-        self.skipped += 1
-        if self.verbose:
-            self._end_open_line()
-            self.write(f"{self._counter()} {task.name} up to date\n")
-        self.done += 1
+        with self.guard:
+            self.skipped += 1
+            if self.verbose:
+                self._end_open_line()
+                self.write(f"{self._counter()} {task.name} {self._paint('up to date')}\n")
+            self.done += 1
 
     def skip_ignore(self, task):
         self.skip_uptodate(task)
@@ -161,7 +206,10 @@ class StackReporter:
 
     def complete_run(self):
         self._end_open_line()
+        if (self.interim and not self.failed) or (self.refused and not self.ran):
+            return        # the summary comes at the end of the run; or no run took place
         seconds = time.monotonic() - self.t0
+        self._record(seconds)
         parts = [f"{len(self.ran)} ran", f"{self.skipped} up to date"]
         if self.failed:
             parts.append(f"{len(self.failed)} failed ({', '.join(self.failed)})")
@@ -171,3 +219,20 @@ class StackReporter:
         slowest = sorted(self.ran.items(), key=lambda kv: -kv[1])[:3]
         if len(self.ran) > 3:
             self.write("slowest: " + ", ".join(f"{n} {s:.1f}s" for n, s in slowest) + "\n")
+
+    def _record(self, seconds: float) -> None:
+        """What this run did, for ``stackdag status``."""
+        if self.workspace is None:
+            return
+        from stackdag.state import StateDir
+
+        path = StateDir(self.workspace).last_run
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps({
+                "finished": time.time(), "seconds": round(seconds, 3),
+                "ran": {name: round(s, 3) for name, s in self.ran.items()},
+                "up_to_date": self.skipped, "failed": self.failed,
+                "not_run": self.not_run}, indent=1), encoding="utf-8")
+        except OSError:
+            pass              # a full disk must not hide the run's own outcome

@@ -30,7 +30,7 @@ LOG_TAIL_LINES = 15
 STOP_GRACE_SECONDS = 5
 _NOT_CARRIED = " ".join(sorted(names.NOT_CARRIED))
 
-_running: set[subprocess.Popen] = set()
+_running: dict[subprocess.Popen, str] = {}      # hook process -> its step
 _running_guard = threading.Lock()
 
 
@@ -147,8 +147,10 @@ def exit_on_signals() -> None:
     """
     def stop(signum, frame):
         name = signal.Signals(signum).name
-        sys.__stderr__.write(f"\nstackdag: {name}: stopping the running hooks; finished "
-                             "tasks are kept, run again to resume\n")
+        with _running_guard:
+            steps = ", ".join(sorted(_running.values())) or "none was running"
+        sys.__stderr__.write(f"\nstackdag: {name}: stopping the running hooks ({steps}); "
+                             "finished tasks are kept, run again to resume\n")
         signal_running_hooks(signal.SIGTERM)
         # A hook that ignores TERM gets KILL; the waits happen where each hook is awaited.
         timer = threading.Timer(STOP_GRACE_SECONDS, signal_running_hooks, (signal.SIGKILL,))
@@ -254,7 +256,7 @@ def run_step(step: Step, run: RunContext) -> StepOutcome:
         marker.parent.mkdir(exist_ok=True)
         marker.touch()
         with _running_guard:
-            _running.add(proc)
+            _running[proc] = step.name
         try:
             status = proc.wait()
         except BaseException:
@@ -262,7 +264,7 @@ def run_step(step: Step, run: RunContext) -> StepOutcome:
             raise
         finally:
             with _running_guard:
-                _running.discard(proc)
+                _running.pop(proc, None)
             marker.unlink(missing_ok=True)
     seconds = time.monotonic() - started
     scratch.unlink(missing_ok=True)

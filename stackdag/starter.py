@@ -7,6 +7,7 @@ from pathlib import Path
 from stackdag.errors import StackdagError
 
 DODO = "from stackdag.dodo import *  # noqa: F401,F403\n"
+IGNORED = ".stack/\n"
 
 PLUGINS_TOML = '''\
 # plugins.toml: the stack this workspace brings up. `doit list` shows the order,
@@ -37,7 +38,8 @@ disable = []                # disable_service
 
 
 def write_starter(top: Path) -> list[str]:
-    """Create ``top`` with plugins.toml and dodo.py; returns what was done, line by line."""
+    """Create ``top`` with plugins.toml and dodo.py, and ``.stack/`` git-ignored; returns
+    what was done, line by line."""
     try:
         top.mkdir(parents=True, exist_ok=True)
         done = []
@@ -48,6 +50,21 @@ def write_starter(top: Path) -> list[str]:
                 continue
             path.write_text(text, encoding="utf-8")
             done.append(f"wrote {path}")
+        done.append(_ignore_state(top / ".gitignore"))
         return done
     except OSError as err:
         raise StackdagError(f"{top}: {err.strerror or err}") from None
+
+
+def _ignore_state(path: Path) -> str:
+    """``.stack/`` (stackdag's state, never to be committed) in the workspace's .gitignore."""
+    if not path.exists():
+        path.write_text(IGNORED, encoding="utf-8")
+        return f"wrote {path}"
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if any(line.strip() in (".stack", ".stack/", "/.stack", "/.stack/")
+           for line in text.splitlines()):
+        return f"kept {path} (it already ignores .stack/)"
+    path.write_text(text + ("" if text.endswith("\n") or not text else "\n") + IGNORED,
+                    encoding="utf-8")
+    return f"added .stack/ to {path}"

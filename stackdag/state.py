@@ -56,6 +56,11 @@ class StateDir:
         return self.root / "fingerprint"
 
     @property
+    def last_run(self) -> Path:
+        """What the last ``stack`` did (reporter.py writes it, ``status`` reads it)."""
+        return self.root / "last-run.json"
+
+    @property
     def default_dest(self) -> Path:
         """DEST unless [stack] dest (or the localrc) says otherwise."""
         return self.root / "dest"
@@ -110,6 +115,15 @@ class StateDir:
 
     def running_marker(self, pid: int) -> Path:
         return self.running / str(pid)
+
+    def remove_bookkeeping(self) -> None:
+        """Remove the DB and the lock, and ``.stack/`` if nothing else is in it."""
+        for path in (*self.db_files, self.db.with_name(self.db.name + "-shm"), self.lock):
+            path.unlink(missing_ok=True)
+        try:
+            self.root.rmdir()
+        except OSError:
+            pass
 
     def runtime_environment(self) -> dict[str, str]:
         """The paths the bash runtime writes to (functions.sh falls back to these names

@@ -6,6 +6,7 @@ DevStack local.conf run as it is (localconf.py, imported only then).
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from stackdag import config
@@ -43,6 +44,9 @@ def load(top: Path | str) -> Workspace:
 
 def _read(top: Path) -> Workspace:
     source = top / config.CONFIG_NAME
+    if source.is_file() and (top / "local.conf").is_file():
+        print(f"stackdag: {display_path(source)} is used; {display_path(top / 'local.conf')} "
+              "beside it is not read", file=sys.stderr)
     if not source.is_file():
         if (top / "local.conf").is_file():
             from stackdag import localconf   # local.conf support costs plugins.toml nothing

@@ -5,6 +5,7 @@ import inspect
 import sqlite3
 
 from doit.cmd_list import List
+from doit.cmd_run import Run
 from doit.cmdparse import CmdParse, CmdOption, DefaultUpdate
 from doit.dependency import DbmDB, Dependency, JSONCodec, SqliteDB
 
@@ -44,3 +45,18 @@ def test_list_passes_its_options_by_name():
     assert list(inspect.signature(List._execute).parameters) == [
         "self", "subtasks", "quiet", "status", "private", "list_deps", "template", "sort",
         "pos_args"]
+
+
+def test_run_passes_its_options_by_name_and_takes_a_reporter_instance():
+    assert list(inspect.signature(Run._execute).parameters) == [
+        "self", "outfile", "verbosity", "always", "continue_", "reporter", "num_process",
+        "par_type", "single", "auto_delayed_regex", "force_verbosity", "failure_verbosity",
+        "pdb"]
+    assert "reporter_obj = reporter_cls" in inspect.getsource(Run._execute)
+
+
+def test_forget_passes_its_options_by_name():
+    from doit.cmd_forget import Forget
+
+    assert list(inspect.signature(Forget._execute).parameters) == [
+        "self", "forget_sub", "forget_disable_default", "forget_all"]
