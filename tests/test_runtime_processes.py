@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import signal
+import subprocess
 import sys
 import time
 import urllib.error
@@ -190,13 +191,39 @@ def test_stop_process_never_signals_its_own_group(svc):
     assert out == "survived\n"
 
 
-@pytest.mark.parametrize("script", [
-    "run_process", "run_process svc", "run_process '' 'sleep 1'", "run_process ../x 'sleep 1'",
-    "run_process a/b 'sleep 1'", "stop_process", "stop_process ../x",
+def snapshot(top: Path) -> dict[str, str]:
+    """Every file and directory under ``top``, with the files' contents."""
+    return {str(p.relative_to(top)): "" if p.is_dir() else p.read_text()
+            for p in sorted(top.rglob("*"))}
+
+
+@pytest.mark.parametrize("script, message", [
+    ("run_process", "run_process: NAME and COMMAND required"),
+    ("run_process svc", "run_process: NAME and COMMAND required"),
+    ("run_process '' 'sleep 1'", "run_process: NAME and COMMAND required"),
+    ("run_process ../x 'sleep 1'", "run_process: bad service name '../x'"),
+    ("run_process a/b 'sleep 1'", "run_process: bad service name 'a/b'"),
+    ("stop_process", "stop_process: NAME required"),
+    ("stop_process ../x", "stop_process: bad service name '../x'"),
+    ("is_running ../x", "is_running: bad service name '../x'"),
 ])
-def test_process_helpers_reject_bad_arguments(svc, script):
-    assert svc.run(script).returncode == 1
-    assert not (svc.tmp / "x.pid").exists()
+def test_process_helpers_reject_bad_arguments(svc, script, message):
+    # enabled: a bad name is refused as such, not skipped as a disabled service
+    svc.env["ENABLED_SERVICES"] = "svc,../x,a/b"
+    (svc.state / "pids").mkdir(parents=True)
+    # what pids/../x.pid names: a live group of this workspace, reachable only by escaping
+    decoy = subprocess.Popen(["sleep", "300"], start_new_session=True, env=svc.env)
+    try:
+        (svc.state / "x.pid").write_text(f"{decoy.pid}\n")
+        before = snapshot(svc.tmp)
+        result = svc.run(script)
+        assert result.returncode == 1
+        assert result.stderr.splitlines()[-1] == f"[ERROR] bash:3 {message}"
+        assert snapshot(svc.tmp) == before, "a file was written or removed"
+        assert members(decoy.pid) == [decoy.pid], "a group outside pids/ was signalled"
+    finally:
+        decoy.kill()
+        decoy.wait()
 
 
 def test_run_process_as_another_user(svc):
