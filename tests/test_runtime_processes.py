@@ -88,7 +88,8 @@ pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="ne
 def test_service_outlives_its_step_and_stop_ends_the_whole_group(svc):
     started = time.monotonic()
     out = svc.ok("run_process svc 'sleep 300 & echo child $!; exec sleep 301'")
-    assert time.monotonic() - started < 5, "the service kept the step's output open"
+    # kept open, the step's output would end only with the service (300 s)
+    assert time.monotonic() - started < 25, "the service kept the step's output open"
     pgid = svc.pid("svc")
     assert out == f"stackdag: started svc (pid {pgid}), log {svc.state}/logs/svc.log\n"
     assert os.getsid(pgid) == pgid and os.getpgid(pgid) == pgid
@@ -111,7 +112,7 @@ def test_service_outlives_its_step_and_stop_ends_the_whole_group(svc):
 def test_service_holds_no_descriptor_of_the_step(svc):
     started = time.monotonic()
     svc.ok("exec 3>&1 7>extra; run_process svc 'exec sleep 300'")
-    assert time.monotonic() - started < 5, "the service kept the step's fd 3 (stdout) open"
+    assert time.monotonic() - started < 25, "the service kept the step's fd 3 (stdout) open"
     pgid = svc.pid("svc")
     assert sorted(os.listdir(f"/proc/{pgid}/fd")) == ["0", "1", "2"]
 
@@ -155,7 +156,8 @@ def test_stop_kills_what_ignores_sigterm(svc):
     out = svc.ok("stop_process svc", STACKDAG_STOP_TIMEOUT="1")
     took = time.monotonic() - started
     assert "did not stop within 1s of SIGTERM: killing it" in out
-    assert 1 <= took < 6
+    # it waited the 1 s asked for (not the default 10 s) before it killed
+    assert 1 <= took < 9
     assert members(pgid) == []
 
 
