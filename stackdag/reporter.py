@@ -167,7 +167,8 @@ class StackReporter:
 
     def add_failure(self, task, fail):
         if isinstance(fail, UnmetDependency):
-            self.not_run += 1      # after a failure: counted in the summary, not listed
+            if _shown(task):       # a step (not the group task): counted, not listed
+                self.not_run += 1
             return
         if _shown(task) and task.name in self.started:
             self._finish(task, "FAILED")

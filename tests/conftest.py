@@ -11,7 +11,12 @@ from pathlib import Path
 
 import pytest
 
+import stackdag
+
 BIN = Path(sys.executable).parent
+# The checkout whose stackdag this test session imported: the CLIs run the same code, even
+# when the venv's editable install points at another checkout.
+SOURCE_ROOT = Path(stackdag.__file__).resolve().parent.parent
 DODO = "from stackdag.dodo import *  # noqa: F401,F403\n"
 
 
@@ -68,7 +73,7 @@ class Workspace:
     def run(self, *args: str, timeout: float = 120) -> Result:
         """Run a command (``stackdag ...`` or ``doit ...``) in the workspace."""
         env = dict(os.environ)
-        env.pop("PYTHONPATH", None)
+        env["PYTHONPATH"] = str(SOURCE_ROOT)
         proc = subprocess.run([str(BIN / args[0]), *args[1:]], cwd=self.top, env=env,
                               capture_output=True, text=True, timeout=timeout,
                               stdin=subprocess.DEVNULL)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from stackdag import plan, workspace
@@ -25,81 +23,99 @@ def load_error(ws, text: str) -> str:
 
 
 BAD_INPUT = [
-    ("syntax error", "[stack]\ndest = \n", r"plugins\.toml:2:8: Invalid value"),
-    ("unterminated string", '[settings]\nA = "x\n', r"plugins\.toml:2:\d+: "),
-    ("unknown top-level table", "[stak]\n", r"plugins\.toml:1:2: unknown key 'stak'"),
+    ("syntax error", "[stack]\ndest = \n", "plugins.toml:2:8: Invalid value"),
+    ("unterminated string", '[settings]\nA = "x\n',
+     "plugins.toml:2:7: Illegal character '\\n'"),
+    ("unknown top-level table", "[stak]\n",
+     "plugins.toml:1:2: unknown key 'stak' "
+     "(expected one of: stack, settings, services, plugin, config)"),
     ("unknown stack key", "[stack]\nofline = true\n",
-     r"plugins\.toml:2:1: unknown key 'stack\.ofline'"),
+     "plugins.toml:2:1: unknown key 'stack.ofline' (expected one of: dest, offline, "
+     "error_on_clone, reclone, git_depth, cascade, packages)"),
     ("unknown plugin key", GOOD_PLUGIN + 'branch = "x"\n',
-     r"plugins\.toml:5:1: unknown key 'plugin\[0\]\.branch'"),
+     "plugins.toml:5:1: unknown key 'plugin[0].branch' "
+     "(expected one of: name, url, path, ref, requires)"),
     ("bool as string", '[stack]\noffline = "yes"\n',
-     r"plugins\.toml:2:11: stack\.offline must be true or false"),
-    ("negative depth", "[stack]\ngit_depth = -1\n", r"plugins\.toml:2:13: .*0 \(full\) or more"),
+     "plugins.toml:2:11: stack.offline must be true or false"),
+    ("negative depth", "[stack]\ngit_depth = -1\n",
+     "plugins.toml:2:13: stack.git_depth must be 0 (full) or more"),
     ("bad cascade", '[stack]\ncascade = "fast"\n',
-     r"plugins\.toml:2:11: stack\.cascade must be one of 'linear', 'declared'"),
-    ("bad packages mode", '[stack]\npackages = "yes"\n', r"plugins\.toml:2:12: "),
+     "plugins.toml:2:11: stack.cascade must be one of 'linear', 'declared', not 'fast'"),
+    ("bad packages mode", '[stack]\npackages = "yes"\n',
+     "plugins.toml:2:12: stack.packages must be one of 'install', 'record', not 'yes'"),
     ("array setting", "[settings]\nFOO = [1, 2]\n",
-     r"plugins\.toml:2:7: settings\.FOO must be a string, integer or boolean"),
+     "plugins.toml:2:7: settings.FOO must be a string, integer or boolean"),
     ("bad variable name", '[settings]\n"1FOO" = "x"\n',
-     r"plugins\.toml:2:1: '1FOO' is not a valid shell variable name"),
-    ("bash variable", '[settings]\nPPID = "1"\n', r"plugins\.toml:2:1: PPID belongs to bash"),
+     "plugins.toml:2:1: '1FOO' is not a valid shell variable name"),
+    ("bash variable", '[settings]\nPPID = "1"\n',
+     "plugins.toml:2:1: PPID belongs to bash and cannot be set"),
     ("stack variable", '[settings]\nDEST = "/opt"\n',
-     r"plugins\.toml:2:1: DEST is set by stackdag from \[stack\] dest"),
-    ("NUL in a value", '[settings]\nFOO = "a\\u0000b"\n', r"plugins\.toml:2:7: .*NUL"),
+     "plugins.toml:2:1: DEST is set by stackdag from [stack] dest"),
+    ("NUL in a value", '[settings]\nFOO = "a\\u0000b"\n',
+     "plugins.toml:2:7: settings.FOO contains a NUL character, which bash cannot hold"),
     ("bad service name", '[services]\nenable = ["a b"]\n',
-     r"plugins\.toml:2:10: 'a b' is not a valid service name"),
+     "plugins.toml:2:10: 'a b' is not a valid service name"),
     ("bad plugin name", '[[plugin]]\nname = "../up"\npath = "plugins/good"\n',
-     r"plugins\.toml:2:8: '\.\./up' is not a valid plugin name"),
+     "plugins.toml:2:8: '../up' is not a valid plugin name "
+     "(letters, digits, '_', '.', '-'; starting with a letter or digit)"),
     ("reserved plugin name", '[[plugin]]\nname = "localrc"\npath = "plugins/good"\n',
-     r"plugins\.toml:2:8: plugin name 'localrc' is reserved"),
+     "plugins.toml:2:8: plugin name 'localrc' is reserved for stackdag's in-tree steps"),
     ("plugin without name", '[[plugin]]\npath = "plugins/good"\n',
-     r"plugins\.toml:1:3: this \[\[plugin\]\] has no name"),
+     "plugins.toml:1:3: this [[plugin]] has no name"),
     ("url and path", GOOD_PLUGIN + 'url = "https://example.org/x"\n',
-     r"plugins\.toml:3:8: plugin 'good' needs exactly one of url .* or path"),
+     "plugins.toml:3:8: plugin 'good' needs exactly one of url "
+     "(a git repository to clone) or path (a local directory)"),
     ("neither url nor path", '[[plugin]]\nname = "x"\n',
-     r"plugins\.toml:2:8: plugin 'x' needs exactly one of url"),
+     "plugins.toml:2:8: plugin 'x' needs exactly one of url "
+     "(a git repository to clone) or path (a local directory)"),
     ("missing path", '[[plugin]]\nname = "x"\npath = "nowhere"\n',
-     r"plugins\.toml:3:8: plugin 'x': path 'nowhere' is not a directory"),
+     "plugins.toml:3:8: plugin 'x': path 'nowhere' is not a directory"),
     ("path without devstack/", '[[plugin]]\nname = "x"\npath = "."\n',
-     r"plugins\.toml:3:8: plugin 'x': '\.' has no devstack/ directory"),
+     "plugins.toml:3:8: plugin 'x': '.' has no devstack/ directory, "
+     "so it is not a DevStack plugin"),
     ("registered twice", GOOD_PLUGIN + GOOD_PLUGIN,
-     r"plugins\.toml:7:8: plugin 'good' is registered twice \(first at plugins\.toml:3:8\)"),
+     "plugins.toml:7:8: plugin 'good' is registered twice (first at plugins.toml:3:8)"),
     ("unknown requirement", GOOD_PLUGIN + 'requires = ["ghost"]\n',
-     r"plugins\.toml:5:12: plugin 'good' requires 'ghost', which is not a \[\[plugin\]\]"),
+     "plugins.toml:5:12: plugin 'good' requires 'ghost', which is not a [[plugin]] here"),
     ("requires itself", GOOD_PLUGIN + 'requires = ["good"]\n',
-     r"plugins\.toml:5:12: plugin 'good' requires itself"),
+     "plugins.toml:5:12: plugin 'good' requires itself"),
     ("ref that is an option", '[[plugin]]\nname = "x"\nurl = "https://h/x"\n'
-     'ref = "--upload-pack=touch pwned"\n', r"plugins\.toml:4:7: .* is not a valid git ref"),
+     'ref = "--upload-pack=touch pwned"\n',
+     "plugins.toml:4:7: '--upload-pack=touch pwned' is not a valid git ref: "
+     "it starts with '-'"),
     ("ref with ..", '[[plugin]]\nname = "x"\nurl = "https://h/x"\nref = "a..b"\n',
-     r"plugins\.toml:4:7: 'a\.\.b' is not a valid git ref"),
+     "plugins.toml:4:7: 'a..b' is not a valid git ref: it contains '..'"),
     ("ext transport", '[[plugin]]\nname = "x"\nurl = "ext::sh -c touch% pwned"\n',
-     r"plugins\.toml:3:7: .*(transport|not a usable)"),
+     "plugins.toml:3:7: 'ext::sh -c touch% pwned' uses a git transport that runs commands; "
+     "refused"),
     ("url that is an option", '[[plugin]]\nname = "x"\nurl = "--upload-pack=touch"\n',
-     r"plugins\.toml:3:7: "),
+     "plugins.toml:3:7: '--upload-pack=touch' is not a usable git url"),
     ("config with bad group", '[[config]]\ngroup = "post-install"\nfile = "a"\ntext = ""\n',
-     r"plugins\.toml:2:9: config\[0\]\.group must be one of"),
+     "plugins.toml:2:9: config[0].group must be one of 'post-config', 'extra', 'post-extra', "
+     "'test-config', not 'post-install'"),
     ("plugin as a table", '[plugin]\nname = "x"\n',
-     r"plugins\.toml:1:2: plugin must be an array of tables"),
+     "plugins.toml:1:2: plugin must be an array of tables: write [[plugin]]"),
     ("stackdag's own variable", '[settings]\n_SD_DELTA_OUT = "/tmp/x"\n',
-     r"plugins\.toml:2:1: _SD_DELTA_OUT: names starting with _SD_, _sd_ or STACKDAG_"),
+     "plugins.toml:2:1: _SD_DELTA_OUT: names starting with _SD_, _sd_ or STACKDAG_ are "
+     "stackdag's own"),
     ("plugin named like a merge step", '[[plugin]]\nname = "config-1"\npath = "plugins/good"\n',
-     r"plugins\.toml:2:8: plugin name 'config-1' is reserved"),
+     "plugins.toml:2:8: plugin name 'config-1' is reserved for stackdag's in-tree steps"),
     ("control character in a path", '[[plugin]]\nname = "x"\npath = "a\\u0000b"\n',
-     r"plugins\.toml:3:8: plugin 'x': path .* contains control characters"),
+     "plugins.toml:3:8: plugin 'x': path 'a\\x00b' contains control characters"),
     ("dest containing the workspace", '[stack]\ndest = "."\n',
-     r"plugins\.toml:2:8: stack\.dest '\.' contains the workspace"),
+     "plugins.toml:2:8: stack.dest '.' contains the workspace; clones need a directory of "
+     "their own (the default is \".stack/dest\")"),
     ("hypervisor name escapes", '[settings]\nVIRT_DRIVER = "../../x"\n',
-     r"plugins\.toml:2:15: VIRT_DRIVER must be a plain name"),
+     "plugins.toml:2:15: VIRT_DRIVER must be a plain name "
+     "(it selects lib/nova_plugins/hypervisor-<VIRT_DRIVER>)"),
 ]
 
 
-@pytest.mark.parametrize("text, pattern", [c[1:] for c in BAD_INPUT],
+@pytest.mark.parametrize("text, expected", [c[1:] for c in BAD_INPUT],
                          ids=[c[0] for c in BAD_INPUT])
-def test_bad_input_is_one_positioned_line(ws, monkeypatch, text, pattern):
+def test_bad_input_is_one_positioned_line(ws, monkeypatch, text, expected):
     monkeypatch.chdir(ws.top)
-    message = load_error(ws, text)
-    assert "\n" not in message
-    assert re.search(pattern, message), message
+    assert load_error(ws, text) == expected
 
 
 def test_requires_cycle_is_named(ws, monkeypatch):

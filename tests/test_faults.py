@@ -112,26 +112,41 @@ def test_corrupted_state_database(ws):
     assert rerun.returncode == 0 and "0 up to date" in rerun.stdout
 
 
+# uploadpack.packObjectsHook: send the first MiB of the pack, say so, then stall there.
+STALLING_PACK = """\
+#!/bin/sh
+"$@" | {{ head -c 1048576; touch {marker}; sleep 600; cat; }}
+"""
+
+
 def test_ctrl_c_during_a_clone_leaves_nothing_half_done(ws, tmp_path):
     remote = tmp_path / "big"
     (remote / "devstack").mkdir(parents=True)
     (remote / "devstack" / "plugin.sh").write_text(":\n")
-    (remote / "blob").write_bytes(os.urandom(40 * 1024 * 1024))
+    (remote / "blob").write_bytes(os.urandom(4 * 1024 * 1024))
     git(remote, "init", "-q", "-b", "master")
     git(remote, "add", ".")
     git(remote, "commit", "-q", "-m", "big")
     ws.toml(f'[[plugin]]\nname = "big"\nurl = "file://{remote}"\n')
+    # The clone stalls mid-pack, so Ctrl-C lands in the transfer however fast or slow
+    # this machine is (git honours the hook in global config only).
+    stalled = tmp_path / "stalled"
+    hook = tmp_path / "stall.sh"
+    hook.write_text(STALLING_PACK.format(marker=stalled))
+    hook.chmod(0o755)
+    (tmp_path / "gitconfig").write_text(f"[uploadpack]\n\tpackObjectsHook = {hook}\n")
+    env = {**os.environ, "GIT_CONFIG_GLOBAL": str(tmp_path / "gitconfig")}
     dest = ws.top / ".stack" / "dest"
-    proc = subprocess.Popen([str(BIN / "doit"), "stack"], cwd=ws.top, text=True,
+    proc = subprocess.Popen([str(BIN / "doit"), "stack"], cwd=ws.top, text=True, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL, start_new_session=True)
     try:
-        deadline = time.monotonic() + 30
-        while not any(p.name.startswith(".big.clone-") for p in
-                      (dest.iterdir() if dest.exists() else [])):
-            assert time.monotonic() < deadline and proc.poll() is None, "no clone started"
+        deadline = time.monotonic() + 60
+        while not stalled.exists():
+            assert time.monotonic() < deadline and proc.poll() is None, "the clone never stalled"
             time.sleep(0.02)
-        time.sleep(0.2)
+        half_done = [p.name for p in dest.iterdir() if not p.name.endswith(".lock")]
+        assert len(half_done) == 1 and half_done[0].startswith(".big.clone-"), half_done
         os.killpg(proc.pid, signal.SIGINT)            # what a terminal's Ctrl-C does
         out, _ = proc.communicate(timeout=60)
     finally:
@@ -143,4 +158,4 @@ def test_ctrl_c_during_a_clone_leaves_nothing_half_done(ws, tmp_path):
     assert sorted(p.name for p in dest.iterdir() if not p.name.endswith(".lock")) == []
     again = ws.run("doit", "stack")
     assert again.returncode == 0, again.output
-    assert (dest / "big" / "blob").stat().st_size == 40 * 1024 * 1024
+    assert (dest / "big" / "blob").read_bytes() == (remote / "blob").read_bytes()

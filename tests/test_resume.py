@@ -12,8 +12,10 @@ import pytest
 
 from conftest import BIN, trace_hook
 
+# Holds at install while `hold` exists when it starts, until `release` exists (the fixture
+# makes it at teardown): a held hook never ends by itself during a test.
 HELD = """\
-if [[ $2 == install ]]; then
+if [[ $2 == install && -e $TOP_DIR/hold ]]; then
     echo "$$" > "$TOP_DIR/held.pid"
     while [[ ! -e $TOP_DIR/release ]]; do sleep 0.05; done
 fi
@@ -29,11 +31,12 @@ def wait_for(path, timeout=30.0):
 
 
 def alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie waiting for its parent to reap it does not)."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (OSError, IndexError):
         return False
-    return True
 
 
 def wait_gone(pid: int, timeout=15.0) -> bool:
@@ -51,6 +54,7 @@ def held(ws):
     ws.plugin("c", plugin_sh=trace_hook("c") +
               'if [[ $2 == extra ]]; then echo "A_VALUE=$A_VALUE" > "$TOP_DIR/c.out"; fi\n')
     ws.toml("".join(f'[[plugin]]\nname = "{n}"\npath = "plugins/{n}"\n' for n in "abc"))
+    (ws.top / "hold").touch()
     procs = []
     yield ws, procs
     (ws.top / "release").touch()
@@ -94,9 +98,11 @@ def test_interrupted_run_resumes_at_the_interrupted_task(held, sig):
         assert wait_gone(hook_pid), "the interrupted hook is still running"
     before = trace(ws)
     assert before[-1] == "b stack install"
+    if sig == signal.SIGKILL:
+        assert alive(hook_pid), "the hook died with its run: nothing is left to reap"
     (ws.top / "held.pid").unlink()
     (ws.top / "trace.log").unlink()
-    (ws.top / "release").touch()
+    (ws.top / "hold").unlink()       # the re-run's hook does not hold; the orphan still does
     second = ws.run("doit", "stack")
     assert second.returncode == 0, second.output
     assert wait_gone(hook_pid), "the orphaned hook of the killed run was not stopped"
@@ -113,9 +119,10 @@ def test_second_run_is_refused_at_once(held):
     ws, procs = held
     start(ws, procs)
     wait_for(ws.top / "held.pid")
-    began = time.monotonic()
-    second = ws.run("doit", "stack")
-    assert time.monotonic() - began < 10
+    # the first run holds the lock until the test ends: a second run that waited for it
+    # instead of refusing would not return (ws.run would time out)
+    second = ws.run("doit", "stack", timeout=60)
+    assert procs[0].poll() is None, "the first run ended: nothing was holding the lock"
     assert second.returncode != 0
     holder = procs[0].pid
     assert f"another stackdag run (pid {holder}) is working in" in second.output
@@ -163,12 +170,21 @@ name = "right"
 path = "plugins/right"
 """
 
+# With `together` in the workspace, install waits (30 s at most) until the plugin named
+# {other} has started its install too: run in parallel, the two overlap however slow the
+# machine; run one after the other, they cannot.
 TIMED = """\
 echo "{name} $* $(date +%s.%N)" >> "$TOP_DIR/trace.log"
 if [[ $2 == install ]]; then
     {upper}_OWN={name}
     export {upper}_EXPORT="from {name}"
-    sleep {sleep}
+    if [[ -n "{other}" && -e $TOP_DIR/together ]]; then
+        touch "$TOP_DIR/{name}.started"
+        for ((i = 0; i < 600; i++)); do
+            [[ -e $TOP_DIR/{other}.started ]] && break
+            sleep 0.05
+        done
+    fi
     echo "{name} done $(date +%s.%N)" >> "$TOP_DIR/trace.log"
 fi
 if [[ $2 == extra ]]; then
@@ -180,8 +196,8 @@ fi
 
 @pytest.fixture
 def declared(ws):
-    for name, sleep in (("base", 0), ("left", 1), ("right", 1)):
-        ws.plugin(name, plugin_sh=TIMED.format(name=name, upper=name.upper(), sleep=sleep))
+    for name, other in (("base", ""), ("left", "right"), ("right", "left")):
+        ws.plugin(name, plugin_sh=TIMED.format(name=name, upper=name.upper(), other=other))
     ws.write("extras.d/50-tree.sh", 'if [[ $2 == install ]]; then TREE=1; fi\n')
     ws.toml(DECLARED)
     return ws
@@ -196,6 +212,7 @@ def stamps(ws):
 
 
 def test_declared_parallel_overlaps_independent_plugins(declared):
+    (declared.top / "together").touch()
     result = declared.run("doit", "stack", "-n", "2")
     assert result.returncode == 0, result.output
     t = stamps(declared)
