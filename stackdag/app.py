@@ -15,12 +15,14 @@ from doit.task import dict_to_task
 from stackdag import __version__, dodo
 from stackdag.cmd_clean import StackClean
 from stackdag.cmd_forget import StackForget
+from stackdag.cmd_graph import Graph
 from stackdag.cmd_help import StackHelp
 from stackdag.cmd_import import ImportLocalConf
 from stackdag.cmd_info import StackInfo
 from stackdag.cmd_init import Init
 from stackdag.cmd_list import StackList
 from stackdag.cmd_stack import StackRun
+from stackdag.cmd_status import Status
 from stackdag.cmd_unstack import Unstack
 
 REPLACED = ("Help", "List", "Info", "Clean", "Forget")
@@ -38,8 +40,8 @@ class StackLoader(TaskLoader2):
 
 class StackMain(DoitMain):
     DOIT_CMDS = tuple(c for c in DoitMain.DOIT_CMDS if c.__name__ not in REPLACED) + (
-        StackHelp, StackRun, StackList, StackInfo, StackClean, StackForget, Unstack, Init,
-        ImportLocalConf)
+        StackHelp, StackRun, StackList, StackInfo, StackClean, StackForget, Unstack, Status,
+        Graph, Init, ImportLocalConf)
 
     def run(self, all_args):
         if all_args[:1] in (["--help"], ["-h"]):

@@ -149,8 +149,8 @@ def exit_on_signals() -> None:
         name = signal.Signals(signum).name
         with _running_guard:
             steps = ", ".join(sorted(_running.values())) or "none was running"
-        sys.__stderr__.write(f"\nstackdag: {name}: stopping the running hooks ({steps}); "
-                             "finished tasks are kept, run again to resume\n")
+        sys.__stderr__.write(f"\nstackdag: {name}: stopping the running hooks; finished "
+                             f"tasks are kept, run again to resume (interrupted: {steps})\n")
         signal_running_hooks(signal.SIGTERM)
         # A hook that ignores TERM gets KILL; the waits happen where each hook is awaited.
         timer = threading.Timer(STOP_GRACE_SECONDS, signal_running_hooks, (signal.SIGKILL,))

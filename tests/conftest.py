@@ -98,3 +98,10 @@ echo "{label} $*" >> "$TOP_DIR/trace.log"
 def trace_hook(label: str) -> str:
     """A hook body that appends '<label> <args>' to $TOP_DIR/trace.log."""
     return TRACE_HOOK.format(label=label)
+
+
+def two_plugins(ws):
+    """Local plugins a and b, registered in that order, each tracing its hooks."""
+    ws.plugin("a", plugin_sh=trace_hook("a"))
+    ws.plugin("b", plugin_sh=trace_hook("b"))
+    ws.register("a", "b")

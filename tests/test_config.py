@@ -25,13 +25,14 @@ def load_error(ws, text: str) -> str:
 BAD_INPUT = [
     ("syntax error", "[stack]\ndest = \n", "plugins.toml:2:8: Invalid value"),
     ("unterminated string", '[settings]\nA = "x\n',
-     "plugins.toml:2:7: Illegal character '\\n'"),
+     "plugins.toml:2:7: a string is not closed before the end of the line (a missing "
+     "quote? a string over several lines needs triple quotes)"),
     ("unknown top-level table", "[stak]\n",
      "plugins.toml:1:2: unknown key 'stak' "
-     "(expected one of: stack, settings, services, plugin, config)"),
+     "(did you mean 'stack'? expected one of: stack, settings, services, plugin, config)"),
     ("unknown stack key", "[stack]\nofline = true\n",
-     "plugins.toml:2:1: unknown key 'stack.ofline' (expected one of: dest, offline, "
-     "error_on_clone, reclone, git_depth, cascade, packages)"),
+     "plugins.toml:2:1: unknown key 'stack.ofline' (did you mean 'offline'? expected one "
+     "of: dest, offline, error_on_clone, reclone, git_depth, cascade, packages)"),
     ("unknown plugin key", GOOD_PLUGIN + 'branch = "x"\n',
      "plugins.toml:5:1: unknown key 'plugin[0].branch' "
      "(expected one of: name, url, path, ref, requires)"),

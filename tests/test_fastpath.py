@@ -7,8 +7,8 @@ import subprocess
 
 import pytest
 
-from conftest import trace_hook
-from test_clone_cli import git, make_repo
+from conftest import trace_hook, two_plugins
+from test_cli_clone import git, make_repo
 
 SHORTCUT = "nothing changed since the last successful run"
 
@@ -110,3 +110,28 @@ def test_no_op_does_not_import_doit(ready):
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert SHORTCUT in out.stdout
+
+
+def test_an_edit_during_the_run_is_not_recorded_as_seen(ws):
+    two_plugins(ws)
+    # b's install edits a's plugin.sh while the run goes on
+    ws.append("plugins/b/devstack/plugin.sh",
+              'if [[ $2 == install && ! -e $TOP_DIR/edited ]]; then touch "$TOP_DIR/edited"; '
+              'echo "# edited" >> "$TOP_DIR/plugins/a/devstack/plugin.sh"; fi\n')
+    assert ws.run("doit", "stack").returncode == 0
+    again = ws.run("stackdag", "stack")
+    assert SHORTCUT not in again.stdout
+    assert "pre-install:a ... ok" in again.stdout       # a's new plugin.sh runs
+
+
+def test_doit_options_that_change_the_run_bypass_the_shortcut(ws):
+    two_plugins(ws)
+    assert ws.run("doit", "stack").returncode == 0
+    assert SHORTCUT in ws.run("doit", "stack").stdout
+    forced = ws.run("doit", "stack", "-a")
+    assert SHORTCUT not in forced.stdout and "install:a ... ok" in forced.stdout
+    ws.append("plugins/a/devstack/plugin.sh", "# changed\n")
+    single = ws.run("doit", "stack", "-s", "extra:b")
+    assert single.returncode == 0
+    rest = ws.run("doit", "stack")                   # -s recorded nothing: a still runs
+    assert SHORTCUT not in rest.stdout and "pre-install:a ... ok" in rest.stdout

@@ -42,9 +42,9 @@ def stack_tasks(*steps: str) -> dict[str, Task]:
     return tasks
 
 
-def start(tasks, verbosity=0, out=None):
+def start(tasks, verbosity=0, out=None, options=None):
     out = out if out is not None else io.StringIO()
-    rep = StackReporter(out, {"verbosity": verbosity})
+    rep = StackReporter(out, {"verbosity": verbosity, **(options or {})})
     rep.initialize(tasks, ["stack"])
     return rep, out
 
@@ -159,10 +159,13 @@ def test_a_closed_pipe_ends_the_output_not_the_run(clock):
     assert rep.out is None and rep.failed == ["s2"] and list(rep.ran) == ["s1"]
 
 
-def test_progress_on_a_terminal_rewrites_the_open_line(clock):
-    class Terminal(io.StringIO):
-        def isatty(self):
-            return True
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_on_a_terminal_rewrites_the_open_line(clock, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
 
     tasks = stack_tasks("clone:p")
     rep, out = start(tasks, out=Terminal())
@@ -186,3 +189,59 @@ def test_progress_is_not_shown_off_a_terminal(clock):
     clock.now += 1
     reporter.progress("clone:p", "receiving objects 50% (1/2)")
     assert out.getvalue() == "[1/1] clone:p ... "
+
+
+def test_outcomes_are_coloured_on_a_terminal_unless_no_color(clock, monkeypatch):
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    tasks = stack_tasks("s1", "s2")
+    rep, out = start(tasks, out=Terminal())
+    for name, ok in (("s1", True), ("s2", False)):
+        rep.execute_task(tasks[name])
+        if ok:
+            tasks[name].result = {}
+            rep.add_success(tasks[name])
+        else:
+            rep.add_failure(tasks[name], TaskFailed("boom"))
+    assert "\x1b[32mok\x1b[0m" in out.getvalue()
+    assert "\x1b[31;1mFAILED\x1b[0m" in out.getvalue()
+    monkeypatch.setenv("NO_COLOR", "1")
+    rep, out = start(tasks, out=Terminal())
+    rep.execute_task(tasks["s1"])
+    rep.add_success(tasks["s1"])
+    assert "\x1b[" not in out.getvalue().replace("\r\x1b[K", "")
+
+
+def test_parallel_runs_write_one_line_per_task_when_it_ends(clock):
+    tasks = stack_tasks("s1", "s2", "s3")
+    rep, out = start(tasks, options={"num_process": 3})
+    for name in ("s1", "s2", "s3"):
+        rep.execute_task(tasks[name])
+    for name in ("s2", "s3", "s1"):
+        clock.now += 0.5
+        tasks[name].result = {}
+        rep.add_success(tasks[name])
+    rep.complete_run()
+    lines = out.getvalue().splitlines()
+    assert lines[:3] == ["[1/3] s2 ok 0.5s", "[2/3] s3 ok 1.0s", "[3/3] s1 ok 1.5s"]
+    assert lines[3] == "stackdag: 3 ran, 0 up to date in 1.5s"
+
+
+def test_one_summary_for_a_clone_first_run_and_the_stack(clock):
+    tasks = stack_tasks("clone:u", "s1")
+    rep, out = start(tasks)
+    rep.interim = True
+    rep.initialize(tasks, ["clone:u"])      # doit's first run: only the clone
+    rep.execute_task(tasks["clone:u"])
+    tasks["clone:u"].result = {}
+    rep.add_success(tasks["clone:u"])
+    rep.complete_run()
+    rep.interim = False
+    rep.initialize(tasks, ["stack"])
+    rep.skip_uptodate(tasks["clone:u"])        # the second run finds it done: not counted
+    rep.execute_task(tasks["s1"])
+    tasks["s1"].result = {}
+    rep.add_success(tasks["s1"])
+    rep.complete_run()
+    assert out.getvalue().splitlines() == [
+        "[1/1] clone:u ... ok 0.0s", "[2/2] s1 ... ok 0.0s",
+        "stackdag: 2 ran, 0 up to date in 0.0s"]

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from test_clone_cli import git
+from test_cli_clone import git
 from test_runtime_support import Bash, q
 
 

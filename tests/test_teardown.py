@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import time
 
 import pytest
 
-from conftest import trace_hook
+from conftest import BIN, trace_hook
 from stackdag import processes
+from stackdag.state import StateDir
 from test_runtime_support import Bash
 
 SERVICE = """\
@@ -170,3 +173,72 @@ def test_unstack_outside_a_workspace_is_one_line(tmp_path):
     result = ws.run("doit", "unstack")
     assert result.returncode == 3
     assert result.output.strip().startswith("ERROR: `unstack` works in a stackdag workspace")
+
+
+def test_clean_all_removes_only_the_clones(ws, tmp_path):
+    from test_cli_clone import make_repo
+
+    remote = make_repo(tmp_path / "remote" / "far", "far")
+    ws.toml(f'[stack]\ndest = "shared"\n[[plugin]]\nname = "far"\nurl = "file://{remote}"\n')
+    ws.write("shared/keep-me.txt", "not stackdag's\n")
+    assert ws.run("doit", "stack").returncode == 0
+    assert (ws.top / "shared/far/devstack").is_dir()
+    assert ws.run("stackdag", "clean", "--all").returncode == 0
+    assert not (ws.top / "shared/far").exists()
+    assert ws.read("shared/keep-me.txt") == "not stackdag's\n"
+
+
+def test_teardown_is_refused_while_a_run_holds_the_workspace(ws):
+    ws.plugin("a", plugin_sh='if [[ $2 == install ]]; then echo $$ > "$TOP_DIR/held"; '
+                             'while [[ ! -e $TOP_DIR/release ]]; do sleep 0.05; done; fi\n')
+    ws.register("a")
+    run = subprocess.Popen([str(BIN / "doit"), "stack"], cwd=ws.top, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not (ws.top / "held").exists():
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        for command in (("doit", "unstack"), ("stackdag", "clean")):
+            refused = ws.run(*command)
+            assert refused.returncode != 0, refused.output
+            assert f"another stackdag run (pid {run.pid})" in refused.output
+    finally:
+        (ws.top / "release").touch()
+        run.communicate(timeout=60)
+    assert run.returncode == 0
+
+
+def test_unstack_never_kills_a_process_it_did_not_start(ws):
+    ws.plugin("a", plugin_sh=":\n")
+    ws.register("a")
+    assert ws.run("doit", "stack").returncode == 0
+    stranger = subprocess.Popen(["sleep", "300"], start_new_session=True)
+    try:
+        processes.record(StateDir(ws.top), "stale", stranger.pid, "install:a")
+        assert ws.run("doit", "unstack").returncode == 0
+        assert stranger.poll() is None, "unstack killed a process stackdag never started"
+        assert not (ws.top / ".stack/pids/stale.pid").exists()
+    finally:
+        stranger.kill()
+        stranger.wait()
+
+
+def test_unstack_with_a_broken_plugins_toml_still_stops_services(ws):
+    ws.plugin("a", settings="enable_service svc\n",
+              plugin_sh='if [[ $2 == extra ]]; then run_process svc "exec sleep 300"; fi\n')
+    ws.register("a")
+    assert ws.run("doit", "stack").returncode == 0
+    pgid = int((ws.top / ".stack/pids/svc.pid").read_text().split()[0])
+    try:
+        ws.write("plugins.toml", "[stack]\ncascade = 'sideways'\n")
+        result = ws.run("doit", "unstack")
+        assert result.returncode == 3
+        assert "stackdag stopped the services it had recorded: svc" in result.output
+        assert "Traceback" not in result.output
+        assert not processes.group_alive(pgid)
+    finally:
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except OSError:
+            pass

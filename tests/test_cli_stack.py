@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 
 import pytest
 
-from conftest import trace_hook
+from conftest import BIN, trace_hook, two_plugins
+from test_fastpath import SHORTCUT
 
 
 def list_names(result) -> list[str]:
@@ -285,3 +288,55 @@ def test_init_writes_a_workspace_that_stacks(tmp_path):
     assert "kept" in ws.run("stackdag", "init").stdout
     assert ws.run("doit", "stack").returncode == 0
     assert ws.run("stackdag", "stack").returncode == 0
+
+
+def test_dodo_elsewhere_with_f_and_k(ws, tmp_path):
+    two_plugins(ws)
+    sub = ws.top / "plugins"
+    far = subprocess.run([str(BIN / "doit"), "-f", str(ws.top / "dodo.py"), "stack"],
+                         cwd=tmp_path, capture_output=True, text=True)
+    assert far.returncode == 0, far.stdout + far.stderr
+    seek = subprocess.run([str(BIN / "doit"), "-k", "stack"], cwd=sub, capture_output=True,
+                          text=True)
+    assert seek.returncode == 0 and SHORTCUT in seek.stdout, seek.stdout + seek.stderr
+
+
+def test_declared_merge_is_applied_again_after_its_plugin_reran(ws):
+    ws.plugin("p", plugin_sh='if [[ $2 == post-config ]]; then mkdir -p "$DEST"; '
+                             'printf "[x]\\nmine = 1\\n" > "$DEST/x.conf"; fi\n')
+    ws.toml('[stack]\ncascade = "declared"\n[[plugin]]\nname = "p"\npath = "plugins/p"\n'
+            '[[config]]\ngroup = "post-config"\nfile = "$DEST/x.conf"\n'
+            'text = "[x]\\noverride = yes\\n"\n')
+    assert ws.run("doit", "stack").returncode == 0
+    conf = ws.top / ".stack/dest/x.conf"
+    assert "override = yes" in conf.read_text()
+    ws.append("plugins/p/devstack/plugin.sh", "# changed\n")
+    assert ws.run("doit", "stack").returncode == 0
+    assert "override = yes" in conf.read_text() and "mine = 1" in conf.read_text()
+
+
+def test_a_new_packages_mode_reruns_the_hooks(ws):
+    ws.plugin("a", plugin_sh=trace_hook("a"))
+    ws.toml('[stack]\npackages = "record"\n[[plugin]]\nname = "a"\npath = "plugins/a"\n')
+    assert ws.run("doit", "stack").returncode == 0
+    ws.toml('[stack]\npackages = "install"\n[[plugin]]\nname = "a"\npath = "plugins/a"\n')
+    again = ws.run("doit", "stack")
+    assert "install:a ... ok" in again.stdout
+
+
+def test_enabled_services_do_not_come_from_the_environment(ws):
+    ws.plugin("a", plugin_sh='if [[ $2 == install ]]; then echo "[$ENABLED_SERVICES]" '
+                             '> "$TOP_DIR/seen"; fi\n')
+    ws.register("a")
+    env = dict(os.environ, ENABLED_SERVICES="nova,tempest")
+    done = subprocess.run([str(BIN / "doit"), "stack"], cwd=ws.top, env=env,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout
+    assert ws.read("seen") == "[]\n"
+
+
+def test_info_on_an_unknown_step_is_one_line(ws):
+    two_plugins(ws)
+    result = ws.run("doit", "info", "nope")
+    assert result.returncode == 3
+    assert result.output.strip() == "ERROR: 'nope' is not a step here (`doit list` shows them)"

@@ -13,7 +13,7 @@ import pytest
 
 from conftest import BIN
 from stackdag import processes
-from test_clone_cli import git
+from test_cli_clone import git
 
 
 def one_plugin(ws, plugin_sh):
