@@ -85,7 +85,8 @@ def test_runtime_funcs_lists_exactly_the_functions_defined(bash):
     assert internal <= {f for f in defined if f.startswith("_sd_")}
 
 
-LAZY = ("system", "ini", "meta", "packages", "processes", "git")
+LAZY = ("system", "ini", "meta", "packages", "processes", "git", "python", "cloud", "net",
+        "util", "rootwrap")
 
 
 def expected_autoload(scratch) -> str:
@@ -214,3 +215,38 @@ def test_a_hook_s_redefined_runtime_function_is_carried_to_later_steps(tmp_path)
     # an unchanged runtime function is not saved (a newer runtime is never shadowed)
     assert "function iniget" not in (tmp_path / "state2").read_text().replace("iniget ()", "")
     assert "iniget ()" not in (tmp_path / "state2").read_text()
+
+
+@pytest.mark.parametrize("name, lib", [
+    ("neutron_service_plugin_class_add", "lib/neutron"),
+    ("configure_keystone_authtoken_middleware", "lib/keystone"),
+    ("database_connection_url", "lib/database"),
+    ("write_uwsgi_config", "lib/apache"),
+    ("create_service_user", "lib/keystone"),
+    ("iniset_rpc_backend", "lib/rpc_backend"),
+])
+def test_a_devstack_lib_function_names_its_file_and_the_setting(bash, tmp_path, name, lib):
+    hook = tmp_path / "plugin.sh"
+    hook.write_text(f"echo before\n{name} arg1 arg2\necho not reached\n")
+    result = bash.run(f"source {q(hook)}", _SD_HOOK="demo", _SD_MODE="stack",
+                      _SD_PHASE="post-config", _SD_PLUGIN="hello")
+    assert result.returncode == 127
+    assert result.stdout == "before\n"
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"stackdag: {name}: defined by DevStack's {lib},")
+    assert "[stack] devstack" in line
+    assert f"called at {hook}:2" in line
+    assert "hook demo, phase stack post-config, plugin hello" in line
+
+
+def test_the_devstack_lib_table_is_names_and_files_only():
+    rows = [line.split() for line in (RUNTIME_DIR / "devstack-lib.txt").read_text().splitlines()
+            if not line.startswith("#")]
+    assert len(rows) > 300
+    assert all(len(r) == 2 and r[1].startswith("lib/") for r in rows)
+    names = [r[0] for r in rows]
+    assert len(names) == len(set(names))
+    # the general layer is the runtime's own, never reported as a lib function
+    out = subprocess.run(["bash", "-c", f"source {q(FUNCTIONS)}; declare -F"],
+                         capture_output=True, text=True, check=True).stdout
+    assert not {line.split()[-1] for line in out.splitlines()} & set(names)
