@@ -6,7 +6,9 @@
 #
 # Each prints what DevStack's prints: the id(s) the CLI answered, as one line of
 # blank-separated words (DevStack's unquoted `echo $id`).
-# Differs from DevStack: the words are never glob-expanded.
+# Differs from DevStack: the words are never glob-expanded, and a failing openstack call
+# makes the helper fail with its status (DevStack's ran in $(...) without errexit, went on,
+# and printed an empty id, so `id=$(get_or_create_...)` never stopped a hook).
 
 # _sd_echo_words TEXT: TEXT's words on one line.
 function _sd_echo_words {
@@ -25,7 +27,7 @@ function _sd_osc {
 # get_or_create_domain NAME DESCRIPTION: the domain's id.
 function get_or_create_domain {
     local id
-    id=$(_sd_osc domain create "${1:-}" --description "${2:-}" --or-show -f value -c id)
+    id=$(_sd_osc domain create "${1:-}" --description "${2:-}" --or-show -f value -c id) || return
     _sd_echo_words "$id"
 }
 
@@ -33,7 +35,7 @@ function get_or_create_domain {
 function get_or_create_group {
     local id
     id=$(_sd_osc group create "${1:-}" --domain "${2:-}" --description "${3:-}" --or-show \
-        -f value -c id)
+        -f value -c id) || return
     _sd_echo_words "$id"
 }
 
@@ -43,21 +45,21 @@ function get_or_create_user {
     local -a email=()
     [[ -z ${4:-} ]] || email=("--email=$4")
     id=$(_sd_osc user create "${1:-}" --password "${2:-}" "--domain=${3:-}" "${email[@]}" \
-        --or-show -f value -c id)
+        --or-show -f value -c id) || return
     _sd_echo_words "$id"
 }
 
 # get_or_create_project NAME DOMAIN: the project's id.
 function get_or_create_project {
     local id
-    id=$(_sd_osc project create "${1:-}" "--domain=${2:-}" --or-show -f value -c id)
+    id=$(_sd_osc project create "${1:-}" "--domain=${2:-}" --or-show -f value -c id) || return
     _sd_echo_words "$id"
 }
 
 # get_or_create_role NAME: the role's id.
 function get_or_create_role {
     local id
-    id=$(_sd_osc role create "${1:-}" --or-show -f value -c id)
+    id=$(_sd_osc role create "${1:-}" --or-show -f value -c id) || return
     _sd_echo_words "$id"
 }
 
@@ -75,18 +77,19 @@ function _sd_domain_args {
 function get_or_add_user_project_role {
     local out
     _sd_domain_args "${4:-}" "${5:-}"
-    _sd_osc role add "${1:-}" --user "${2:-}" --project "${3:-}" "${_SD_DOMAIN_ARGS[@]}"
+    _sd_osc role add "${1:-}" --user "${2:-}" --project "${3:-}" "${_SD_DOMAIN_ARGS[@]}" \
+        || return
     out=$(_sd_osc role assignment list --role "${1:-}" --user "${2:-}" --project "${3:-}" \
-        "${_SD_DOMAIN_ARGS[@]}" -c Role -f value)
+        "${_SD_DOMAIN_ARGS[@]}" -c Role -f value) || return
     _sd_echo_words "$out"
 }
 
 # get_or_add_user_domain_role ROLE USER DOMAIN.
 function get_or_add_user_domain_role {
     local out
-    _sd_osc role add "${1:-}" --user "${2:-}" --domain "${3:-}"
+    _sd_osc role add "${1:-}" --user "${2:-}" --domain "${3:-}" || return
     out=$(_sd_osc role assignment list --role "${1:-}" --user "${2:-}" --domain "${3:-}" \
-        -c Role -f value)
+        -c Role -f value) || return
     _sd_echo_words "$out"
 }
 
@@ -96,11 +99,12 @@ function get_or_add_user_system_role {
     local out
     _sd_domain_args "${4:-}"
     out=$(_sd_osc role assignment list --role "${1:-}" --user "${2:-}" --system "${3:-}" \
-        "${_SD_DOMAIN_ARGS[@]}" -f value -c Role)
+        "${_SD_DOMAIN_ARGS[@]}" -f value -c Role) || return
     if [[ -z $out ]]; then
-        _sd_osc role add "${1:-}" --user "${2:-}" --system "${3:-}" "${_SD_DOMAIN_ARGS[@]}"
+        _sd_osc role add "${1:-}" --user "${2:-}" --system "${3:-}" "${_SD_DOMAIN_ARGS[@]}" \
+            || return
         out=$(_sd_osc role assignment list --role "${1:-}" --user "${2:-}" \
-            --system "${3:-}" "${_SD_DOMAIN_ARGS[@]}" -f value -c Role)
+            --system "${3:-}" "${_SD_DOMAIN_ARGS[@]}" -f value -c Role) || return
     fi
     _sd_echo_words "$out"
 }
@@ -110,9 +114,9 @@ function get_or_add_user_system_role {
 # variables); the listing uses devstack-system-admin.
 function get_or_add_group_project_role {
     local out
-    openstack role add "${1:-}" --group "${2:-}" --project "${3:-}"
+    openstack role add "${1:-}" --group "${2:-}" --project "${3:-}" || return
     out=$(_sd_osc role assignment list --role "${1:-}" --group "${2:-}" --project "${3:-}" \
-        -f value -c Role)
+        -f value -c Role) || return
     _sd_echo_words "$out"
 }
 
@@ -121,7 +125,7 @@ function get_or_add_group_project_role {
 function get_or_create_service {
     local id
     id=$(_sd_osc service show "${2:-}" -f value -c id 2>/dev/null \
-        || _sd_osc service create "${2:-}" --name "${1:-}" "--description=${3:-}" -f value -c id)
+        || _sd_osc service create "${2:-}" --name "${1:-}" "--description=${3:-}" -f value -c id) || return
     _sd_echo_words "$id"
 }
 
@@ -129,9 +133,9 @@ function get_or_create_service {
 # interface and region, created with URL if the list shows none.
 function _sd_endpoint {
     local id
-    id=$(_sd_osc endpoint list --service "$1" --interface "$2" --region "$4" -c ID -f value)
+    id=$(_sd_osc endpoint list --service "$1" --interface "$2" --region "$4" -c ID -f value) || return
     if [[ -z $id ]]; then
-        id=$(_sd_osc endpoint create "$1" "$2" "$3" --region "$4" -f value -c id)
+        id=$(_sd_osc endpoint create "$1" "$2" "$3" --region "$4" -f value -c id) || return
     fi
     _sd_echo_words "$id"
 }
@@ -141,16 +145,16 @@ function _sd_endpoint {
 # first (each on its own line), then the public one's.
 function get_or_create_endpoint {
     local public
-    public=$(_sd_endpoint "${1:-}" public "${3:-}" "${2:-}")
-    [[ -z ${4:-} ]] || _sd_endpoint "${1:-}" admin "$4" "${2:-}"
-    [[ -z ${5:-} ]] || _sd_endpoint "${1:-}" internal "$5" "${2:-}"
+    public=$(_sd_endpoint "${1:-}" public "${3:-}" "${2:-}") || return
+    [[ -z ${4:-} ]] || _sd_endpoint "${1:-}" admin "$4" "${2:-}" || return
+    [[ -z ${5:-} ]] || _sd_endpoint "${1:-}" internal "$5" "${2:-}" || return
     echo "$public"
 }
 
 # get_endpoint_url SERVICE INTERFACE: the URL(s) keystone lists for it.
 function get_endpoint_url {
     local out
-    out=$(_sd_osc endpoint list --service "${1:-}" --interface "${2:-}" -c URL -f value)
+    out=$(_sd_osc endpoint list --service "${1:-}" --interface "${2:-}" -c URL -f value) || return
     _sd_echo_words "$out"
 }
 

@@ -335,7 +335,7 @@ function install_default_policy {
 
 # policy_add FILE NAME RULE: add "NAME": RULE to a JSON policy file (unless NAME is in it).
 function policy_add {
-    local file=${1:-} name=${2:-} rule=${3:-} line
+    local file=${1:-} name=${2:-} rule=${3:-} line prev=$'\n'
     local -a lines=() out=()
     if grep -qF -- "$name" "$file"; then
         echo "Policy $name already exists in $file"
@@ -345,7 +345,8 @@ function policy_add {
     for line in "${lines[@]}"; do
         [[ $line == "}"* ]] && break
         # consecutive duplicates go (DevStack's uniq); a closing "]" gets its comma
-        [[ ${#out[@]} -gt 0 && ${out[-1]} == "$line" ]] && continue
+        [[ $line == "$prev" ]] && continue
+        prev=$line
         [[ $line == *"]" ]] && line+=","
         out+=("$line")
     done
