@@ -393,6 +393,31 @@ def test_disable_all_and_negated_services(bash):
     assert out == "a,d\n[] z\n"
 
 
+# DevStack's rule: split at commas and blanks; each "-name" removes every entry that, read
+# as a glob pattern, matches "name"; the other entries keep their order and duplicates.
+@pytest.mark.parametrize("enabled, expected", [
+    ("q-svc,-q-svc,q-agt", "q-agt"),
+    ("n-api,n-cpu,-n-api", "n-cpu"),
+    ("n-*,n-cpu,-n-api", "n-cpu"),            # the entry is the pattern
+    ("n-api,n-cpu,-n-*", "n-api,n-cpu"),      # a negated pattern matches only itself
+    ("n-*,-n-*", ""),
+    ("my_svc,my-svc,-my_svc", "my-svc"),
+    ("my-svc,my_svc,-my-svc", "my_svc"),
+    ("a,b,a,-c", "a,b,a"),
+    ("a,-,b", "a,b"),
+    ("a,--a,-a,b", "b"),
+    ("-x,x", ""),
+    ("a b,-b", "a"),
+    ("ab,-a", "ab"),
+    ("a?c,-abc,c[0-9],-c1", ""),
+    (",,a,,", "a"),
+])
+def test_disable_negated_services_as_devstack(bash, enabled, expected):
+    (bash.tmp / "n-api").write_text("")  # a glob expansion would have picked this up
+    assert bash.ok(f"ENABLED_SERVICES={q(enabled)}; disable_negated_services\n"
+                   'echo "$ENABLED_SERVICES"') == expected + "\n"
+
+
 @pytest.mark.parametrize("enabled, disabled, status", [
     ("a,b", "b", 1),
     ("a", "b", 0),

@@ -113,7 +113,26 @@ def test_ini_readers_on_a_missing_file(bash):
 
 def test_iniget_multiline_and_sections(bash):
     (bash.tmp / "f.ini").write_text("[a]\nk = 1\nx = 0\nk = 2 3\n[b] trailing\n[a]\nk = 4\n[]\n")
-    assert bash.ok("iniget_multiline f.ini a k; iniget_sections f.ini") == "1 2 3 4\na b\n"
+    assert bash.ok("iniget_multiline f.ini a k; iniget_sections f.ini") == \
+        "1 2 3 4\na b trailing a\n"
+
+
+# What DevStack's iniget_sections prints (sed 's/^\[\(.*\)\]/\1/p' then an unquoted echo),
+# established by running DevStack's own function on the same files.
+@pytest.mark.parametrize("text, expected", [
+    ("[DEFAULT]\na = 1\n[b]\n", "DEFAULT b\n"),
+    ("[dup]\n[x]\n[dup]\n", "dup x dup\n"),
+    ("[b c]  # comment\n", "b c # comment\n"),
+    ("[x]y]z\n", "x]yz\n"),
+    (" [indented]\nk = [not]\n[]\n[ spaced ]\n", "spaced\n"),
+    ("[t]\ttab\n[a*]\n", "t tab a*\n"),
+    ("no sections\n", "\n"),
+    ("", "\n"),
+])
+def test_iniget_sections_prints_what_devstack_prints(bash, text, expected):
+    (bash.tmp / "f.ini").write_text(text)
+    (bash.tmp / "aXb").write_text("")  # a glob would have matched this
+    assert bash.ok("iniget_sections f.ini") == expected
 
 
 def test_ini_sudo_as_root_uses_no_sudo(bash):

@@ -237,3 +237,36 @@ def test_run_process_as_another_user(svc):
     assert svc.run("is_running svc").returncode == 0
     svc.ok("stop_process svc")
     assert members(pgid) == []
+
+
+@pytest.mark.parametrize("cmd, missing", [
+    ("$NOPE_BIN_DIR/nope-api --config-file x", "/nope-api"),
+    ("no-such-program-xyz --flag", "no-such-program-xyz"),
+    ("FOO=1 exec /no/such/dir/prog", "/no/such/dir/prog"),
+    ("   ", None),
+])
+def test_run_process_refuses_a_program_that_does_not_exist(svc, cmd, missing):
+    result = svc.run(f'run_process svc "{cmd}"\necho not reached')
+    assert result.returncode == 1
+    assert "not reached" not in result.stdout
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    if missing:
+        assert lines[0].endswith(f"run_process svc: command not found: {missing}")
+    else:
+        assert "run_process svc: the command has no program" in lines[0]
+    assert not (svc.state / "pids" / "svc.pid").exists()
+
+
+@pytest.mark.parametrize("cmd", [
+    "sleep 300", "exec sleep 300", "A=1 B=2 sleep 300", "{ sleep 300; }",
+    f"{sys.executable} -c 'import time; time.sleep(300)'",
+])
+def test_run_process_accepts_programs_that_exist(svc, cmd):
+    svc.ok(f"run_process svc {q(cmd)}")
+    assert svc.run("is_running svc").returncode == 0
+    svc.ok("stop_process svc")
+
+
+def test_a_disabled_service_with_a_missing_program_is_no_error(svc):
+    svc.ok("run_process nope '/no/such/prog'")

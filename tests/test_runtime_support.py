@@ -85,7 +85,8 @@ def test_runtime_funcs_lists_exactly_the_functions_defined(bash):
     assert internal <= {f for f in defined if f.startswith("_sd_")}
 
 
-LAZY = ("system", "ini", "meta", "packages", "processes", "git")
+LAZY = ("system", "ini", "meta", "packages", "processes", "git", "python", "cloud", "net",
+        "util", "rootwrap")
 
 
 def expected_autoload(scratch) -> str:
@@ -104,9 +105,10 @@ def expected_autoload(scratch) -> str:
                   "declare -F | comm -13 before -")
         out = subprocess.run(["bash", "-c", script], capture_output=True, text=True,
                              cwd=scratch, check=True).stdout
+        names = [line.split()[-1] for line in out.splitlines()]
         lines.append(f"# {family}.sh")
-        lines += [f'function {name} {{ _sd_load {family} && {name} "$@"; }}'
-                  for name in (line.split()[-1] for line in out.splitlines())]
+        lines += [f'function {name} {{ _sd_load {family} && {name} "$@"; }}' for name in names]
+        lines.append(f'_SD_FAMILY[{family}]="{" ".join(names)}"')
         lines.append("")
     return "\n".join(lines)
 
@@ -169,3 +171,82 @@ def test_command_not_found_names_the_hook(bash):
     assert result.returncode == 127
     assert "no_such_helper_xyz: command not found" in result.stderr
     assert "hook demo, phase stack install, plugin hello" in result.stderr
+
+
+@pytest.mark.parametrize("via_step_scratch", [False, True])
+def test_a_hook_s_own_definition_survives_its_family_loading(bash, via_step_scratch):
+    """A plugin that defines its own iniset (or is_ubuntu...) keeps it when another function of
+    the same family is first used and the family is sourced."""
+    scratch = f"_SD_SCRATCH={q(bash.tmp / 'scratch')}\n" if via_step_scratch else ""
+    out = bash.ok(scratch + "function iniset { echo \"my iniset $*\"; }\n"
+                  "function is_ubuntu { echo 'my is_ubuntu'; }\n"
+                  "iniget x.ini a k >/dev/null   # loads ini.sh\n"
+                  "GetOSVersion                  # loads system.sh\n"
+                  "iniset f s k v; is_ubuntu; inicomment f s k; [[ ! -e f ]] && echo no-file\n"
+                  "declare -f iniget | grep -c _sd_load || true")
+    assert out == "my iniset f s k v\nmy is_ubuntu\nno-file\n0\n"
+
+
+def run_step(tmp, n: int, hook: str, state_in: str = "") -> subprocess.CompletedProcess:
+    """One step through runtime/step.sh, as stackdag/shell.py runs it."""
+    (tmp / f"hook{n}.sh").write_text(hook)
+    (tmp / "plugins.sh").write_text("DEVSTACK_PLUGINS=\n")
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp), "TOP_DIR": str(tmp),
+           "STACKDAG_STATE_DIR": str(tmp / "state"), "STACKDAG_PACKAGES": "record",
+           "STACKDAG_RUNTIME": str(RUNTIME_DIR), "_SD_STATE_IN": state_in,
+           "_SD_STATE_OUT": str(tmp / f"state{n}"), "_SD_DELTA_OUT": str(tmp / f"delta{n}"),
+           "_SD_ACTION": "source", "_SD_FILE": str(tmp / f"hook{n}.sh"), "_SD_HOOK": "h",
+           "_SD_MODE": "stack", "_SD_PHASE": "install", "_SD_PLUGIN": "p",
+           "_SD_PLUGIN_DIR": str(tmp), "_SD_PLUGINS_FILE": str(tmp / "plugins.sh"),
+           "_SD_STEP": f"s{n}", "_SD_ERREXIT": "1"}
+    return subprocess.run(["bash", str(RUNTIME_DIR / "step.sh")], cwd=tmp, env=env,
+                          capture_output=True, text=True, timeout=30)
+
+
+def test_a_hook_s_redefined_runtime_function_is_carried_to_later_steps(tmp_path):
+    first = run_step(tmp_path, 1, 'function iniset { echo "mine $*"; }\n'
+                                  'function warn { echo "my warn $*"; }\n')
+    assert first.returncode == 0, first.stderr
+    second = run_step(tmp_path, 2, "iniget x.ini a k >/dev/null\niniset f s k v\nwarn w\n"
+                                   "is_ubuntu || true\n", state_in=str(tmp_path / "state1"))
+    assert second.returncode == 0, second.stderr
+    assert second.stdout == "mine f s k v\nmy warn w\n"
+    assert not (tmp_path / "f").exists()
+    # an unchanged runtime function is not saved (a newer runtime is never shadowed)
+    assert "function iniget" not in (tmp_path / "state2").read_text().replace("iniget ()", "")
+    assert "iniget ()" not in (tmp_path / "state2").read_text()
+
+
+@pytest.mark.parametrize("name, lib", [
+    ("neutron_service_plugin_class_add", "lib/neutron"),
+    ("configure_keystone_authtoken_middleware", "lib/keystone"),
+    ("database_connection_url", "lib/database"),
+    ("write_uwsgi_config", "lib/apache"),
+    ("create_service_user", "lib/keystone"),
+    ("iniset_rpc_backend", "lib/rpc_backend"),
+])
+def test_a_devstack_lib_function_names_its_file_and_the_setting(bash, tmp_path, name, lib):
+    hook = tmp_path / "plugin.sh"
+    hook.write_text(f"echo before\n{name} arg1 arg2\necho not reached\n")
+    result = bash.run(f"source {q(hook)}", _SD_HOOK="demo", _SD_MODE="stack",
+                      _SD_PHASE="post-config", _SD_PLUGIN="hello")
+    assert result.returncode == 127
+    assert result.stdout == "before\n"
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"stackdag: {name}: defined by DevStack's {lib},")
+    assert "[stack] devstack" in line
+    assert f"called at {hook}:2" in line
+    assert "hook demo, phase stack post-config, plugin hello" in line
+
+
+def test_the_devstack_lib_table_is_names_and_files_only():
+    rows = [line.split() for line in (RUNTIME_DIR / "devstack-lib.txt").read_text().splitlines()
+            if not line.startswith("#")]
+    assert len(rows) > 300
+    assert all(len(r) == 2 and r[1].startswith("lib/") for r in rows)
+    names = [r[0] for r in rows]
+    assert len(names) == len(set(names))
+    # the general layer is the runtime's own, never reported as a lib function
+    out = subprocess.run(["bash", "-c", f"source {q(FUNCTIONS)}; declare -F"],
+                         capture_output=True, text=True, check=True).stdout
+    assert not {line.split()[-1] for line in out.splitlines()} & set(names)

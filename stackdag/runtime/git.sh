@@ -74,3 +74,43 @@ function git_clone_by_name {
         || _sd_fail 1 "git_clone_by_name: no GITREPO/GITDIR for '$name'"
     git_clone "${GITREPO[$name]}" "${GITDIR[$name]}" "${GITBRANCH[$name]:-}"
 }
+
+# git_timed ARGS...: git ARGS, given GIT_TIMEOUT seconds (0: no limit) and retried up to 3
+# times after a timeout; any other failure dies.
+function git_timed {
+    local count=0 timeout=${GIT_TIMEOUT:-0} rc IFS=' '
+    [[ $timeout =~ ^[0-9]+$ ]] || timeout=0
+    time_start git_timed
+    while :; do
+        rc=0
+        timeout -s SIGINT "$timeout" git "$@" || rc=$?
+        ((rc == 0)) && break
+        ((rc == 124)) || _sd_fail "$rc" "git call failed: [git $*]"
+        count=$((count + 1))
+        warn "timeout $count for git call: [git $*]"
+        ((count < 3)) || _sd_fail 1 "Maximum of 3 git retries reached"
+        sleep 5
+    done
+    time_stop git_timed
+}
+
+# git_update_branch BRANCH: (in the current checkout) BRANCH reset to origin/BRANCH.
+function git_update_branch {
+    local branch=${1:-}
+    git checkout -f "origin/$branch"
+    git branch -D "$branch" || :
+    git checkout -b "$branch"
+}
+
+# git_update_remote_branch BRANCH: a new local BRANCH tracking origin/BRANCH.
+function git_update_remote_branch {
+    git checkout -b "${1:-}" -t "origin/${1:-}"
+}
+
+# git_update_tag TAG: re-fetch TAG from origin and check it out.
+function git_update_tag {
+    local tag=${1:-}
+    git tag -d "$tag"
+    git_timed fetch origin tag "$tag"
+    git checkout -f "$tag"
+}

@@ -130,7 +130,10 @@ function _sd_ini {
     fi
     local file=${1:-} section=${2:-} option=${3:-}
     if [[ $op == sections ]]; then
-        [[ -n $file ]] || return 0
+        if [[ -z $file || ! -e $file ]]; then
+            echo
+            return 0
+        fi
         section=""
     else
         if [[ -z $section || -z $option ]]; then
@@ -199,15 +202,19 @@ function _sd_ini {
             [[ $op != delete ]] || _sd_ini_delete_hits
             ;;
         sections)
+            # DevStack: sed 's/^\[\(.*\)\]/\1/p' (greedy: up to the last "]", what follows
+            # it is kept), then an unquoted echo: words joined by one space, one newline.
             changed=""
-            local -A seen=()
+            local - IFS=$' \t\n'
+            set -o noglob
+            local -a words
             for value in "${_SD_INI_LINES[@]}"; do
-                [[ $value == \[?*\]* ]] || continue
+                [[ $value == \[*\]* ]] || continue
+                local tail=${value##*\]}
                 value=${value:1}
-                value=${value%%]*}
-                [[ -n $value ]] || continue
-                [[ -n ${seen[$value]:-} ]] || values+=("$value")
-                seen[$value]=1
+                value=${value%\]"$tail"}$tail
+                words=($value)
+                values+=("${words[@]}")
             done
             echo "${values[*]}"
             ;;
@@ -277,8 +284,11 @@ function iniuncomment {
     _sd_quiet _sd_ini uncomment "$@"
 }
 
-# iniget_sections FILE: the file's section names, separated by spaces.
-# Differs from DevStack: a section that appears twice is listed once.
+# iniget_sections FILE: the file's section names on one line, as DevStack prints them: every
+# "[...]" line at column 0 in file order (a repeated section twice), the text between the
+# first "[" and the last "]" plus what follows it, split into words and joined by one space.
+# A missing file prints an empty line.
+# Differs from DevStack: names are not glob-expanded against the current directory.
 function iniget_sections {
     _sd_quiet _sd_ini sections "$@"
 }

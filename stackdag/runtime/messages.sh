@@ -134,11 +134,29 @@ function deprecated {
 }
 
 # A helper that does not exist: say which one, and where, instead of a bare
-# "command not found".
+# "command not found". A function of DevStack's service libraries (lib/*, listed in
+# devstack-lib.txt) gets its lib file and the setting that provides it. Bash runs this
+# handler in a subshell of its own already, and only for a missing command, so reading the
+# table here costs nothing on the way of commands that exist.
 function command_not_found_handle {
-    local where="${BASH_SOURCE[1]:-?}:${BASH_LINENO[0]:-?}"
-    echo "stackdag: $1: command not found (called at $where; hook ${_SD_HOOK:-?}," \
-         "phase ${_SD_MODE:-?}${_SD_PHASE:+ $_SD_PHASE}${_SD_PLUGIN:+, plugin $_SD_PLUGIN})" >&2
+    local where="${BASH_SOURCE[1]:-?}:${BASH_LINENO[0]:-?}" name lib="" what
+    local context="hook ${_SD_HOOK:-?}, phase ${_SD_MODE:-?}${_SD_PHASE:+ $_SD_PHASE}"
+    context+="${_SD_PLUGIN:+, plugin $_SD_PLUGIN}"
+    if [[ $1 =~ ^[A-Za-z_][A-Za-z0-9_-]*$ && -r $_SD_RUNTIME_DIR/devstack-lib.txt ]]; then
+        while read -r name what; do
+            if [[ $name == "$1" ]]; then
+                lib=$what
+                break
+            fi
+        done < "$_SD_RUNTIME_DIR/devstack-lib.txt"
+    fi
+    if [[ -n $lib ]]; then
+        echo "stackdag: $1: defined by DevStack's $lib, which stackdag does not provide;" \
+             "set [stack] devstack to a DevStack checkout to use it (called at $where;" \
+             "$context)" >&2
+    else
+        echo "stackdag: $1: command not found (called at $where; $context)" >&2
+    fi
     return 127
 }
 

@@ -124,18 +124,19 @@ function pip_install {
     _sd_pip install "${upgrade[@]}" "$@"
 }
 
-# setup_develop [-bindep] DIR [EXTRAS]: an editable install of the project in DIR (with
-# its bindep.txt packages first when -bindep is given).
+# setup_develop [-bindep[=PROFILES]] DIR [EXTRAS]: an editable install of the project in
+# DIR (with its bindep.txt packages first, for PROFILES, when -bindep is given).
 function setup_develop {
-    local bindep=""
-    if [[ ${1:-} == -bindep ]]; then
+    local bindep="" profiles=""
+    if [[ ${1:-} == -bindep* ]]; then
         bindep=1
+        [[ $1 == *=* ]] && profiles=${1#*=}
         shift
     fi
     local dir=${1:-} extras=${2:-}
     [[ -n $dir ]] || _sd_fail 1 "setup_develop: project directory required"
     if [[ -n $bindep && -f $dir/bindep.txt ]]; then
-        install_plugin_packages "$dir/bindep.txt"
+        install_bindep "$dir/bindep.txt" "$profiles"
     fi
     if _sd_handled develop "$dir${extras:+[$extras]}"; then
         return 0
@@ -188,19 +189,21 @@ function _sd_list_names {
     done
 }
 
-# _sd_bindep_names FILE: _SD_PACKAGE_NAMES = the packages a bindep.txt asks for here, with
-# the default profile: `bindep -b` when bindep is installed (only what is missing),
+# _sd_bindep_names FILE [PROFILES]: _SD_PACKAGE_NAMES = the packages a bindep.txt asks for
+# here, with the default profile (and PROFILES, comma- or blank-separated): `bindep -b` when bindep is installed (only what is missing),
 # otherwise the simple form "name [selector...]" is read here: platform:X selectors must
 # name this machine (dpkg or rpm, the distribution, distribution-release/-codename,
 # redhat for RHEL-likes), "!" negates, and a line for other profiles (e.g. [test]) is left
 # out.
 function _sd_bindep_names {
     _SD_PACKAGE_NAMES=()
+    local -a wanted
+    _sd_words wanted "${2//,/ }"
     local bindep=$DEST/bindep-venv/bin/bindep
     [[ -x $bindep ]] || bindep=$(command -v bindep || :)
     if [[ -n $bindep ]]; then
         local out rc=0
-        out=$("$bindep" -b -f "$1") || rc=$?
+        out=$("$bindep" -b -f "$1" "${wanted[@]}") || rc=$?
         ((rc <= 1)) || _sd_fail "$rc" "bindep could not read $1"
         _sd_words _SD_PACKAGE_NAMES "$out"
         return 0
@@ -239,7 +242,13 @@ function _sd_bindep_names {
             done
             [[ -n $found ]] || ok=""
         fi
-        [[ ${#profiles[@]} == 0 || " ${profiles[*]} " == *" default "* ]] || ok=""
+        if ((${#profiles[@]})); then
+            found=""
+            for word in default "${wanted[@]}"; do
+                [[ " ${profiles[*]} " != *" $word "* ]] || found=1
+            done
+            [[ -n $found ]] || ok=""
+        fi
         [[ -z $ok ]] || _SD_PACKAGE_NAMES+=("${_SD_LIST_NAMES[i]}")
     done
 }
@@ -274,4 +283,143 @@ function install_plugin_packages {
             install_package "${_SD_PACKAGE_NAMES[@]}"
         fi
     done
+}
+
+# --- DevStack's other package helpers ----------------------------------------------------
+
+# install_bindep FILE [PROFILES]: install what FILE (a bindep.txt) asks for with the default
+# profile and PROFILES (comma-separated); a missing FILE is a warning, as in DevStack.
+function install_bindep {
+    local file=${1:-} profiles=${2:-}
+    if [[ ! -f $file ]]; then
+        warn "Can not find bindep file: $file"
+        return 0
+    fi
+    _sd_bindep_names "$file" "$profiles"
+    if ((${#_SD_PACKAGE_NAMES[@]})); then
+        install_package "${_SD_PACKAGE_NAMES[@]}"
+    fi
+}
+
+# apt_get_update: apt-get update once per step (again with RETRY_UPDATE=True); nothing when
+# OFFLINE. In record mode it is recorded.
+function apt_get_update {
+    if [[ ${REPOS_UPDATED:-} == True && ${RETRY_UPDATE:-} != True ]]; then
+        return 0
+    fi
+    _sd_is_true "${OFFLINE:-}" && return 0
+    apt_get update
+    REPOS_UPDATED=True
+}
+
+# update_package_repo: refresh the distribution's package lists unless NO_UPDATE_REPOS=True
+# (only deb systems need it).
+function update_package_repo {
+    NO_UPDATE_REPOS=${NO_UPDATE_REPOS:-False}
+    REPOS_UPDATED=${REPOS_UPDATED:-False}
+    RETRY_UPDATE=${RETRY_UPDATE:-False}
+    [[ $NO_UPDATE_REPOS == True ]] && return 0
+    if is_ubuntu; then
+        apt_get_update
+    fi
+}
+
+# real_install_package NAME...: install without refreshing the package lists first.
+function real_install_package {
+    if is_ubuntu; then
+        apt_get install "$@"
+    elif is_fedora; then
+        yum_install "$@"
+    else
+        exit_distro_not_supported "installing packages"
+    fi
+}
+
+# yum_install NAME...: dnf install -y (the name is DevStack's, from before dnf).
+function yum_install {
+    _sd_is_true "${OFFLINE:-}" && return 0
+    if _sd_handled package "$@"; then
+        return 0
+    fi
+    _sd_sudo env ${http_proxy:+"http_proxy=$http_proxy"} \
+        ${https_proxy:+"https_proxy=$https_proxy"} ${no_proxy:+"no_proxy=$no_proxy"} \
+        dnf install -y "$@"
+}
+
+# zypper_install NAME...: zypper install, non-interactive, without recommends.
+function zypper_install {
+    _sd_is_true "${OFFLINE:-}" && return 0
+    if _sd_handled package "$@"; then
+        return 0
+    fi
+    _sd_sudo env ${http_proxy:+"http_proxy=$http_proxy"} \
+        ${https_proxy:+"https_proxy=$https_proxy"} ${no_proxy:+"no_proxy=$no_proxy"} \
+        zypper --non-interactive install --auto-agree-with-licenses --no-recommends "$@"
+}
+
+# _sd_package_dir: _SD_PKG_DIR = $FILES/debs on deb systems, $FILES/rpms on rpm ones.
+function _sd_package_dir {
+    local files=${FILES:-$TOP_DIR/files}
+    if is_ubuntu; then
+        _SD_PKG_DIR=$files/debs
+    else
+        _SD_PKG_DIR=$files/rpms
+    fi
+}
+
+# _sd_print_list_names FILE...: the package names of these list files, one a line.
+function _sd_print_list_names {
+    local file name
+    for file in "$@"; do
+        [[ -e $file ]] || continue
+        _sd_list_names "$file"
+        for name in "${_SD_PACKAGE_NAMES[@]}"; do echo "$name"; done
+    done
+}
+
+# get_packages SERVICE,SERVICE...: the packages the lists under $FILES/debs (or rpms) give
+# for these services: the list named after each service, and the project's list for
+# DevStack's service prefixes (n-* nova and os-brick, c-* cinder and os-brick, g-* glance,
+# s-* swift, key* keystone, q-*/neutron-* neutron-common, ir-* ironic, n-api also glance).
+# Differs from DevStack: the lists are read from $FILES (DevStack's own files/ when
+# [stack] devstack points at a checkout), one name a line.
+function get_packages {
+    (($# == 1)) || _sd_fail 1 "get_packages takes a single, comma-separated argument"
+    _sd_package_dir
+    local service extra
+    local -a services files=()
+    local -A seen=()
+    _sd_words services "${1//,/ }"
+    for service in "${services[@]}"; do
+        local -a more=("$service")
+        case $service in
+            n-api) more+=(nova glance os-brick) ;;
+            c-*) more+=(cinder os-brick) ;;
+            s-*) more+=(swift) ;;
+            n-*) more+=(nova os-brick) ;;
+            g-*) more+=(glance) ;;
+            key*) more+=(keystone) ;;
+            q-* | neutron-*) more+=(neutron-common) ;;
+            ir-*) more+=(ironic) ;;
+        esac
+        for extra in "${more[@]}"; do
+            [[ -n ${seen[$extra]:-} ]] && continue
+            seen[$extra]=1
+            files+=("$_SD_PKG_DIR/$extra")
+        done
+    done
+    _sd_print_list_names "${files[@]}"
+}
+
+# get_plugin_packages: the packages every registered plugin's devstack/files/debs/<name>
+# (or rpms/<name>) asks for.
+function get_plugin_packages {
+    local plugin sub=rpms
+    local -a files=() plugins
+    is_ubuntu && sub=debs
+    _sd_words plugins "${DEVSTACK_PLUGINS//,/ }"
+    for plugin in "${plugins[@]}"; do
+        files+=("${GITDIR[$plugin]:-}/devstack/files/$sub/$plugin")
+    done
+    _sd_print_list_names "${files[@]}"
 }

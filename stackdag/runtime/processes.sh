@@ -81,6 +81,35 @@ function _sd_as_user {
     fi
 }
 
+# _sd_check_program NAME CMD: die with one line unless CMD's program exists: its first word
+# (after VAR=value assignments and "exec") must be an executable path, a command on PATH, or
+# a function, builtin or keyword of this shell. Otherwise the service would start, fail at
+# once in its log, and the step would still succeed (e.g. "$FOO_BIN_DIR/foo-api" with an
+# unset FOO_BIN_DIR).
+# Differs from DevStack: DevStack only refused a relative path or sudo; a missing program
+# there left a failing systemd unit behind.
+function _sd_check_program {
+    local name=$1 word prog=""
+    local -a words
+    _sd_words words "$2"
+    for word in "${words[@]}"; do
+        [[ $word =~ ^[A-Za-z_][A-Za-z0-9_]*= || $word == exec ]] && continue
+        prog=$word
+        break
+    done
+    if [[ -z $prog ]]; then
+        _sd_message ERROR "run_process $name: the command has no program: '$2'"
+    elif [[ $prog == */* && -f $prog && -x $prog ]]; then
+        return 0
+    elif [[ $prog != */* ]] && type -t -- "$prog" >/dev/null 2>&1; then
+        return 0
+    else
+        _sd_message ERROR "run_process $name: command not found: $prog"
+    fi
+    echo "$_SD_MESSAGE" >&2
+    exit 1
+}
+
 # run_process NAME CMD [GROUP] [USER]: if service NAME is enabled, start CMD (run by
 # bash -c) in a session and process group of its own, detached from the step: stdin from
 # /dev/null, stdout and stderr appended to logs/NAME.log, the group leader's pid (and the
@@ -90,6 +119,7 @@ function run_process {
     [[ -n $name && -n $cmd ]] || _sd_fail 1 "run_process: NAME and COMMAND required"
     _sd_service_name "$name"
     is_service_enabled "$name" || return 0
+    _sd_check_program "$name" "$cmd"
     stop_process "$name"
     local logs=$STACKDAG_LOG_DIR pids=$STACKDAG_PIDS_DIR
     [[ -d $logs && -d $pids ]] || mkdir -p "$logs" "$pids"

@@ -93,18 +93,28 @@ function disable_all_services {
     ENABLED_SERVICES=""
 }
 
-# disable_negated_services: "-svc" in the list removes both itself and every "svc".
+# disable_negated_services: drop every "-name" entry, and every entry that matches one of
+# those names. As in DevStack, the list is split at commas and blanks, the entry is the
+# pattern and the negated name the text ("n-*" is dropped by "-n-api", but "-n-*" drops
+# only an entry that matches the text "n-*"), so names with "-" or "_" are compared whole,
+# a lone "-" negates nothing, "--x" drops nothing, and duplicates and order are kept.
+# Differs from DevStack: the words are never glob-expanded against files in the current
+# directory.
 function disable_negated_services {
-    local item out="" negated=","
-    local -a items
-    local - IFS=,
+    local item negated out=""
+    local -a items removed=()
+    local - IFS=$', \t\n'
     set -o noglob
     items=($ENABLED_SERVICES)
     for item in "${items[@]}"; do
-        [[ $item == -* ]] && negated+="${item#-},"
+        [[ $item == -* && -n ${item#-} ]] && removed+=("${item#-}")
     done
     for item in "${items[@]}"; do
-        [[ -z $item || $item == -* || $negated == *,"$item",* ]] && continue
+        [[ -z $item || $item == -* ]] && continue
+        for negated in "${removed[@]}"; do
+            # shellcheck disable=SC2053  # the entry is a pattern, as in DevStack
+            [[ $negated == $item ]] && continue 2
+        done
         out+=",$item"
     done
     ENABLED_SERVICES=${out#,}

@@ -105,16 +105,20 @@ function _sd_save_state {
         [[ -n ${_sd_now[$_sd_var]:-} ]] || echo "unset -v $_sd_var" >&$_sd_delta
     done
     # Functions: the hooks' own (not the runtime's). One defined by a state file that this
-    # step started from is unchanged; any other was defined or redefined by this step.
+    # step started from is unchanged; any other was defined or redefined by this step. A
+    # runtime function that a hook redefined (its own iniset, say) is the hook's: it is
+    # carried too, so that it wins in later steps as well.
     local -a _sd_funcs=()
     declare -F > "$_sd_scratch"
     while read -r _ _ _sd_var; do
-        [[ -n ${_SD_RUNTIME_FUNCS[$_sd_var]:-} || $_sd_var == _sd_* ]] || _sd_funcs+=("$_sd_var")
+        [[ $_sd_var == _sd_* ]] || _sd_funcs+=("$_sd_var")
     done < "$_sd_scratch"
     if (( ${#_sd_funcs[@]} )); then
         shopt -s extdebug
         declare -F "${_sd_funcs[@]}" > "$_sd_scratch"
         while read -r _sd_var _sd_line _sd_file; do
+            [[ -n ${_SD_RUNTIME_FUNCS[$_sd_var]:-} && $_sd_file == "$_SD_RUNTIME_DIR"/* ]] \
+                && continue
             declare -f "$_sd_var" >&$_sd_full
             [[ -n ${_sd_inputs[$_sd_file]:-} ]] || declare -f "$_sd_var" >&$_sd_delta
         done < "$_sd_scratch"

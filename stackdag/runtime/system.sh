@@ -171,3 +171,176 @@ function get_extra_file {
     fi
     echo "$target"
 }
+
+# --- more of DevStack's system helpers --------------------------------------------------
+
+# exit_distro_not_supported [WHAT]: die saying this distribution is not supported.
+function exit_distro_not_supported {
+    [[ -n ${DISTRO:-} ]] || GetDistro
+    local IFS=' '
+    if (($#)); then
+        _sd_fail 1 "Support for $DISTRO is incomplete: no support for $*"
+    fi
+    _sd_fail 1 "Support for $DISTRO is incomplete."
+}
+
+# is_openeuler: the distribution is openEuler.
+function is_openeuler {
+    [[ -n ${os_PACKAGE:-} ]] || GetOSVersion
+    [[ $os_VENDOR == openEuler ]]
+}
+
+# is_sudo_rs: sudo is sudo-rs (it takes fewer options).
+function is_sudo_rs {
+    local line=""
+    { read -r line < <(sudo --version 2>/dev/null); } 2>/dev/null || :
+    [[ $line == "sudo-rs "* ]]
+}
+
+# running_in_container: true inside a container (systemd-detect-virt --container, or the
+# usual marker files when it is missing).
+function running_in_container {
+    if type -P systemd-detect-virt >/dev/null; then
+        [[ $(systemd-detect-virt --container 2>/dev/null) != none ]]
+        return
+    fi
+    [[ -e /.dockerenv || -e /run/.containerenv ]]
+}
+
+# is_fips_enabled: the kernel runs in FIPS mode.
+function is_fips_enabled {
+    local fips=0
+    { read -r fips < /proc/sys/crypto/fips_enabled; } 2>/dev/null || :
+    [[ $fips == 1 ]]
+}
+
+# is_nfs_directory DIR: DIR is on NFS.
+function is_nfs_directory {
+    [[ $(stat -f -L -c %T "${1:-.}" 2>/dev/null) == nfs ]]
+}
+
+# add_user_to_group USER GROUP: usermod -a -G GROUP USER (as root; recorded in record mode).
+function add_user_to_group {
+    if _sd_recording; then
+        _sd_record usermod -a -G "${2:-}" "${1:-}"
+        return 0
+    fi
+    _sd_sudo usermod -a -G "${2:-}" "${1:-}"
+}
+
+# sudo_with_proxies CMD...: run CMD as root with the proxy variables passed through.
+function sudo_with_proxies {
+    local -a run=(sudo)
+    ((EUID == 0)) && run=(env)
+    "${run[@]}" "http_proxy=${http_proxy:-}" "https_proxy=${https_proxy:-}" \
+        "no_proxy=${no_proxy:-}" "$@"
+}
+
+# check_path_perm_sanity PATH: die if a directory on the way to PATH is mode 700 (the
+# services, run as other users, could not get through); SKIP_PATH_SANITY only warns.
+function check_path_perm_sanity {
+    local real built="" part
+    real=$(readlink -f "${1:-.}")
+    local -a parts
+    IFS=/ read -r -a parts <<< "$real"
+    for part in "${parts[@]}"; do
+        [[ -n $part ]] || continue
+        built+=/$part
+        if [[ $(stat -c %a "$built") == 700 ]]; then
+            echo "*** DEST path element"
+            echo "***    $built"
+            echo "*** appears to have 0700 permissions."
+            echo "*** This is very likely to cause fatal issues for DevStack daemons."
+            [[ -n ${SKIP_PATH_SANITY:-} ]] && return 0
+            echo "*** Set SKIP_PATH_SANITY to skip this check"
+            _sd_fail 1 "Invalid path permissions"
+        fi
+    done
+}
+
+# clean_pyc_files: delete *.pyc under $DEST.
+function clean_pyc_files {
+    if [[ -n ${DEST:-} && -d $DEST ]]; then
+        _sd_sudo find "$DEST" -name "*.pyc" -delete
+    fi
+}
+
+# _sd_system_change CMD...: run CMD as root, or record it in record mode (these helpers
+# change the machine: disks, mounts, systemd, kernel modules).
+function _sd_system_change {
+    if _sd_recording; then
+        _sd_record system "$@"
+        return 0
+    fi
+    _sd_sudo "$@"
+}
+
+# create_disk IMAGE DIR SIZE: an XFS loop file IMAGE of SIZE mounted on DIR through
+# /etc/fstab (comment=devstack-<key>), replacing any earlier one.
+function create_disk {
+    local image=${1:-} dir=${2:-} size=${3:-} key
+    key=devstack-${image/\/?/}
+    destroy_disk "$image" "$dir"
+    _sd_system_change mkdir -p "${image%/*}"
+    _sd_system_change truncate -s "$size" "$image"
+    _sd_system_change mkfs.xfs -f -i size=1024 "$image"
+    if _sd_recording; then
+        _sd_record system fstab "$image $dir xfs loop,noatime,nodiratime,logbufs=8,comment=$key 0 0"
+    else
+        echo "$image $dir xfs loop,noatime,nodiratime,logbufs=8,comment=$key 0 0" \
+            | _sd_sudo tee -a /etc/fstab
+    fi
+    _sd_system_change mkdir -p "$dir"
+    _sd_system_change mount -v "$dir"
+}
+
+# destroy_disk IMAGE DIR: unmount DIR if mounted, drop its fstab line, remove IMAGE.
+# Differs from DevStack: the fstab line really is removed (DevStack's sed had the key in
+# single quotes, so it never matched).
+function destroy_disk {
+    local image=${1:-} dir=${2:-} key line mounted=""
+    key=devstack-${image/\/?/}
+    while read -r _ line _; do
+        [[ $line == "$dir" ]] && mounted=1
+    done < /proc/mounts
+    [[ -z $mounted ]] || _sd_system_change umount "$dir"
+    _sd_system_change sed -i "/comment=${key//\//\\/}[ ,]/d" /etc/fstab
+    _sd_system_change rm -f "$image"
+}
+
+# set_systemd_override KEY VALUE: KEY=VALUE in [Manager] of /etc/systemd/system.conf.
+function set_systemd_override {
+    if _sd_recording; then
+        _sd_record system systemd-override "${1:-}=${2:-}"
+        return 0
+    fi
+    iniset -sudo /etc/systemd/system.conf Manager "${1:-}" "${2:-}"
+    echo "Set systemd system override for ${1:-}=${2:-}"
+    _sd_sudo systemctl daemon-reload
+}
+
+# enable_kernel_bridge_firewall: load bridge/br_netfilter and make bridges go through
+# ip(6)tables.
+function enable_kernel_bridge_firewall {
+    _sd_system_change modprobe bridge
+    _sd_system_change modprobe br_netfilter 2>/dev/null || :
+    local proto
+    for proto in ip ip6; do
+        _sd_system_change sysctl -w "net.bridge.bridge-nf-call-${proto}tables=1"
+    done
+}
+
+# write_devstack_version: /etc/devstack-version (series, change, OS).
+# Differs from DevStack: the change is stackdag's workspace (there is no DevStack checkout).
+function write_devstack_version {
+    [[ -n ${os_VENDOR:-} ]] || GetOSVersion
+    local text
+    text="DevStack Version: ${DEVSTACK_SERIES:-}"$'\n'
+    text+="Change: $(git -C "${TOP_DIR:-.}" log --format="%H %s %ci" -1 2>/dev/null || :)"$'\n'
+    text+="OS Version: $os_VENDOR $os_RELEASE $os_CODENAME"
+    if _sd_recording; then
+        _sd_record system devstack-version
+        return 0
+    fi
+    echo "$text" | _sd_sudo tee /etc/devstack-version >/dev/null
+}
