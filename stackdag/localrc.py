@@ -20,7 +20,7 @@ from pathlib import Path
 from stackdag import names, processes
 from stackdag.bashenv import clean_environment
 from stackdag.errors import StackdagError
-from stackdag.model import Localrc, Registration, display_path
+from stackdag.model import STACKRC_DEFAULTS, Localrc, Registration, display_path
 from stackdag.state import StateDir
 
 TIMEOUT = 10.0
@@ -222,4 +222,4 @@ def evaluate(body: str, top: Path, source: Path, first_line: int, *,
         disabled=tuple(s for s in services[1].split(",") if s),
         first_line=first_line, dest=directory(top, services[2]),
         exported=tuple(name for name in order if "x" in changed[name][0]),
-        script=script)
+        script=f"{script}{STACKRC_DEFAULTS}\n")     # not run above: they are not the localrc's

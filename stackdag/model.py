@@ -22,6 +22,8 @@ Action = Literal["clone", "source", "localrc", "call", "exec", "packages", "merg
 # then in-tree hooks, plugin hooks, and the barriers DevStack runs after a phase's plugins.
 Role = Literal["clone", "preamble", "intree", "plugin", "barrier"]
 Mode = Literal["stack", "unstack", "clean"]
+# The last line of every localrc step: DevStack's stackrc defaults for what is still unset.
+STACKRC_DEFAULTS = 'source "$STACKDAG_RUNTIME/stackrc.sh"   # DevStack\'s defaults (stackrc)'
 
 
 def display_path(path: Path | str) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from stackdag.cascade import link
 from stackdag.errors import StackdagError
-from stackdag.model import Plan, Plugin, Step, Workspace, display_path
+from stackdag.model import STACKRC_DEFAULTS, Plan, Plugin, Step, Workspace, display_path
 from stackdag.order import order_plugins
 
 STACK_PHASES = ("pre-install", "install", "post-config", "extra", "test-config")
@@ -68,6 +68,7 @@ def localrc_script(ws: Workspace) -> str:
         lines.append("enable_service " + " ".join(q(s) for s in ws.enable))
     if ws.disable:
         lines.append("disable_service " + " ".join(q(s) for s in ws.disable))
+    lines.append(STACKRC_DEFAULTS)
     return "\n".join(lines) + "\n"
 
 
