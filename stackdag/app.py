@@ -21,6 +21,7 @@ from stackdag.cmd_import import ImportLocalConf
 from stackdag.cmd_info import StackInfo
 from stackdag.cmd_init import Init
 from stackdag.cmd_list import StackList
+from stackdag.cmd_recorded import Recorded
 from stackdag.cmd_stack import StackRun
 from stackdag.cmd_status import Status
 from stackdag.cmd_unstack import Unstack
@@ -41,7 +42,7 @@ class StackLoader(TaskLoader2):
 class StackMain(DoitMain):
     DOIT_CMDS = tuple(c for c in DoitMain.DOIT_CMDS if c.__name__ not in REPLACED) + (
         StackHelp, StackRun, StackList, StackInfo, StackClean, StackForget, Unstack, Status,
-        Graph, Init, ImportLocalConf)
+        Graph, Recorded, Init, ImportLocalConf)
 
     def run(self, all_args):
         if all_args[:1] in (["--help"], ["-h"]):

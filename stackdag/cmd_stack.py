@@ -27,6 +27,10 @@ class StackRun(StackdagCommand, Run):
                        "interrupted run at the step that did not finish. -n N runs N steps "
                        "at a time where the order allows it (cascade = \"declared\").")
 
+    cmd_options = Run.cmd_options + ({
+        "name": "record", "long": "record", "type": bool, "default": False,
+        "help": "record mode for this run: hooks run, but what would change the system is "
+                "recorded instead (`stackdag recorded` lists it)"},)
     reporter = None         # one StackReporter for the clone-first run and the stack
     interim = False
 
@@ -41,6 +45,8 @@ class StackRun(StackdagCommand, Run):
             self.outstream.write(answer + "\n")
             return 0
         from stackdag import plan, workspace      # past the no-op: the rest of stackdag
+        if params.get("record"):
+            workspace.record_this_run()
         if args == [STACK_TASK]:
             # A plugin's hooks and its place in the order come from its files, so plugins
             # not cloned yet are cloned first, and the stack is planned after that.

@@ -112,7 +112,7 @@ def parse(text: str, source: Path, top: Path) -> Workspace:
 def _stack_options(reader: _Reader, table, top: Path) -> StackOptions:
     path = ("stack",)
     reader.table(table, path, ("dest", "offline", "error_on_clone", "reclone", "git_depth",
-                                "cascade", "packages"))
+                                "cascade", "packages", "record", "devstack"))
     dest = reader.typed(table, path, "dest", str, ".stack/dest")
     if not dest or "\0" in dest:
         reader.fail(path + ("dest",), "stack.dest must be a directory path")
@@ -131,7 +131,21 @@ def _stack_options(reader: _Reader, table, top: Path) -> StackOptions:
         git_depth=depth,
         cascade=reader.choice(table, path, "cascade", CASCADES),
         packages=reader.choice(table, path, "packages", PACKAGE_MODES),
+        record=reader.typed(table, path, "record", bool, False),
+        devstack=_devstack(reader, table, top),
     )
+
+
+def _devstack(reader: _Reader, table, top: Path) -> Path | None:
+    """[stack] devstack: a DevStack checkout (its functions and stackrc), or None."""
+    value = reader.typed(table, ("stack",), "devstack", str, "")
+    if not value:
+        return None
+    checkout = (top / Path(value).expanduser()).resolve()
+    if not (checkout / "functions").is_file() or not (checkout / "stackrc").is_file():
+        reader.fail(("stack", "devstack"), f"stack.devstack {value!r} is not a DevStack "
+                    "checkout (it needs functions and stackrc)")
+    return checkout
 
 
 def _settings(reader: _Reader, table) -> tuple[tuple[str, str], ...]:

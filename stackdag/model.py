@@ -72,6 +72,8 @@ class StackOptions:
     git_depth: int = 0
     cascade: str = "linear"
     packages: str = "install"
+    record: bool = False                 # record what changes the system instead (§5.1)
+    devstack: Path | None = None         # a DevStack checkout as the runtime (§5.2)
 
 
 @dataclass(frozen=True)

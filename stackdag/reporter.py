@@ -217,9 +217,22 @@ class StackReporter:
         if self.not_run:
             parts.append(f"{self.not_run} not run after the failure")
         self.write(f"stackdag: {', '.join(parts)} in {seconds:.1f}s\n")
+        self._recorded()
         slowest = sorted(self.ran.items(), key=lambda kv: -kv[1])[:3]
         if len(self.ran) > 3:
             self.write("slowest: " + ", ".join(f"{n} {s:.1f}s" for n, s in slowest) + "\n")
+
+    def _recorded(self) -> None:
+        """In record mode: how much was recorded, and how much has no implementation."""
+        if self.workspace is None or not self.ran:
+            return
+        from stackdag.records import count
+        from stackdag.state import StateDir
+
+        total, missing = count(StateDir(self.workspace), self.ran)
+        if total:
+            self.write(f"recorded: {total} actions, {missing} of them calls with no "
+                       "implementation (`stackdag recorded` lists them)\n")
 
     def _record(self, seconds: float) -> None:
         """What this run did, for ``stackdag status``."""

@@ -58,6 +58,7 @@ class RunContext:
     state: StateDir             # its .stack/
     plugins: str = ""           # plugin_declarations() of the plan
     packages: str = "install"   # [stack] packages
+    record: bool = False        # [stack] record (or --record): record, do not change
     errexit: bool = True        # False for unstack and clean, as DevStack's scripts
 
 
@@ -95,7 +96,9 @@ def _environment(step: Step, run: RunContext, hook_file: Path | None,
     env.update(state.runtime_environment())
     env.update({
         "STACKDAG_RUNTIME": str(RUNTIME),
-        "STACKDAG_PACKAGES": run.packages,
+        "STACKDAG_PACKAGES": "record" if run.record else run.packages,
+        "STACKDAG_RECORD": "1" if run.record else "",
+        "STACKDAG_RECORDS": str(state.records_file(step.name)) if run.record else "",
         "TOP_DIR": str(run.top),
         "_SD_NOT_CARRIED_NAMES": _NOT_CARRIED,
         "_SD_STATE_IN": str(state.state_file(step.state_base)) if step.state_base else "",
@@ -233,6 +236,11 @@ def run_step(step: Step, run: RunContext) -> StepOutcome:
     delta = state.delta_file(step.name).with_suffix(".sh.partial")
     for folder in (log.parent, full.parent):
         folder.mkdir(parents=True, exist_ok=True)
+    records = state.records_file(step.name)     # what this run of the step records, only
+    records.unlink(missing_ok=True)
+    if run.record:
+        records.parent.mkdir(exist_ok=True)
+        records.touch()
     hook_file = step.file
     if step.script:
         hook_file = state.script_file(step.name)

@@ -88,9 +88,14 @@ class StateDir:
         return self.root / "running"
 
     @property
+    def records(self) -> Path:
+        """Record mode: what each step would have changed (runtime/record.sh)."""
+        return self.root / "records"
+
+    @property
     def forgettable(self) -> tuple[Path, ...]:
         """What ``clean`` removes besides the DB: everything a stack run left behind."""
-        return (self.states, self.scripts, self.pids, self.running)
+        return (self.states, self.scripts, self.pids, self.running, self.records)
 
     # --- per step, per service ------------------------------------------------------------
     def state_file(self, step_name: str) -> Path:
@@ -102,6 +107,9 @@ class StateDir:
     def log_file(self, name: str) -> Path:
         """A step's log, or a service's (run_process writes ``logs/SERVICE.log``)."""
         return self.logs / f"{file_name(name)}.log"
+
+    def records_file(self, step_name: str) -> Path:
+        return self.records / f"{file_name(step_name)}.tsv"
 
     def script_file(self, step_name: str) -> Path:
         """Where a step's generated bash (the localrc, a merge's text) is written."""

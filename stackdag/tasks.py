@@ -123,13 +123,15 @@ def task_dicts(ws: Workspace, plan: Plan) -> list[dict]:
     out = [{"name": LOCK_TASK, "doc": "hold the workspace lock for this run",
             "actions": [(take_lock, (state,))], "uptodate": [False], "verbosity": 2}]
     context = shell.RunContext(ws.top, state, shell.plugin_declarations(plan.plugins),
-                               ws.stack.packages)
+                               ws.stack.packages, ws.stack.record)
     for step in plan.steps:
         if step.action == "clone":
             out.append(_clone_task(step, ws.stack, state))
             continue
         inputs = {"action": step.action, "script": step.script, "args": list(step.args),
                   "calls": list(step.calls), "runtime": version}
+        if ws.stack.record:     # a recorded run is re-run for real once record is off
+            inputs["record"] = True
         uptodate = [config_changed(inputs)] + [result_dep(n) for n in step.after]
         cloned = bool(step.plugin and step.plugin.url)
         if cloned:

@@ -7,6 +7,7 @@ DevStack local.conf run as it is (localconf.py, imported only then).
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from stackdag import config
@@ -16,6 +17,13 @@ from stackdag.model import Workspace, display_path
 SOURCES = (config.CONFIG_NAME, "local.conf", "localrc")
 
 _loaded: dict[Path, tuple[list, Workspace]] = {}
+_record_this_run = False
+
+
+def record_this_run() -> None:
+    """``stack --record``: this command's workspace is in record mode, whatever it says."""
+    global _record_this_run
+    _record_this_run = True
 
 
 def _stamp(top: Path) -> list:
@@ -38,6 +46,8 @@ def load(top: Path | str) -> Workspace:
     if cached and cached[0] == stamp:
         return cached[1]
     ws = _read(top)
+    if _record_this_run:
+        ws = replace(ws, stack=replace(ws.stack, record=True))
     _loaded[top] = (stamp, ws)
     return ws
 

@@ -139,25 +139,32 @@ function deprecated {
 # handler in a subshell of its own already, and only for a missing command, so reading the
 # table here costs nothing on the way of commands that exist.
 function command_not_found_handle {
-    local where="${BASH_SOURCE[1]:-?}:${BASH_LINENO[0]:-?}" name lib="" what
+    local where="${BASH_SOURCE[1]:-?}:${BASH_LINENO[0]:-?}"
     local context="hook ${_SD_HOOK:-?}, phase ${_SD_MODE:-?}${_SD_PHASE:+ $_SD_PHASE}"
     context+="${_SD_PLUGIN:+, plugin $_SD_PLUGIN}"
-    if [[ $1 =~ ^[A-Za-z_][A-Za-z0-9_-]*$ && -r $_SD_RUNTIME_DIR/devstack-lib.txt ]]; then
-        while read -r name what; do
-            if [[ $name == "$1" ]]; then
-                lib=$what
-                break
-            fi
-        done < "$_SD_RUNTIME_DIR/devstack-lib.txt"
-    fi
-    if [[ -n $lib ]]; then
-        echo "stackdag: $1: defined by DevStack's $lib, which stackdag does not provide;" \
+    if _sd_devstack_lib "$1"; then
+        echo "stackdag: $1: defined by DevStack's $_SD_LIB, which stackdag does not provide;" \
              "set [stack] devstack to a DevStack checkout to use it (called at $where;" \
              "$context)" >&2
     else
         echo "stackdag: $1: command not found (called at $where; $context)" >&2
     fi
     return 127
+}
+
+# _sd_devstack_lib NAME: true when DevStack's lib/ defines function NAME; _SD_LIB = its
+# file. Read only when a command is missing: commands that exist pay nothing.
+function _sd_devstack_lib {
+    local name what
+    _SD_LIB=""
+    [[ $1 =~ ^[A-Za-z_][A-Za-z0-9_-]*$ && -r $_SD_RUNTIME_DIR/devstack-lib.txt ]] || return 1
+    while read -r name what; do
+        if [[ $name == "$1" ]]; then
+            _SD_LIB=$what
+            return 0
+        fi
+    done < "$_SD_RUNTIME_DIR/devstack-lib.txt"
+    return 1
 }
 
 # --- values -----------------------------------------------------------------------------

@@ -18,12 +18,25 @@ function _sd_recording {
     esac
 }
 
-# _sd_record KIND ARGS...: one line in packages.log.
+# _sd_record KIND ARGS...: one line in packages.log; in record mode (record.sh) also a
+# record of the step, and a project installed for development gets its scripts.
 function _sd_record {
     local IFS=' '
     [[ -d ${STACKDAG_PACKAGES_LOG%/*} ]] || mkdir -p "${STACKDAG_PACKAGES_LOG%/*}"
     printf '%s\n' "$*" >> "$STACKDAG_PACKAGES_LOG"
     echo "stackdag: recorded, not installed: $*"
+    if [[ -n ${STACKDAG_RECORD:-} ]]; then
+        local -A helper=([package]=install_package [uninstall]=uninstall_package
+                         [apt_get]=apt-get [pip]=pip_install [develop]=setup_develop)
+        _sd_rec "$1" "${helper[$1]:-$1}" "${@:2}"
+        if [[ $1 == @(develop|pip) ]]; then      # a project pip installs from its source
+            local arg
+            for arg in "${@:2}"; do
+                [[ -d ${arg%%\[*} ]] && _sd_record_scripts "${arg%%\[*}"
+            done
+        fi
+    fi
+    return 0
 }
 
 # _sd_handled KIND ARGS...: true when a request needs no real installing: it names

@@ -147,6 +147,8 @@ unset _sd_name _sd_file
 
 # The plugin list, as DevStack's enable_plugin would have left it (set by every step).
 source "$_SD_PLUGINS_FILE"
+# Record mode: in-tree services' config files exist for plugins to write into.
+[[ -z ${STACKDAG_RECORD:-} ]] || _sd_record_standins
 _sd_snapshot _SD_INPUT
 
 # unstack and clean hooks run as DevStack's unstack.sh and clean.sh do, without errexit;

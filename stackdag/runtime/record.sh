@@ -1,0 +1,239 @@
+#!/bin/bash
+# Record mode ([stack] record = true, or `stackdag stack --record`): every hook runs for
+# real, but what would change the system is recorded instead of run, and what it would
+# have produced is made to exist, so that the hook goes on under errexit:
+#   package managers and pip      (the package helpers record through _sd_record)
+#   service managers, run_process nothing is started
+#   downloads                     curl/wget leave an empty output file
+#   clones of other repositories  git_clone / `git clone` leave an empty checkout
+#   the openstack CLI             stable fake ids; `... list` prints nothing
+#   sudo of any of these, and any command that does not exist (a DevStack lib/ function,
+#   a program pip would have installed)
+# Each record is one line in $STACKDAG_RECORDS (the step's own file, stackdag/state.py):
+#   KIND <tab> FILE:LINE <tab> the command, shell-quoted
+# Sourced by functions.sh when STACKDAG_RECORD is set, after everything else.
+
+# _sd_rec_where: _SD_WHERE = FILE:LINE of the innermost call from outside the runtime.
+function _sd_rec_where {
+    local i
+    _SD_WHERE="?"
+    for ((i = 1; i < ${#BASH_SOURCE[@]}; i++)); do
+        if [[ ${BASH_SOURCE[i]} != "$_SD_RUNTIME_DIR"/* ]]; then
+            _SD_WHERE=${BASH_SOURCE[i]}:${BASH_LINENO[i - 1]}
+            return 0
+        fi
+    done
+}
+
+# _sd_rec KIND COMMAND...: record the command (it is not run).
+function _sd_rec {
+    local kind=$1 command
+    shift
+    _sd_rec_where
+    printf -v command '%q ' "$@"
+    printf '%s\t%s\t%s\n' "$kind" "$_SD_WHERE" "${command% }" >> "${STACKDAG_RECORDS:-/dev/null}"
+    echo "stackdag: recorded, not run: ${command% }" >&2
+}
+
+# _sd_rec_output OPTION ARGS...: the file named after OPTION (e.g. -o) in ARGS, made empty.
+function _sd_rec_output {
+    local option=$1 previous=""
+    shift
+    for arg in "$@"; do
+        if [[ $previous == "$option" ]]; then
+            mkdir -p "$(dirname -- "$arg")" 2>/dev/null && : > "$arg"
+            return 0
+        fi
+        previous=$arg
+    done
+}
+
+function apt-get { _sd_rec package apt-get "$@"; }
+function apt { _sd_rec package apt "$@"; }
+function aptitude { _sd_rec package aptitude "$@"; }
+function yum { _sd_rec package yum "$@"; }
+function dnf { _sd_rec package dnf "$@"; }
+function zypper { _sd_rec package zypper "$@"; }
+function snap { _sd_rec package snap "$@"; }
+function pip { _sd_rec pip pip "$@"; }
+function pip3 { _sd_rec pip pip3 "$@"; }
+function systemctl { _sd_rec service systemctl "$@"; }
+function service { _sd_rec service service "$@"; }
+
+function curl {
+    _sd_rec download curl "$@"
+    _sd_rec_output -o "$@"
+    _sd_rec_output --output "$@"
+}
+
+function wget {
+    _sd_rec download wget "$@"
+    _sd_rec_output -O "$@"
+}
+
+# git: only `git clone` is recorded (an empty checkout is left); the rest runs.
+function git {
+    if [[ ${1:-} != clone ]]; then
+        command git "$@"
+        return
+    fi
+    _sd_rec clone git "$@"
+    local -a words=()
+    local arg
+    for arg in "${@:2}"; do
+        [[ $arg == -* ]] || words+=("$arg")
+    done
+    if ((${#words[@]} > 1)); then
+        mkdir -p -- "${words[-1]}"
+    elif ((${#words[@]})); then
+        local name=${words[0]%/}
+        name=${name##*/}
+        mkdir -p -- "${name%.git}"
+    fi
+}
+
+# git_clone REMOTE DEST [REF]: as DevStack's, recorded; DEST exists afterwards, empty.
+function git_clone {
+    _sd_rec clone git_clone "$@"
+    [[ -n ${2:-} ]] && mkdir -p -- "$2"
+    return 0
+}
+
+# git_clone_by_name NAME: GITDIR[NAME] exists afterwards, empty.
+function git_clone_by_name {
+    _sd_rec clone git_clone_by_name "$@"
+    [[ -n ${1:-} && -n ${GITDIR[$1]:-} ]] && mkdir -p -- "${GITDIR[$1]}"
+    return 0
+}
+
+# run_process NAME CMD...: what it would start, when NAME is enabled.
+function run_process {
+    is_service_enabled "${1:-}" || return 0
+    _sd_rec process run_process "$@"
+}
+
+# openstack ARGS...: recorded; answers with an id made from the arguments, so that
+# `id=$(get_or_create_... )` chains go on. The cloud is new: `... list` answers nothing
+# and `... show` finds nothing, so that the get_or_create_* helpers record the create.
+function openstack {
+    _sd_rec openstack openstack "$@"
+    local arg IFS=' '
+    for arg in "$@"; do
+        [[ $arg == list ]] && return 0
+        if [[ $arg == show ]]; then
+            echo "stackdag: record mode: nothing exists yet in the cloud" >&2
+            return 1
+        fi
+    done
+    local sum
+    sum=$(printf '%s' "$*" | cksum)
+    printf 'fake%08x%08x\n' "${sum%% *}" "${#*}"
+}
+
+# oslo-config-generator ... --output-file FILE: the sample file exists afterwards.
+function oslo-config-generator {
+    _sd_rec generate oslo-config-generator "$@"
+    _sd_rec_output --output-file "$@"
+}
+
+# sudo [OPTIONS] COMMAND...: recorded when COMMAND is one of the above or does not exist.
+function sudo {
+    local -a args=("$@")
+    local i=0
+    while ((i < ${#args[@]})); do
+        case ${args[i]} in
+            -u | -g | -C | -h | -p | -U | -r | -t | -T | -D) ((i += 2)) ;;
+            --) ((i += 1)); break ;;
+            -* | *=*) ((i += 1)) ;;
+            *) break ;;
+        esac
+    done
+    local target=${args[i]:-}
+    if [[ -n $target ]] && { [[ $(type -t -- "$target") == function ]] \
+            || ! type -P -- "$target" >/dev/null; }; then
+        if [[ $(type -t -- "$target") == function ]]; then
+            "${args[@]:i}"          # the wrapper records it
+        else
+            _sd_rec missing sudo "$@"
+        fi
+        return 0
+    fi
+    command sudo "$@"
+}
+
+# A command that does not exist is recorded, and the hook goes on.
+function command_not_found_handle {
+    local lib=""
+    _sd_devstack_lib "$1" && lib=" (DevStack's $_SD_LIB)"
+    _sd_rec missing "$@"
+    echo "stackdag: $1: no such command$lib; recorded" >&2
+    return 0
+}
+
+# _sd_record_scripts DIR: stub console and wsgi scripts for DIR's entry points
+# (setup.cfg [entry_points] or pyproject.toml [project.scripts]), where pip would have put
+# them; that directory is on PATH.
+function _sd_record_scripts {
+    local dir=$1 bin line section="" key="" name
+    bin=$(get_python_exec_prefix)
+    [[ :$PATH: == *:"$bin":* ]] || export PATH=$bin:$PATH
+    local -a names=()
+    if [[ -r $dir/setup.cfg ]]; then
+        while IFS= read -r line; do
+            if [[ $line =~ ^\[(.*)\] ]]; then
+                section=${BASH_REMATCH[1]}
+                key=""
+            elif [[ $section == entry_points && $line =~ ^([A-Za-z0-9_.-]+)[[:space:]]*= ]]; then
+                key=${BASH_REMATCH[1]}
+            elif [[ $section == entry_points && $key == @(console_scripts|wsgi_scripts) \
+                    && $line =~ ^[[:space:]]+([A-Za-z0-9_.-]+)[[:space:]]*= ]]; then
+                names+=("${BASH_REMATCH[1]}")
+            fi
+        done < "$dir/setup.cfg"
+    fi
+    if [[ -r $dir/pyproject.toml ]]; then
+        section=""
+        while IFS= read -r line; do
+            if [[ $line =~ ^\[(.*)\] ]]; then
+                section=${BASH_REMATCH[1]}
+            elif [[ $section == project.@(scripts|gui-scripts) \
+                    && $line =~ ^\"?([A-Za-z0-9_.-]+)\"?[[:space:]]*= ]]; then
+                names+=("${BASH_REMATCH[1]}")
+            fi
+        done < "$dir/pyproject.toml"
+    fi
+    ((${#names[@]})) || return 0
+    mkdir -p "$bin" 2>/dev/null || command sudo mkdir -p "$bin" || return 0
+    for name in "${names[@]}"; do
+        [[ -e $bin/$name ]] && continue
+        printf '#!/bin/sh\n# stackdag record mode: a stand-in for %s\necho "stackdag: recorded, not run: %s $*" >&2\n' \
+            "$name" "$name" > "$bin/$name" && chmod +x "$bin/$name"
+    done
+}
+
+# _sd_record_standins: the config files of in-tree services that are enabled, which no
+# step of this stack deploys, exist (empty) so that plugins can iniset into them.
+function _sd_record_standins {
+    local service file
+    local -A files=(
+        [nova]="${NOVA_CONF:-}" [neutron]="${NEUTRON_CONF:-} ${Q_PLUGIN_CONF_FILE:+/${Q_PLUGIN_CONF_FILE#/}}"
+        [cinder]="${CINDER_CONF:-}" [glance]="${GLANCE_API_CONF:-}"
+        [keystone]="${KEYSTONE_CONF:-}" [placement]="${PLACEMENT_CONF:-}"
+        [tempest]="${TEMPEST_CONFIG:-}" [swift]="${SWIFT_CONF_DIR:+$SWIFT_CONF_DIR/swift.conf}")
+    for service in "${!files[@]}"; do
+        is_service_enabled "$service" || continue
+        for file in ${files[$service]}; do
+            [[ -e $file ]] && continue
+            { mkdir -p "${file%/*}" && : > "$file"; } 2>/dev/null \
+                || { command sudo -n mkdir -p "${file%/*}" && command sudo -n touch "$file"; } \
+                2>/dev/null || echo "stackdag: record mode: cannot create $file" >&2
+        done
+    done
+}
+
+_SD_RUNTIME_FUNCS+=(
+    [_sd_rec_where]=1 [_sd_rec]=1 [_sd_rec_output]=1 [apt-get]=1 [apt]=1 [aptitude]=1
+    [yum]=1 [dnf]=1 [zypper]=1 [snap]=1 [pip]=1 [pip3]=1 [systemctl]=1 [service]=1
+    [curl]=1 [wget]=1 [git]=1 [openstack]=1 [oslo-config-generator]=1 [sudo]=1
+    [_sd_record_scripts]=1 [_sd_record_standins]=1
+)

@@ -1,0 +1,88 @@
+"""Record mode through the CLI: a plugin that installs, configures and starts things runs
+to the end, nothing is changed, and `stackdag recorded` says what would have been."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+PLUGIN_SH = """\
+if [[ $1 == stack && $2 == install ]]; then
+    git_clone https://example.org/lib.git $DEST/lib master
+    install_package libfoo-dev
+    sudo systemctl restart apache2
+fi
+if [[ $1 == stack && $2 == post-config ]]; then
+    iniset $NEUTRON_CONF DEFAULT rec_opt 1
+    sid=$(get_or_create_service rec rec-type "a service")
+    echo "$sid" > $TOP_DIR/sid
+    neutron_service_plugin_class_add rec_plugin
+fi
+if [[ $1 == stack && $2 == extra ]]; then
+    run_process rec-api "$DEST/bin/rec-api --port 1"
+fi
+"""
+
+
+@pytest.fixture
+def recording(ws):
+    ws.plugin("rec", plugin_sh=PLUGIN_SH, settings="enable_service rec-api neutron\n")
+    conf = ws.top / "etc/neutron/neutron.conf"
+    ws.toml(f'[settings]\nNEUTRON_CONF = "{conf}"\n'
+            '[[plugin]]\nname = "rec"\npath = "plugins/rec"\n')
+    return ws
+
+
+def test_a_recorded_run_completes_and_changes_nothing(recording):
+    ws = recording
+    run = ws.run("stackdag", "stack", "--record")
+    assert run.returncode == 0, run.output
+    assert ("recorded: 7 actions, 1 of them calls with no implementation "
+            "(`stackdag recorded` lists them)") in run.stdout
+    listed = ws.run("stackdag", "recorded")
+    dest = ws.top / ".stack/dest"
+    assert listed.stdout.splitlines() == [
+        f"install:rec      git_clone https://example.org/lib.git {dest}/lib master",
+        "install:rec      install_package libfoo-dev",
+        "install:rec      systemctl restart apache2",
+        "post-config:rec  openstack --os-cloud devstack-system-admin service show rec-type "
+        "-f value -c id",
+        "post-config:rec  openstack --os-cloud devstack-system-admin service create rec-type "
+        "--name rec --description=a\\ service -f value -c id",
+        "post-config:rec  neutron_service_plugin_class_add rec_plugin",
+        f"extra:rec        run_process rec-api {dest}/bin/rec-api\\ --port\\ 1"]
+    assert (dest / "lib").is_dir() and not any((dest / "lib").iterdir())
+    assert "rec_opt = 1" in (ws.top / "etc/neutron/neutron.conf").read_text()
+    assert ws.read("sid").startswith("fake")
+    assert not (ws.top / ".stack/pids").exists() or not any((ws.top / ".stack/pids").iterdir())
+
+
+def test_records_as_json_name_plugin_phase_and_line(recording):
+    ws = recording
+    assert ws.run("stackdag", "stack", "--record").returncode == 0
+    records = json.loads(ws.run("stackdag", "recorded", "--json").stdout)
+    missing = [r for r in records if r["kind"] == "missing"]
+    plugin_sh = ws.top / "plugins/rec/devstack/plugin.sh"
+    assert missing == [{"step": "post-config:rec", "plugin": "rec", "phase": "post-config",
+                        "kind": "missing", "where": f"{plugin_sh}:10",
+                        "command": "neutron_service_plugin_class_add rec_plugin"}]
+
+
+def test_one_recorded_run_then_a_real_one_reruns_everything(ws):
+    ws.plugin("p", plugin_sh='[[ $2 != install ]] || systemctl --version >/dev/null || :\n')
+    ws.register("p")
+    assert ws.run("stackdag", "stack", "--record").returncode == 0
+    assert "install:p" in ws.run("stackdag", "recorded").stdout
+    again = ws.run("stackdag", "stack")
+    assert again.returncode == 0 and "0 ran" not in again.stdout   # for real, this time
+    assert "nothing recorded" in ws.run("stackdag", "recorded").stdout
+
+
+def test_record_in_plugins_toml_and_a_failing_real_command(ws):
+    ws.plugin("p", plugin_sh='if [[ $2 == install ]]; then apt-get install x; false; fi\n')
+    ws.register("p", before="[stack]\nrecord = true\n")
+    run = ws.run("stackdag", "stack")
+    assert run.returncode == 1 and "install:p" in run.output   # errexit stays on
+    assert ws.run("stackdag", "recorded").stdout.splitlines() == [
+        "install:p  apt-get install x"]

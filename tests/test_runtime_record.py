@@ -1,0 +1,127 @@
+"""Record mode's runtime (runtime/record.sh): what is recorded, and what it leaves behind."""
+
+from __future__ import annotations
+
+import pytest
+
+from test_runtime_support import Bash, q
+
+
+@pytest.fixture
+def rec(tmp_path) -> Bash:
+    bash = Bash(tmp_path)
+    bash.env.update(STACKDAG_RECORD="1", STACKDAG_RECORDS=str(tmp_path / "records.tsv"))
+    return bash
+
+
+def records(rec: Bash) -> list[tuple[str, str]]:
+    """(kind, command) of each record, in order."""
+    path = rec.tmp / "records.tsv"
+    lines = path.read_text().splitlines() if path.exists() else []
+    return [(kind, command) for kind, _, command in (line.split("\t") for line in lines)]
+
+
+def test_system_changes_are_recorded_not_run(rec):
+    rec.ok("apt-get install -y foo\nsystemctl restart apache2\nservice x stop\n"
+           "pip install 'a b'\nyum install bar\n")
+    assert records(rec) == [
+        ("package", "apt-get install -y foo"), ("service", "systemctl restart apache2"),
+        ("service", "service x stop"), ("pip", "pip install a\\ b"),
+        ("package", "yum install bar")]
+
+
+def test_each_record_says_where_the_hook_called_it(rec):
+    hook = rec.tmp / "hook.sh"
+    hook.write_text("true\nsystemctl start x\n")
+    rec.ok(f"source {q(hook)}")
+    line = (rec.tmp / "records.tsv").read_text()
+    assert line == f"service\t{hook}:2\tsystemctl start x\n"
+
+
+def test_a_missing_command_is_recorded_and_the_hook_goes_on(rec):
+    out = rec.ok("no-such-program --flag\nneutron_service_plugin_class_add p\necho after\n")
+    assert out.endswith("after\n")
+    assert records(rec) == [("missing", "no-such-program --flag"),
+                            ("missing", "neutron_service_plugin_class_add p")]
+
+
+def test_errexit_stays_on_for_real_commands(rec):
+    result = rec.run("false\necho never\n")
+    assert result.returncode == 1 and "never" not in result.stdout
+
+
+def test_downloads_leave_their_output_file(rec):
+    rec.ok("curl -fsSL -o out/a.tgz https://example.org/a.tgz\n"
+           "wget -q -O b.bin https://example.org/b\n")
+    assert (rec.tmp / "out/a.tgz").read_bytes() == b"" and (rec.tmp / "b.bin").exists()
+    assert [k for k, _ in records(rec)] == ["download", "download"]
+
+
+def test_clones_leave_an_empty_checkout(rec):
+    rec.ok("git_clone https://example.org/x.git $TOP_DIR/dest/x master\n"
+           "git clone -q https://example.org/y.git\ngit clone https://example.org/z z2\n"
+           "git --version >/dev/null\n")
+    for name in ("dest/x", "y", "z2"):
+        assert (rec.tmp / name).is_dir() and not any((rec.tmp / name).iterdir())
+    assert [k for k, _ in records(rec)] == ["clone", "clone", "clone"]   # not --version
+
+
+def test_openstack_answers_a_new_cloud_with_stable_ids(rec):
+    out = rec.ok("id1=$(get_or_create_service svc type 'a service')\n"
+                 "id2=$(openstack service create type --name svc -f value -c id)\n"
+                 "openstack endpoint list -f value\n"
+                 'echo "$id1 $id2"\n')
+    first, second = out.split()
+    assert first.startswith("fake") and len(first) == 20
+    commands = [c for _, c in records(rec)]
+    assert commands[0].startswith("openstack --os-cloud devstack-system-admin service show")
+    assert commands[1].startswith("openstack --os-cloud devstack-system-admin service create")
+    again = rec.ok("get_or_create_service svc type 'a service'\n")
+    assert again.strip() == first                    # the same call, the same id
+
+
+def test_sudo_of_a_recorded_or_missing_command_is_recorded(rec):
+    rec.ok("sudo -E apt-get install foo\nsudo -u root systemctl stop x\n"
+           "sudo DEBIAN_FRONTEND=noninteractive no-such-tool x\n")
+    assert records(rec) == [
+        ("package", "apt-get install foo"), ("service", "systemctl stop x"),
+        ("missing", "sudo DEBIAN_FRONTEND=noninteractive no-such-tool x")]
+
+
+def test_run_process_starts_nothing(rec):
+    rec.ok("enable_service api\nrun_process api 'sleep 600'\nrun_process off 'sleep 600'\n")
+    assert records(rec) == [("process", "run_process api sleep\\ 600")]
+    assert not (rec.state / "pids").exists()
+
+
+def test_a_generated_sample_file_exists(rec):
+    rec.ok("oslo-config-generator --config-file gen.conf --output-file etc/x.conf.sample\n")
+    assert (rec.tmp / "etc/x.conf.sample").is_file()
+
+
+def test_setup_develop_leaves_stub_scripts_on_path(rec, tmp_path):
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "setup.cfg").write_text(
+        "[metadata]\nname = proj\n[entry_points]\nconsole_scripts =\n"
+        "    proj-api = proj.api:main\nwsgi_scripts =\n    proj-wsgi = proj.wsgi:app\n"
+        "oslo.config.opts =\n    proj = proj.opts:list\n")
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other/pyproject.toml").write_text(
+        '[project]\nname = "other"\n[project.scripts]\nother-cli = "other:main"\n')
+    out = rec.ok(f"GLOBAL_VENV=True DEVSTACK_VENV={q(tmp_path / 'venv')}\n"
+                 f"setup_develop {q(project)}\npip_install -e {q(tmp_path / 'other')}\n"
+                 "type -P proj-api proj-wsgi; proj-api --help\n",
+                 GLOBAL_VENV="True", DEVSTACK_VENV=str(tmp_path / "venv"))
+    bin_dir = tmp_path / "venv/bin"
+    assert sorted(p.name for p in bin_dir.iterdir()) == ["other-cli", "proj-api", "proj-wsgi"]
+    assert out.splitlines()[-2:] == [str(bin_dir / "proj-api"), str(bin_dir / "proj-wsgi")]
+    assert ("develop", f"setup_develop {project}") in records(rec)
+
+
+def test_in_tree_config_files_stand_in_when_their_service_is_enabled(rec, tmp_path):
+    rec.ok(f"NOVA_CONF={q(tmp_path / 'etc/nova/nova.conf')}\n"
+           f"CINDER_CONF={q(tmp_path / 'etc/cinder/cinder.conf')}\n"
+           "enable_service nova\n_sd_record_standins\n")
+    assert (tmp_path / "etc/nova/nova.conf").read_text() == ""
+    assert not (tmp_path / "etc/cinder").exists()
