@@ -256,5 +256,6 @@ def _configs(reader: _Reader, tables) -> tuple[ConfigSection, ...]:
         file = reader.typed(table, path, "file", str, "")
         if not file.strip() or "\0" in file:
             reader.fail(path + ("file",), "config.file must name a file")
-        out.append(ConfigSection(group, file, reader.typed(table, path, "text", str, "")))
+        out.append(ConfigSection(group, file, reader.typed(table, path, "text", str, ""),
+                                 reader.where(path)))
     return tuple(out)

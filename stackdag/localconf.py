@@ -178,7 +178,7 @@ def localrc_notice(sections: tuple[MetaSection, ...], localrc: Localrc) -> str |
 
 def config_sections(sections: tuple[MetaSection, ...]) -> tuple[ConfigSection, ...]:
     """The sections merged into files, as plugins.toml's [[config]] data, in file order."""
-    return tuple(ConfigSection(s.group, s.file, s.text)
+    return tuple(ConfigSection(s.group, s.file, s.text, f"{LOCAL_CONF}:{s.line}")
                  for s in sections if s.group != "local")
 
 

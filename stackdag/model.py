@@ -59,6 +59,7 @@ class ConfigSection:
     group: str
     file: str
     text: str
+    where: str = ""     # "plugins.toml:LINE:COL" or "local.conf:LINE" of the section
 
 
 @dataclass(frozen=True)
@@ -179,7 +180,7 @@ class Step:
         if self.action == "call":
             return ", ".join(self.calls)
         if self.action == "merge":
-            return f"merge into {self.args[0]}"
+            return f"merge into {self.args[0]}"     # args: the file, where the section is
         return " ".join(self.args) if self.args else self.phase
 
     @property

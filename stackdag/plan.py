@@ -130,7 +130,8 @@ class _Builder:
     def merges(self, group: str, slot: str, role: str) -> None:
         for index, section in enumerate(self.ws.configs, start=1):
             if section.group == group:
-                self.add(group, f"config-{index}", "merge", args=(section.file,),
+                self.add(group, f"config-{index}", "merge",
+                         args=(section.file, section.where),
                          script=section.text, file=self.ws.source, role=role, slot=slot)
 
     def plan(self) -> Plan:

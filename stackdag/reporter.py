@@ -8,6 +8,11 @@ width and outcomes are coloured (not with ``NO_COLOR`` set).
 
 ``doit stack`` may make two doit runs (clones first, then the planned stack): the same
 reporter serves both (``interim`` for the first), so the user sees one count and one summary.
+
+While steps run (livelog.py) their echo_summary lines appear as they come; on a terminal a
+long step shows its elapsed time (with ``-v 1`` also its last output line); ``-v 2``
+streams every line. At the end: the warnings of the run, where the time went (timing.py),
+and one final line with the outcome.
 """
 
 from __future__ import annotations
@@ -54,7 +59,9 @@ class StackReporter:
 
     def __init__(self, outstream, options):
         self.out = outstream
-        self.verbose = (options.get("verbosity") or 0) >= 2
+        verbosity = options.get("verbosity") or 0
+        self.verbose = verbosity >= 2            # every line of every step, as it comes
+        self.show_last = verbosity == 1          # a step's last line on its open line
         self.parallel = (options.get("num_process") or 0) > 1
         self.interim = False          # set by `doit stack` for its clone-first run
         self.total = 0
@@ -70,6 +77,9 @@ class StackReporter:
         self.progressed = False
         self.shown_at = 0.0
         self.workspace: str | None = None     # where to record the run, once known
+        self.live = None                      # livelog.LiveLog, once the workspace is known
+        self.last: dict[str, str] = {}        # step -> its last output line (-v 1)
+        self.held: list[str] = []             # summary lines to show after the open line
         self.tty = bool(getattr(outstream, "isatty", lambda: False)())
         self.colour = self.tty and not os.environ.get("NO_COLOR")
         self.guard = threading.RLock()
@@ -116,6 +126,38 @@ class StackReporter:
             self.write("\n")
             self.open_line = None
 
+    def _redraw(self) -> None:
+        """The open line again, on a terminal: elapsed time once it is long, last line."""
+        name = self.open_line
+        seconds = time.monotonic() - self.started.get(name, time.monotonic())
+        extra = f"{seconds:.0f}s" if seconds >= 2 else ""
+        if self.show_last and self.last.get(name):
+            extra += f" | {self.last[name].strip()}"
+        self.write("\r\x1b[K" + self._fit(self.open_prefix + extra, _OUTCOME_ROOM))
+        self.progressed = True
+
+    def _seen(self, seen) -> None:
+        """From livelog's thread: what the running steps wrote since the last look."""
+        with self.guard:
+            self.last.update(seen.last)
+            if self.verbose:
+                for step, line in seen.lines:
+                    self._end_open_line()
+                    self.write(f"  {step} | {line}\n" if self.parallel else f"    {line}\n")
+            for line in seen.summary:
+                if self.tty and self.open_line:
+                    self.write(f"\r\x1b[K  > {line}\n")
+                    self.write(self._fit(self.open_prefix, _OUTCOME_ROOM))
+                elif self.open_line:
+                    self.held.append(line)          # the open line waits for its outcome
+                else:
+                    self.write(f"  > {line}\n")
+            if self.tty and self.open_line and not self.parallel:
+                now = time.monotonic()
+                if now - self.shown_at >= 1:
+                    self.shown_at = now
+                    self._redraw()
+
     def _counter(self) -> str:
         width = len(str(self.total))
         return f"[{self.done + 1:>{width}}/{self.total}]"
@@ -126,6 +168,19 @@ class StackReporter:
         self.total = len(names | set(self.ran))     # a second run counts on from the first
         self.workspace = next((t.meta["stackdag_workspace"] for t in tasks.values()
                                if t.meta and "stackdag_workspace" in t.meta), self.workspace)
+        if self.workspace and self.live is None:
+            self._start_live_log()
+
+    def _start_live_log(self) -> None:
+        from stackdag import workspace
+        from stackdag.livelog import LiveLog
+        from stackdag.state import StateDir
+
+        try:
+            settings = dict(workspace.load(self.workspace).settings)
+        except Exception:           # it loaded a moment ago; settings are for LOGFILE only
+            settings = {}
+        self.live = LiveLog(StateDir(self.workspace), settings, self._seen)
 
     def get_status(self, task):
         pass
@@ -135,6 +190,8 @@ class StackReporter:
             return
         with self.guard:
             self.started[task.name] = time.monotonic()
+            if self.live:
+                self.live.follow(task.name)
             if self.parallel:
                 return                # several at once: each gets its line when it ends
             self._end_open_line()
@@ -144,6 +201,8 @@ class StackReporter:
             self.progressed = False
 
     def _finish(self, task, word: str, detail: str = "") -> float:
+        if self.live:
+            self.live.finish(task.name)
         with self.guard:
             seconds = time.monotonic() - self.started.pop(task.name, time.monotonic())
             outcome = f"{self._paint(word)} {seconds:.1f}s{detail}"
@@ -156,6 +215,9 @@ class StackReporter:
                 self._end_open_line()
                 self.write(f"{self._counter()} {task.name} {outcome}\n")
             self.done += 1
+            for line in self.held:
+                self.write(f"  > {line}\n")
+            self.held.clear()
             return seconds
 
     def add_success(self, task):
@@ -211,16 +273,39 @@ class StackReporter:
             return        # the summary comes at the end of the run; or no run took place
         seconds = time.monotonic() - self.t0
         self._record(seconds)
+        if self.live:
+            self.live.close()
+            self._warnings()
+            self._timing(seconds)
+        self._recorded()
+        slowest = sorted(self.ran.items(), key=lambda kv: -kv[1])[:3]
+        if len(self.ran) > 3:
+            self.write("slowest: " + ", ".join(f"{n} {s:.1f}s" for n, s in slowest) + "\n")
         parts = [f"{len(self.ran)} ran", f"{self.skipped} up to date"]
         if self.failed:
             parts.append(f"{len(self.failed)} failed ({', '.join(self.failed)})")
         if self.not_run:
             parts.append(f"{self.not_run} not run after the failure")
         self.write(f"stackdag: {', '.join(parts)} in {seconds:.1f}s\n")
-        self._recorded()
-        slowest = sorted(self.ran.items(), key=lambda kv: -kv[1])[:3]
-        if len(self.ran) > 3:
-            self.write("slowest: " + ", ".join(f"{n} {s:.1f}s" for n, s in slowest) + "\n")
+
+    def _warnings(self) -> None:
+        found = self.live.warnings()
+        if found:
+            self.write(f"warnings ({len(found)}):\n")
+            self.write("".join(f"  {step}: {text}\n" for step, text in found))
+
+    def _timing(self, seconds: float) -> None:
+        """Where the time went, when steps ran for long enough to care (and always in
+        the chart next to the logs)."""
+        from stackdag import timing
+
+        if not self.ran:
+            return
+        timers = self.live.timers()
+        timing.chart(self.ran, timers, self.live.state.timing_chart)
+        if seconds >= 1 or timers:
+            self.write("\n".join(timing.report(self.ran, timers, seconds)) + "\n")
+            self.write(f"  chart: {self.live.state.timing_chart}\n")
 
     def _recorded(self) -> None:
         """In record mode: how much was recorded, and how much has no implementation."""

@@ -247,7 +247,8 @@ def run_step(step: Step, run: RunContext) -> StepOutcome:
         hook_file.parent.mkdir(parents=True, exist_ok=True)
         hook_file.write_text(step.script, encoding="utf-8")
     env = _environment(step, run, hook_file, (full, delta))
-    args = (step.args[0], str(hook_file)) if step.action == "merge" else step.args
+    args = (step.args[0], str(hook_file), *step.args[1:]) if step.action == "merge" \
+        else step.args
     scratch = full.with_suffix(".partial.fn")
     for leftover in (full, delta, scratch):
         leftover.unlink(missing_ok=True)

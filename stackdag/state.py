@@ -133,9 +133,36 @@ class StateDir:
         except OSError:
             pass
 
+    # --- one run's logs (livelog.py, timing.py) -------------------------------------------
+    @property
+    def stack_log(self) -> Path:
+        """Every step's output of the last run, in order, with timestamps (stack.sh's log)."""
+        return self.logs / "stack.log"
+
+    @property
+    def summary_log(self) -> Path:
+        """The echo_summary lines of the last run (stack.sh's summary log)."""
+        return self.logs / "summary.log"
+
+    @property
+    def warnings_log(self) -> Path:
+        return self.logs / "warnings.log"
+
+    @property
+    def timers_log(self) -> Path:
+        """time_start / time_stop totals of the last run."""
+        return self.logs / "timers.log"
+
+    @property
+    def timing_chart(self) -> Path:
+        return self.logs / "timing.svg"
+
     def runtime_environment(self) -> dict[str, str]:
         """The paths the bash runtime writes to (functions.sh falls back to these names
         when it is sourced on its own)."""
         return {"STACKDAG_STATE_DIR": str(self.root), "STACKDAG_PIDS_DIR": str(self.pids),
                 "STACKDAG_LOG_DIR": str(self.logs),
-                "STACKDAG_PACKAGES_LOG": str(self.root / "packages.log")}
+                "STACKDAG_PACKAGES_LOG": str(self.root / "packages.log"),
+                "STACKDAG_SUMMARY_LOG": str(self.summary_log),
+                "STACKDAG_WARNINGS_LOG": str(self.warnings_log),
+                "STACKDAG_TIMERS_LOG": str(self.timers_log)}

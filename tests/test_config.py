@@ -32,7 +32,8 @@ BAD_INPUT = [
      "(did you mean 'stack'? expected one of: stack, settings, services, plugin, config)"),
     ("unknown stack key", "[stack]\nofline = true\n",
      "plugins.toml:2:1: unknown key 'stack.ofline' (did you mean 'offline'? expected one "
-     "of: dest, offline, error_on_clone, reclone, git_depth, cascade, packages)"),
+     "of: dest, offline, error_on_clone, reclone, git_depth, cascade, packages, record, "
+     "devstack)"),
     ("unknown plugin key", GOOD_PLUGIN + 'branch = "x"\n',
      "plugins.toml:5:1: unknown key 'plugin[0].branch' "
      "(expected one of: name, url, path, ref, requires)"),

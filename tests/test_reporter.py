@@ -115,8 +115,8 @@ def test_counter_width_and_the_slowest_steps(clock):
     assert out.getvalue() == (
         "[ 1/10] s1 ... ok 1.0s\n[ 2/10] s2 ... ok 2.0s\n"
         "[ 3/10] s3 ... ok 3.0s\n[ 4/10] s4 ... ok 4.0s\n"
-        "stackdag: 4 ran, 0 up to date in 10.0s\n"
-        "slowest: s4 4.0s, s3 3.0s, s2 2.0s\n")
+        "slowest: s4 4.0s, s3 3.0s, s2 2.0s\n"
+        "stackdag: 4 ran, 0 up to date in 10.0s\n")        # the outcome is the last line
 
 
 def test_a_clone_says_what_git_did(clock):

@@ -25,6 +25,13 @@ function _sd_valid_name {
 # echo_summary: a progress line for the person running the stack.
 function echo_summary {
     echo -e "$@"
+    [[ -z ${STACKDAG_SUMMARY_LOG:-} ]] || echo -e "$@" >> "$STACKDAG_SUMMARY_LOG"
+}
+
+# _sd_note_warning TEXT: for the list of warnings at the end of a run.
+function _sd_note_warning {
+    [[ -z ${STACKDAG_WARNINGS_LOG:-} ]] \
+        || printf '%s\t%s\n' "${_SD_STEP:-?}" "$1" >> "$STACKDAG_WARNINGS_LOG"
 }
 
 # _sd_message LEVEL [LINENO] message...: sets _SD_MESSAGE to DevStack's
@@ -93,6 +100,7 @@ function warn {
     local status=$?
     _sd_message WARNING "$@"
     echo "$_SD_MESSAGE"
+    _sd_note_warning "$_SD_MESSAGE"
     return "$status"
 }
 
@@ -131,6 +139,7 @@ function deprecated {
     local IFS=' '
     DEPRECATED_TEXT+="\n$*"
     echo "WARNING: $*"
+    _sd_note_warning "deprecated: $*"
 }
 
 # A helper that does not exist: say which one, and where, instead of a bare
@@ -239,4 +248,6 @@ function time_stop {
     local now=${EPOCHREALTIME/[.,]/}
     _SD_TIME_TOTAL[$name]=$((${_SD_TIME_TOTAL[$name]:-0} + now / 1000 - start))
     _SD_TIME_START[$name]=""
+    [[ -z ${STACKDAG_TIMERS_LOG:-} ]] \
+        || printf '%s\t%s\n' "$name" "$((now / 1000 - start))" >> "$STACKDAG_TIMERS_LOG"
 }

@@ -205,30 +205,36 @@ function _sd_merge_into {
     _sd_ini_write "$sudo" "$real"
 }
 
-# _sd_config_target EXPR: _SD_EXPANDED = the config file EXPR names. False (after a
-# warning) when a variable in it is undefined; dies on any other expansion.
+# _sd_config_target EXPR [WHERE]: _SD_EXPANDED = the config file EXPR names. False (after
+# a warning, naming WHERE the section is when given) when a variable in it is undefined;
+# dies on any other expansion.
 function _sd_config_target {
     local rc=0
     _sd_expand_path "$1" || rc=$?
     if ((rc == 1)); then
-        _sd_message WARNING "unknown config file specification: $1 ($_SD_EXPAND_ERROR)"
+        if [[ -n ${2:-} ]]; then
+            _SD_MESSAGE="[WARNING] $2: merge into $1 skipped: $_SD_EXPAND_ERROR"
+        else
+            _sd_message WARNING "unknown config file specification: $1 ($_SD_EXPAND_ERROR)"
+        fi
         echo "$_SD_MESSAGE"
+        _sd_note_warning "$_SD_MESSAGE"
         return 1
     fi
     ((rc == 0)) || _sd_fail 1 "bad config file specification '$1': $_SD_EXPAND_ERROR"
 }
 
-# merge_config_text FILE_EXPR TEXT_FILE: merge the INI text in TEXT_FILE into the file
-# named by FILE_EXPR (stackdag's [[config]] steps). Variables in FILE_EXPR are expanded,
-# nothing else; an undefined one skips the merge with a warning, as DevStack does for an
-# empty file name.
+# merge_config_text FILE_EXPR TEXT_FILE [WHERE]: merge the INI text in TEXT_FILE into the
+# file named by FILE_EXPR (stackdag's [[config]] steps; WHERE: the section's file:line).
+# Variables in FILE_EXPR are expanded, nothing else; an undefined one skips the merge with
+# a warning, as DevStack does for an empty file name.
 # Differs from DevStack: any undefined variable in the name skips the merge (DevStack only
 # skipped when the whole name was empty, and wrote e.g. /nova.conf for $UNDEF/nova.conf).
 function merge_config_text {
     local expr=${1:-} text=${2:-}
     [[ -n $expr ]] || _sd_fail 1 "merge_config_text: config file name required"
     [[ -r $text ]] || _sd_fail 1 "merge_config_text: cannot read $text"
-    _sd_config_target "$expr" || return 0
+    _sd_config_target "$expr" "${3:-}" || return 0
     mapfile -t _SD_MERGE_BODY < "$text"
     _sd_quiet _sd_merge_into "$_SD_EXPANDED"
 }
