@@ -245,3 +245,20 @@ def test_one_summary_for_a_clone_first_run_and_the_stack(clock):
     assert out.getvalue().splitlines() == [
         "[1/1] clone:u ... ok 0.0s", "[2/2] s1 ... ok 0.0s",
         "stackdag: 2 ran, 0 up to date in 0.0s"]
+
+
+def test_lines_fit_a_narrow_terminal(clock, monkeypatch):
+    import os as _os
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setattr(reporter.shutil, "get_terminal_size",
+                        lambda: _os.terminal_size((40, 24)))
+    tasks = stack_tasks("clone:a-plugin-with-a-very-long-name")
+    rep, out = start(tasks, out=Terminal())
+    task = tasks["clone:a-plugin-with-a-very-long-name"]
+    rep.execute_task(task)
+    clock.now += 0.5
+    reporter.progress(task.name, "receiving objects 50% (1/2), 10 MiB | 3 MiB/s")
+    for shown in out.getvalue().split("\r\x1b[K"):
+        assert len(shown) + 16 <= 40, shown         # room left for " FAILED 999.9s"
+    assert out.getvalue().endswith("…")
