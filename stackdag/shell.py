@@ -11,6 +11,7 @@ from __future__ import annotations
 import filecmp
 import hashlib
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -35,18 +36,18 @@ _running_guard = threading.Lock()
 
 
 def plugin_declarations(plugins: tuple[Plugin, ...]) -> str:
-    """DEVSTACK_PLUGINS and GITREPO, GITDIR, GITBRANCH as bash declarations.
+    """DEVSTACK_PLUGINS and the plugins' GITREPO, GITDIR, GITBRANCH entries, as bash.
 
     step.sh sources them in every step, after the carried state: set afresh rather than
     carried, so that a new ref or plugin re-runs what the cascade says, not every step
-    after the localrc.
+    after the localrc. Other entries (a library a plugin's settings added) are carried.
     """
     q = shlex.quote
-    lines = [f"DEVSTACK_PLUGINS={q(''.join(',' + p.name for p in plugins))}"]
+    lines = [f"DEVSTACK_PLUGINS={q(''.join(',' + p.name for p in plugins))}",
+             "declare -gA GITREPO GITDIR GITBRANCH"]
     for array, value in (("GITREPO", lambda p: p.url or str(p.path)),
                          ("GITDIR", lambda p: str(p.dir)), ("GITBRANCH", lambda p: p.ref)):
-        items = " ".join(f"[{p.name}]={q(value(p))}" for p in plugins)
-        lines.append(f"declare -gA {array}=({items})")
+        lines += [f"{array}[{p.name}]={q(value(p))}" for p in plugins]
     return "\n".join(lines) + "\n"
 
 
@@ -199,6 +200,21 @@ def _status_text(status: int) -> str:
     return f"killed by {name}"
 
 
+_FAILED = re.compile(r"^stackdag: failed: (.*) at (\S+):(\d+) \(status \d+\)$", re.M)
+
+
+def _failing_command(log: Path) -> str:
+    """``; `cmd` at file:line`` from the line step.sh logs when errexit ends a hook."""
+    try:
+        found = _FAILED.search(log.read_text(encoding="utf-8", errors="replace"))
+    except OSError:
+        return ""
+    if not found:
+        return ""
+    command, path, line = found.groups()
+    return f"; `{command}` at {display_path(path)}:{line}"
+
+
 def _disk_note(state: StateDir) -> str:
     """A failure on a full disk says so: the hook's log may not have been written."""
     try:
@@ -283,8 +299,8 @@ def run_step(step: Step, run: RunContext) -> StepOutcome:
     if finished:
         _keep_state(step, state, full, delta)
     if status != 0:
-        return StepOutcome(False, seconds, log,
-                           f"{describe(step)}: {_status_text(status)}{_disk_note(state)}")
+        return StepOutcome(False, seconds, log, f"{describe(step)}: {_status_text(status)}"
+                           f"{_failing_command(log)}{_disk_note(state)}")
     if not finished:
         return StepOutcome(False, seconds, log, f"{describe(step)}: the hook called `exit` "
                            "before it finished, so its shell state was not saved; use "

@@ -340,3 +340,25 @@ def test_info_on_an_unknown_step_is_one_line(ws):
     result = ws.run("doit", "info", "nope")
     assert result.returncode == 3
     assert result.output.strip() == "ERROR: 'nope' is not a step here (`doit list` shows them)"
+
+
+def test_a_library_a_plugins_settings_add_is_seen_by_later_steps(ws):
+    ws.plugin("a", settings='GITREPO[alib]=https://example.org/alib\nGITDIR[alib]=$DEST/alib\n'
+                            'GITBRANCH[alib]=stable\n',
+              plugin_sh='[[ $2 != extra ]] || '
+                        'echo "${GITREPO[alib]} ${GITDIR[alib]##*/} ${GITBRANCH[alib]}" '
+                        '"${GITBRANCH[a]:-none}" > "$TOP_DIR/seen"\n')
+    ws.register("a")
+    assert ws.run("stackdag", "stack").returncode == 0
+    assert ws.read("seen") == "https://example.org/alib alib stable none\n"
+
+
+def test_an_errexit_failure_names_the_command_and_its_line(ws):
+    ws.plugin("a", plugin_sh="function helper {\n    ls /nonexistent-stackdag-dir\n}\n"
+                             'if [[ $2 == install ]]; then\n    helper\nfi\n')
+    ws.register("a")
+    run = ws.run("stackdag", "stack")
+    assert run.returncode == 1
+    assert ("install:a: stack install failed in plugin a (plugins/a/devstack/plugin.sh): "
+            "exit status 2; `ls /nonexistent-stackdag-dir` at "
+            "plugins/a/devstack/plugin.sh:2") in run.stdout

@@ -156,6 +156,17 @@ _sd_snapshot _SD_INPUT
 if [[ -z ${_SD_ERREXIT:-} ]]; then
     set +o errexit -o errtrace
     trap '_SD_FAILED=$?; echo "stackdag: status $_SD_FAILED from: $BASH_COMMAND" >&2' ERR
+else
+    # stack hooks run under errexit: the command that ends a hook is named, with where it
+    # is (shell.py puts it in the failure report). Failures errexit lets pass are not.
+    function _sd_failed {
+        [[ $- == *e* && -z ${_SD_FAILED_SHOWN:-} ]] || return 0
+        _SD_FAILED_SHOWN=1
+        echo "stackdag: failed: $BASH_COMMAND at ${BASH_SOURCE[1]:-?}:${BASH_LINENO[0]:-?}" \
+             "(status $1)" >&2
+    }
+    set -o errtrace
+    trap '_sd_failed $?' ERR
 fi
 if [[ -n ${_SD_IF_ENABLED:-} ]] && ! is_service_enabled "$_SD_IF_ENABLED"; then
     echo "stackdag: $_SD_IF_ENABLED is not enabled: $_SD_HOOK skipped"
