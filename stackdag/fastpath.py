@@ -72,8 +72,10 @@ def _outputs(ws) -> list[tuple]:
     """What a run itself changes: the DB, the saved states, the clones' commits."""
     state = StateDir(ws.top)
     entries = [("stat", os.fspath(p), _stat(p)) for p in (state.states, *state.db_files)]
-    return entries + [("commit", os.fspath(p.dir), gitref.head_commit(p.dir))
-                      for p in ws.plugins if p.url]
+    repos = [p.dir for p in ws.plugins if p.url]
+    if ws.stack.devstack:
+        repos.append(ws.stack.devstack)         # a new DevStack commit re-runs every step
+    return entries + [("commit", os.fspath(d), gitref.head_commit(d)) for d in repos]
 
 
 def forget(top) -> None:

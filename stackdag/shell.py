@@ -9,6 +9,7 @@ changed nothing shares its predecessor's state file (a hard link) instead of a c
 from __future__ import annotations
 
 import filecmp
+import getpass
 import hashlib
 import os
 import re
@@ -21,9 +22,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from stackdag import names, processes
+from stackdag import names, plan, processes
 from stackdag.bashenv import clean_environment
-from stackdag.model import Plugin, Step, display_path
+from stackdag.model import STACKRC_DEFAULTS, Plan, Plugin, Step, Workspace, display_path
 from stackdag.state import StateDir, file_name
 
 RUNTIME = Path(__file__).resolve().parent / "runtime"
@@ -51,6 +52,20 @@ def plugin_declarations(plugins: tuple[Plugin, ...]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def devstack_localrc(ws: Workspace) -> str:
+    """The settings as DevStack's stackrc sources them (its ``.localrc.auto``). stackrc
+    sets STACK_USER (``stack`` for root) and paths under /opt/stack before it reads them:
+    those are set again here, from DEST, unless the settings set them."""
+    script = ws.localrc.body if ws.localrc else plan.localrc_script(ws)
+    lines = [line for line in script.splitlines() if line != STACKRC_DEFAULTS]
+    ours = {"STACK_USER": f"STACK_USER={shlex.quote(getpass.getuser())}",
+            "DATA_DIR": "DATA_DIR=$DEST/data", "SERVICE_DIR": "SERVICE_DIR=$DEST/status",
+            "SUBUNIT_OUTPUT": "SUBUNIT_OUTPUT=$DEST/devstack.subunit"}
+    given = {name for name, _ in ws.settings}
+    lines += [line for name, line in ours.items() if name not in given]
+    return "\n".join(lines) + "\n"
+
+
 @dataclass(frozen=True)
 class RunContext:
     """What the steps of one run share."""
@@ -60,6 +75,16 @@ class RunContext:
     plugins: str = ""           # plugin_declarations() of the plan
     packages: str = "install"   # [stack] packages
     record: bool = False        # [stack] record (or --record): record, do not change
+    devstack: Path | None = None    # [stack] devstack: a DevStack checkout as the runtime
+    devstack_localrc: str = ""      # ...and the settings as its localrc
+
+    @classmethod
+    def of(cls, ws: Workspace, stack_plan: Plan, errexit: bool = True) -> "RunContext":
+        """The context of a run of ``stack_plan`` in ``ws``."""
+        stack = ws.stack
+        return cls(ws.top, StateDir(ws.top), plugin_declarations(stack_plan.plugins),
+                   stack.packages, stack.record, stack.devstack,
+                   devstack_localrc(ws) if stack.devstack else "", errexit)
     errexit: bool = True        # False for unstack and clean, as DevStack's scripts
 
 
@@ -78,14 +103,14 @@ def describe(step: Step) -> str:
     return f"{step.call} failed in {who}{where}"
 
 
-def _plugins_file(run: RunContext) -> Path:
-    """The plugin declarations of this run, written once (named by their content)."""
-    digest = hashlib.sha1(run.plugins.encode()).hexdigest()[:16]
-    path = run.state.plugins_file(digest)
+def _run_file(state: StateDir, kind: str, text: str) -> Path:
+    """A file every step of the run sources, written once (named by its content)."""
+    digest = hashlib.sha1(text.encode()).hexdigest()[:16]
+    path = state.run_file(kind, digest)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}")
-        partial.write_text(run.plugins, encoding="utf-8")
+        partial.write_text(text, encoding="utf-8")
         os.replace(partial, path)
     return path
 
@@ -100,6 +125,10 @@ def _environment(step: Step, run: RunContext, hook_file: Path | None,
         "STACKDAG_PACKAGES": "record" if run.record else run.packages,
         "STACKDAG_RECORD": "1" if run.record else "",
         "STACKDAG_RECORDS": str(state.records_file(step.name)) if run.record else "",
+        "STACKDAG_DEVSTACK": str(run.devstack or ""),
+        "STACKDAG_DEVSTACK_LOCALRC": (str(_run_file(state, "devstack-localrc",
+                                                    run.devstack_localrc))
+                                      if run.devstack else ""),
         "TOP_DIR": str(run.top),
         "_SD_NOT_CARRIED_NAMES": _NOT_CARRIED,
         "_SD_STATE_IN": str(state.state_file(step.state_base)) if step.state_base else "",
@@ -114,7 +143,7 @@ def _environment(step: Step, run: RunContext, hook_file: Path | None,
         "_SD_PHASE": step.hook_phase,
         "_SD_PLUGIN": step.plugin_name or "",
         "_SD_PLUGIN_DIR": str(step.dir or ""),
-        "_SD_PLUGINS_FILE": str(_plugins_file(run)),
+        "_SD_PLUGINS_FILE": str(_run_file(state, "plugins", run.plugins)),
         "_SD_STEP": step.name,
         "_SD_ERREXIT": "1" if run.errexit else "",
         "_SD_IF_ENABLED": step.only_if_enabled,

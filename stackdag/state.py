@@ -115,8 +115,10 @@ class StateDir:
         """Where a step's generated bash (the localrc, a merge's text) is written."""
         return self.scripts / f"{file_name(step_name)}.sh"
 
-    def plugins_file(self, digest: str) -> Path:
-        return self.scripts / f"plugins-{digest}.sh"
+    def run_file(self, kind: str, digest: str) -> Path:
+        """What every step of a run sources (the plugin list, DevStack's localrc), written
+        once and named by its content."""
+        return self.scripts / f"{kind}-{digest}.sh"
 
     def pidfile(self, service: str) -> Path:
         return self.pids / f"{service}.pid"

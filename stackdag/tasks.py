@@ -122,8 +122,7 @@ def task_dicts(ws: Workspace, plan: Plan) -> list[dict]:
     version = runtime_version()
     out = [{"name": LOCK_TASK, "doc": "hold the workspace lock for this run",
             "actions": [(take_lock, (state,))], "uptodate": [False], "verbosity": 2}]
-    context = shell.RunContext(ws.top, state, shell.plugin_declarations(plan.plugins),
-                               ws.stack.packages, ws.stack.record)
+    context = shell.RunContext.of(ws, plan)
     for step in plan.steps:
         if step.action == "clone":
             out.append(_clone_task(step, ws.stack, state))
@@ -132,6 +131,9 @@ def task_dicts(ws: Workspace, plan: Plan) -> list[dict]:
                   "calls": list(step.calls), "runtime": version}
         if ws.stack.record:     # a recorded run is re-run for real once record is off
             inputs["record"] = True
+        if ws.stack.devstack:   # another DevStack, or another commit of it: all again
+            inputs["devstack"] = [str(ws.stack.devstack),
+                                  gitref.head_commit(ws.stack.devstack)]
         uptodate = [config_changed(inputs)] + [result_dep(n) for n in step.after]
         cloned = bool(step.plugin and step.plugin.url)
         if cloned:

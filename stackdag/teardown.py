@@ -25,9 +25,7 @@ def run_plan(teardown_plan: Plan, ws: Workspace) -> list[str]:
     """Run every step in order without stopping at failures; returns the failures."""
     failures = []
     steps = teardown_plan.steps
-    context = shell.RunContext(ws.top, StateDir(ws.top),
-                               shell.plugin_declarations(teardown_plan.plugins),
-                               ws.stack.packages, ws.stack.record, errexit=False)
+    context = shell.RunContext.of(ws, teardown_plan, errexit=False)
     for index, step in enumerate(steps, start=1):
         _say(f"[{index:>{len(str(len(steps)))}}/{len(steps)}] {step.name} ... ")
         outcome = shell.run_step(step, context)

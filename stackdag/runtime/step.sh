@@ -76,6 +76,12 @@ declare -gA _SD_BASE _SD_INPUT
 _sd_snapshot _SD_BASE
 
 source "$STACKDAG_RUNTIME/functions.sh"
+if [[ -n ${STACKDAG_DEVSTACK:-} ]]; then
+    # DevStack's own libraries: what they set is every step's starting point, not carried.
+    source "$STACKDAG_RUNTIME/devstack.sh"
+    _SD_BASE=()
+    _sd_snapshot _SD_BASE
+fi
 
 # _sd_save_state FULL DELTA: variables, arrays, exported variables and functions. FULL is
 # everything that differs from a fresh step; DELTA is only what this step changed. The

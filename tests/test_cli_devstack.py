@@ -1,0 +1,138 @@
+"""[stack] devstack = PATH: a DevStack checkout is the runtime. Tested against a small
+DevStack-shaped tree the test writes (functions, stackrc, stack.sh's lib order, lib/*)."""
+
+from __future__ import annotations
+
+import getpass
+import textwrap
+
+import pytest
+
+FUNCTIONS = """\
+[[ -z "$_DEVSTACK_FUNCTIONS" ]] || return 0
+declare -r -g _DEVSTACK_FUNCTIONS=1
+function echo_summary { echo "devstack-summary $*"; }
+function run_process { echo "devstack's run_process must not be used" >&2; return 1; }
+function is_service_enabled { [[ ,$ENABLED_SERVICES, == *,$1,* ]]; }
+function enable_service { local s; for s in "$@"; do ENABLED_SERVICES+=",$s"; done; }
+function disable_service { :; }
+function GetOSVersion { os_VENDOR=$(lsb_release -i -s); }
+"""
+
+STACKRC = """\
+[[ -z "$_DEVSTACK_STACKRC" ]] || return 0
+declare -r -g _DEVSTACK_STACKRC=1
+RC_DIR=$(cd $(dirname "${BASH_SOURCE:-$0}") && pwd)
+source $RC_DIR/functions
+DEST=/opt/stack
+DATA_DIR=${DEST}/data
+STACK_USER=stack
+if [[ -f $RC_DIR/localrc ]]; then source $RC_DIR/localrc
+elif [[ -f $RC_DIR/.localrc.auto ]]; then source $RC_DIR/.localrc.auto; fi
+NEUTRON_CONF_DIR=${NEUTRON_CONF_DIR:-/etc/neutron}
+"""
+
+STACK_SH = """\
+source $TOP_DIR/functions
+source $TOP_DIR/stackrc
+source $TOP_DIR/lib/database
+source $TOP_DIR/lib/neutron
+"""
+
+LIB_DATABASE = """\
+function initialize_database_backends { DATABASE_TYPE=fake; return 0; }
+function define_database_baseurl { BASE_SQL_CONN=fake://root@localhost; }
+"""
+
+LIB_NEUTRON = """\
+NEUTRON_SERVICE_PLUGINS_FILE=$DATA_DIR/service_plugins
+function neutron_service_plugin_class_add {
+    mkdir -p $DATA_DIR && echo "$1" >> $NEUTRON_SERVICE_PLUGINS_FILE
+}
+"""
+
+PLUGIN_SH = """\
+if [[ $1 == stack && $2 == install ]]; then
+    neutron_service_plugin_class_add myplugin
+    echo "$STACK_USER|$DATA_DIR|$BASE_SQL_CONN|$LOGDIR|$TOP_DIR|$(is_service_enabled q-svc && echo on)" \\
+        > $DEST/seen
+    GetOSVersion
+    echo "$os_VENDOR" > $DEST/vendor
+fi
+if [[ $1 == stack && $2 == extra ]]; then
+    run_process my-api "sleep 600"
+fi
+"""
+
+
+@pytest.fixture
+def devstack(tmp_path):
+    tree = tmp_path / "devstack"
+    (tree / "lib").mkdir(parents=True)
+    for name, text in (("functions", FUNCTIONS), ("stackrc", STACKRC),
+                       ("stack.sh", STACK_SH), ("lib/database", LIB_DATABASE),
+                       ("lib/neutron", LIB_NEUTRON)):
+        (tree / name).write_text(text)
+    return tree
+
+
+@pytest.fixture
+def stacked(ws, devstack):
+    ws.plugin("p", plugin_sh=PLUGIN_SH, settings="enable_service my-api q-svc\n")
+    ws.toml(f'[stack]\ndevstack = "{devstack}"\n'
+            '[settings]\nADMIN_PASSWORD = "pw"\n'
+            '[[plugin]]\nname = "p"\npath = "plugins/p"\n')
+    run = ws.run("stackdag", "stack")
+    yield ws, run
+    ws.run("stackdag", "unstack")
+
+
+def test_devstacks_own_functions_and_variables_reach_plugins(stacked, devstack):
+    ws, run = stacked
+    assert run.returncode == 0, run.output
+    dest = ws.top / ".stack/dest"
+    assert (dest / "data/service_plugins").read_text() == "myplugin\n"
+    assert (dest / "seen").read_text() == (
+        f"{getpass.getuser()}|{dest}/data|fake://root@localhost|{dest}/logs|{devstack}|on\n")
+    assert (devstack / ".localrc.auto").read_text().startswith("# Written by stackdag")
+
+
+def test_stackdag_keeps_its_process_groups(stacked):
+    ws, run = stacked
+    assert run.returncode == 0, run.output
+    pidfile = ws.top / ".stack/pids/my-api.pid"
+    assert pidfile.is_file()
+    assert "0 ran" in ws.run("stackdag", "stack").stdout           # a re-run: nothing to do
+    assert ws.run("stackdag", "unstack").returncode == 0
+    assert not pidfile.exists()
+
+
+def test_a_service_library_function_without_a_checkout_is_one_line(ws):
+    ws.plugin("p", plugin_sh=textwrap.dedent("""\
+        if [[ $2 == install ]]; then
+            neutron_service_plugin_class_add myplugin
+        fi
+        """))
+    ws.register("p")
+    run = ws.run("stackdag", "stack")
+    assert run.returncode != 0
+    assert ("stackdag: neutron_service_plugin_class_add: defined by DevStack's lib/neutron, "
+            "which stackdag does not provide; set [stack] devstack to a DevStack checkout "
+            "to use it") in run.stdout
+
+
+def test_a_localrc_file_in_the_checkout_is_refused(ws, devstack):
+    (devstack / "localrc").write_text("DEST=/elsewhere\n")
+    ws.plugin("p", plugin_sh=":\n")
+    ws.toml(f'[stack]\ndevstack = "{devstack}"\n[[plugin]]\nname = "p"\npath = "plugins/p"\n')
+    run = ws.run("stackdag", "stack")
+    assert run.returncode != 0
+    assert f"{devstack}/localrc would replace the workspace's settings" in run.stdout
+
+
+def test_a_path_that_is_not_a_checkout_is_a_config_error(ws, tmp_path):
+    ws.toml(f'[stack]\ndevstack = "{tmp_path}"\n')
+    run = ws.run("stackdag", "list")
+    assert run.returncode == 3
+    assert run.stderr.strip() == (f"ERROR: plugins.toml:2:12: stack.devstack '{tmp_path}' is "
+                                  "not a DevStack checkout (it needs functions and stackrc)")
