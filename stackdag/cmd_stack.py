@@ -37,7 +37,7 @@ class StackRun(StackdagCommand, Run):
         if answer is not None:
             self.outstream.write(answer + "\n")
             return 0
-        from stackdag import plan, workspace      # past the no-op: the rest of stackdag
+        from stackdag import plan, shell, workspace   # past the no-op: the rest of stackdag
         if args == [STACK_TASK]:
             # A plugin's hooks and its place in the order come from its files, so plugins
             # not cloned yet are cloned first, and the stack is planned after that.
@@ -53,7 +53,10 @@ class StackRun(StackdagCommand, Run):
             ws = workspace.load(top)
             stack_plan = plan.plan_stack(ws)
             before = fastpath.snapshot(ws, stack_plan)
-        status_code = super().execute(params, args)
+        try:
+            status_code = super().execute(params, args)
+        finally:
+            shell.end_run()
         if before is not None and status_code == 0:
             fastpath.record(ws, stack_plan, before)
         return status_code

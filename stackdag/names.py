@@ -40,7 +40,7 @@ STACK_VARIABLES = {
     "GITBRANCH": "the [[plugin]] tables",
 }
 # What a step never carries to the next: bash's own, the terminal's, and what each step
-# sets afresh (step.sh gets this list from shell.py).
+# sets afresh (runtime/carry.sh gets this list from shell.py).
 NOT_CARRIED = BASH_VARIABLES | VOLATILE | {"COLUMNS", "LINES", "HISTFILE", "HISTFILESIZE",
                                 "HISTSIZE", "MAILCHECK", "TOP_DIR", "DEVSTACK_PLUGINS",
                                 "GITREPO", "GITDIR", "GITBRANCH"}

@@ -79,7 +79,8 @@ class StateDir:
 
     @property
     def running(self) -> Path:
-        """One marker per hook process group in flight, so a killed run's are reaped."""
+        """One marker per step driver (its process group; inside, the group of the step in
+        flight), so that a killed run's are reaped."""
         return self.root / "running"
 
     @property
@@ -104,6 +105,10 @@ class StateDir:
 
     def plugins_file(self, digest: str) -> Path:
         return self.scripts / f"plugins-{digest}.sh"
+
+    def driver_file(self, token: str, kind: str) -> Path:
+        """A step driver's own files (``request``, ``names`` scratch, ``stderr``)."""
+        return self.scripts / f"driver-{token}.{kind}"
 
     def pidfile(self, service: str) -> Path:
         return self.pids / f"{service}.pid"
