@@ -10,6 +10,7 @@ Kept free of heavy imports: the no-op fast path uses it before doit is loaded.
 
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
 
 NAME = ".stack"
@@ -61,23 +62,23 @@ class StateDir:
         return self.root / "dest"
 
     # --- directories --------------------------------------------------------------------
-    @property
+    @cached_property
     def states(self) -> Path:
         return self.root / "state"
 
-    @property
+    @cached_property
     def logs(self) -> Path:
         return self.root / "logs"
 
-    @property
+    @cached_property
     def scripts(self) -> Path:
         return self.root / "run"
 
-    @property
+    @cached_property
     def pids(self) -> Path:
         return self.root / "pids"
 
-    @property
+    @cached_property
     def running(self) -> Path:
         """One marker per step driver (its process group; inside, the group of the step in
         flight), so that a killed run's are reaped."""
