@@ -44,7 +44,7 @@ class StackRun(StackdagCommand, Run):
         if answer is not None:
             self.outstream.write(answer + "\n")
             return 0
-        from stackdag import plan, workspace      # past the no-op: the rest of stackdag
+        from stackdag import plan, shell, workspace   # past the no-op: the rest of stackdag
         if params.get("record"):
             workspace.record_this_run()
         if args == [STACK_TASK]:
@@ -64,7 +64,10 @@ class StackRun(StackdagCommand, Run):
             ws = workspace.load(top)
             stack_plan = plan.plan_stack(ws)
             before = fastpath.snapshot(ws, stack_plan)
-        status_code = super().execute(params, args)
+        try:
+            status_code = super().execute(params, args)
+        finally:
+            shell.end_run()
         if before is not None and status_code == 0:
             fastpath.record(ws, stack_plan, before)
         return status_code

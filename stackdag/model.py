@@ -9,11 +9,12 @@ plugins.toml, localconf.py for local.conf), planning makes a :class:`Plan` of :c
 from __future__ import annotations
 
 import os
+from functools import cached_property
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-# What a step does (step.sh runs each): clone (git), source (bash ``source file args``
+# What a step does (runtime/driver.sh runs each): clone (git), source (bash ``source file args``
 # inside a function, as DevStack's run_phase does), localrc (source at the top level),
 # call (functions an earlier step defined), exec (run the file as a program), packages
 # (install a plugin's package lists), merge (a [[config]] section into its file).
@@ -183,7 +184,7 @@ class Step:
             return f"merge into {self.args[0]}"     # args: the file, where the section is
         return " ".join(self.args) if self.args else self.phase
 
-    @property
+    @cached_property
     def summary(self) -> str:
         """One line for ``doit list``: the call DevStack would make, and who owns it."""
         owner = f"plugin {self.plugin.name}" if self.plugin else "in-tree"

@@ -1,45 +1,43 @@
-"""Run one step in a fresh bash, starting from the shell state earlier steps saved.
+"""Run one step in bash, starting from the shell state earlier steps saved.
 
-DevStack runs every hook in one long-lived shell; stackdag gives each step its own bash
-(``runtime/step.sh``) and carries variables, arrays, exports and functions between them
-through state files, so a step can be re-run or resumed on its own. A step whose hook
-changed nothing shares its predecessor's state file (a hard link) instead of a copy.
+DevStack runs every hook in one long-lived shell. stackdag runs each step in a child of a
+long-lived bash (driver.py, runtime/driver.sh), which holds the shell state and saves each
+step's, so a step can still be re-run or resumed on its own from the files it left. A step
+whose hook changed nothing shares its predecessor's state file (a hard link).
 """
 
 from __future__ import annotations
 
-import filecmp
 import getpass
 import hashlib
 import os
 import re
 import shlex
 import signal
-import subprocess
 import sys
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from stackdag import names, plan, processes
+from stackdag import driver, names, plan, processes
 from stackdag.bashenv import clean_environment
 from stackdag.model import STACKRC_DEFAULTS, Plan, Plugin, Step, Workspace, display_path
 from stackdag.state import StateDir, file_name
 
-RUNTIME = Path(__file__).resolve().parent / "runtime"
+RUNTIME = driver.RUNTIME
 LOG_TAIL_LINES = 15
 STOP_GRACE_SECONDS = 5
 _NOT_CARRIED = " ".join(sorted(names.NOT_CARRIED))
 
-_running: dict[subprocess.Popen, str] = {}      # hook process -> its step
+_running: dict[int, str] = {}     # process group of each hook in flight -> its step
 _running_guard = threading.Lock()
 
 
 def plugin_declarations(plugins: tuple[Plugin, ...]) -> str:
     """DEVSTACK_PLUGINS and the plugins' GITREPO, GITDIR, GITBRANCH entries, as bash.
 
-    step.sh sources them in every step, after the carried state: set afresh rather than
+    driver.sh sources them once per run, after the carried state: set afresh rather than
     carried, so that a new ref or plugin re-runs what the cascade says, not every step
     after the localrc. Other entries (a library a plugin's settings added) are carried.
     """
@@ -115,8 +113,9 @@ def _run_file(state: StateDir, kind: str, text: str) -> Path:
     return path
 
 
-def _environment(step: Step, run: RunContext, hook_file: Path | None,
-                 outputs: tuple[Path, Path]) -> dict[str, str]:
+def _driver_environment(run: RunContext) -> dict[str, str]:
+    """What every step of the run sees in its environment (a step's own fields come with
+    its request)."""
     state = run.state
     env = clean_environment()
     env.update(state.runtime_environment())
@@ -124,35 +123,37 @@ def _environment(step: Step, run: RunContext, hook_file: Path | None,
         "STACKDAG_RUNTIME": str(RUNTIME),
         "STACKDAG_PACKAGES": "record" if run.record else run.packages,
         "STACKDAG_RECORD": "1" if run.record else "",
-        "STACKDAG_RECORDS": str(state.records_file(step.name)) if run.record else "",
         "STACKDAG_DEVSTACK": str(run.devstack or ""),
         "STACKDAG_DEVSTACK_LOCALRC": (str(_run_file(state, "devstack-localrc",
                                                     run.devstack_localrc))
                                       if run.devstack else ""),
         "TOP_DIR": str(run.top),
         "_SD_NOT_CARRIED_NAMES": _NOT_CARRIED,
-        "_SD_STATE_IN": str(state.state_file(step.state_base)) if step.state_base else "",
-        "_SD_STATE_DELTAS": "\n".join(str(state.delta_file(d)) for d in step.state_deltas),
-        "_SD_STATE_OUT": str(outputs[0]),
-        "_SD_DELTA_OUT": str(outputs[1]),
-        "_SD_ACTION": step.action,
-        "_SD_FILE": str(hook_file or ""),
-        "_SD_CALLS": " ".join(step.calls),
-        "_SD_HOOK": step.hook,
-        "_SD_MODE": step.hook_mode,
-        "_SD_PHASE": step.hook_phase,
-        "_SD_PLUGIN": step.plugin_name or "",
-        "_SD_PLUGIN_DIR": str(step.dir or ""),
         "_SD_PLUGINS_FILE": str(_run_file(state, "plugins", run.plugins)),
-        "_SD_STEP": step.name,
-        "_SD_ERREXIT": "1" if run.errexit else "",
-        "_SD_IF_ENABLED": step.only_if_enabled,
     })
     return env
 
 
+def _request(step: Step, run: RunContext, hook_file: Path | None, log: Path,
+             outputs: tuple[Path, Path]) -> list[str]:
+    """The step's fields, in runtime/driver.sh's _SD_FIELDS order, then the hook's args."""
+    state = run.state
+    args = (step.args[0], str(hook_file), *step.args[1:]) if step.action == "merge" \
+        else step.args
+    return [
+        step.name, step.summary, str(log), step.action, str(hook_file or ""),
+        " ".join(step.calls), step.hook, step.hook_mode, step.hook_phase,
+        step.plugin_name or "", str(step.dir or ""), step.only_if_enabled,
+        "1" if run.errexit else "",
+        str(state.state_file(step.state_base)) if step.state_base else "",
+        "\n".join(str(state.delta_file(d)) for d in step.state_deltas),
+        str(state.state_file(step.name)), str(outputs[0]), str(outputs[1]),
+        str(state.records_file(step.name)) if run.record else "", *args]
+
+
 def reap_orphans(state: StateDir) -> None:
-    """Stop the hooks a killed run left running (their process groups, marked on disk).
+    """Stop the hooks a killed run left running: each marker names a driver's process
+    group and holds the group of the step it was running.
 
     Called with the workspace lock held, so no hook of a live run is among them.
     """
@@ -160,7 +161,11 @@ def reap_orphans(state: StateDir) -> None:
         return
     for marker in state.running.iterdir():
         if marker.name.isdigit():
-            processes.stop_group(int(marker.name), state, STOP_GRACE_SECONDS)
+            groups = [int(marker.name)] + [int(word) for word in
+                                           marker.read_text(errors="replace").split()
+                                           if word.isdigit()]
+            for pgid in reversed(groups):
+                processes.stop_group(pgid, state, STOP_GRACE_SECONDS)
         marker.unlink(missing_ok=True)
 
 
@@ -168,8 +173,8 @@ def signal_running_hooks(sig: int) -> None:
     """Send ``sig`` to every running hook's process group, without waiting."""
     with _running_guard:
         running = list(_running)
-    for proc in running:
-        processes.signal_group(proc.pid, sig)
+    for pgid in running:
+        processes.signal_group(pgid, sig)
 
 
 def exit_on_signals() -> None:
@@ -205,15 +210,17 @@ def tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
 
 
 def _keep_state(step: Step, state: StateDir, full: Path, delta: Path) -> None:
-    """Move the new state into place, sharing the input's file when nothing changed."""
+    """Move the new state into place; when the hook changed nothing, the driver wrote no
+    full state: the step shares its input's file."""
     final = state.state_file(step.name)
-    base = state.state_file(step.state_base) if step.state_base else None
-    final.unlink(missing_ok=True)
-    if base and not step.state_deltas and base.exists() and filecmp.cmp(full, base, False):
-        os.link(base, final)
-        full.unlink()
-    else:
+    if full.exists():
         os.replace(full, final)
+    else:
+        try:
+            os.link(state.state_file(step.state_base), final)
+        except FileExistsError:
+            final.unlink()
+            os.link(state.state_file(step.state_base), final)
     os.replace(delta, state.delta_file(step.name))
 
 
@@ -233,7 +240,7 @@ _FAILED = re.compile(r"^stackdag: failed: (.*) at (\S+):(\d+) \(status \d+\)$", 
 
 
 def _failing_command(log: Path) -> str:
-    """``; `cmd` at file:line`` from the line step.sh logs when errexit ends a hook."""
+    """``; `cmd` at file:line`` from the line driver.sh logs when errexit ends a hook."""
     try:
         found = _FAILED.search(log.read_text(encoding="utf-8", errors="replace"))
     except OSError:
@@ -269,6 +276,32 @@ def _note_leftovers(step: Step, run: RunContext, pgid: int, log: Path) -> None:
                   f"`unstack` stops them (recorded as {name})\n")
 
 
+def _driver(run: RunContext) -> driver.Driver:
+    def start() -> driver.Driver:
+        for folder in (run.state.logs, run.state.states):
+            folder.mkdir(parents=True, exist_ok=True)
+        return driver.Driver(run, run.state, run.top, _driver_environment(run))
+    return driver.for_thread(run, start)
+
+
+def _start(run: RunContext, request: list[str]) -> tuple[driver.Driver, int]:
+    """Hand the step to this thread's driver; a driver that died since the last step, or
+    cannot take this one, is replaced once."""
+    for attempt in (1, 2):
+        current = _driver(run)
+        pgid = current.start(request)
+        if pgid is not None:
+            return current, pgid
+        message = current.death()
+        driver.drop(current, 0)
+    raise driver.DriverDied(message)
+
+
+def end_run() -> None:
+    """The run's steps are done: end its drivers, so that nothing of it stays running."""
+    driver.close_all()
+
+
 def run_step(step: Step, run: RunContext) -> StepOutcome:
     """Run ``step``'s hook; on success its shell state is saved for the steps after it.
 
@@ -279,55 +312,50 @@ def run_step(step: Step, run: RunContext) -> StepOutcome:
     log = state.log_file(step.name)
     full = state.state_file(step.name).with_suffix(".sh.partial")
     delta = state.delta_file(step.name).with_suffix(".sh.partial")
-    for folder in (log.parent, full.parent):
-        folder.mkdir(parents=True, exist_ok=True)
     records = state.records_file(step.name)     # what this run of the step records, only
     records.unlink(missing_ok=True)
-    if run.record:
-        records.parent.mkdir(exist_ok=True)
-        records.touch()
-    hook_file = step.file
-    if step.script:
-        hook_file = state.script_file(step.name)
-        hook_file.parent.mkdir(parents=True, exist_ok=True)
-        hook_file.write_text(step.script, encoding="utf-8")
-    env = _environment(step, run, hook_file, (full, delta))
-    args = (step.args[0], str(hook_file), *step.args[1:]) if step.action == "merge" \
-        else step.args
-    scratch = full.with_suffix(".partial.fn")
-    for leftover in (full, delta, scratch):
-        leftover.unlink(missing_ok=True)
     started = time.monotonic()
-    with open(log, "w", encoding="utf-8") as out:
-        out.write(f"# stackdag {step.name}: {step.summary}\n")
-        out.flush()
-        proc = subprocess.Popen(
-            ["bash", "--noprofile", "--norc", str(RUNTIME / "step.sh"), *args],
-            cwd=run.top, env=env, stdin=subprocess.DEVNULL, stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True)
-        marker = state.running_marker(proc.pid)
-        marker.parent.mkdir(exist_ok=True)
-        marker.touch()
+    try:
+        if run.record:
+            records.parent.mkdir(exist_ok=True)
+            records.touch()
+        for leftover in (full, delta):      # an interrupted run's, or a full disk's
+            leftover.unlink(missing_ok=True)
+        hook_file = step.file
+        if step.script:
+            hook_file = state.script_file(step.name)
+            hook_file.parent.mkdir(parents=True, exist_ok=True)
+            hook_file.write_text(step.script, encoding="utf-8")
+        current, pgid = _start(run, _request(step, run, hook_file, log, (full, delta)))
+    except (OSError, driver.DriverDied) as err:
+        return StepOutcome(False, time.monotonic() - started, log,
+                           f"{describe(step)}: {err}{_disk_note(state)}")
+    with _running_guard:
+        _running[pgid] = step.name
+    try:
+        status = current.finish()
+    except driver.DriverDied as err:
+        processes.stop_group(pgid, state, STOP_GRACE_SECONDS)
+        driver.drop(current, 0)
+        return StepOutcome(False, time.monotonic() - started, log,
+                           f"{describe(step)}: {err} while the hook ran; run again to "
+                           "resume here")
+    except BaseException:
+        processes.signal_group(pgid, signal.SIGTERM)
+        driver.drop(current, STOP_GRACE_SECONDS)
+        processes.signal_group(pgid, signal.SIGKILL)
+        raise
+    finally:
         with _running_guard:
-            _running[proc] = step.name
-        try:
-            status = proc.wait()
-        except BaseException:
-            processes.end_child(proc, STOP_GRACE_SECONDS)
-            raise
-        finally:
-            with _running_guard:
-                _running.pop(proc, None)
-            marker.unlink(missing_ok=True)
+            _running.pop(pgid, None)
     seconds = time.monotonic() - started
-    scratch.unlink(missing_ok=True)
-    _note_leftovers(step, run, proc.pid, log)
+    _note_leftovers(step, run, pgid, log)
     # The hook ran to its end and its state was saved (under errexit, only on success).
     finished = delta.exists() and (status == 0 or not run.errexit)
     if finished:
         _keep_state(step, state, full, delta)
     if status != 0:
+        status = -(status - 128) if status > 128 else status   # bash: 128+N is signal N
         return StepOutcome(False, seconds, log, f"{describe(step)}: {_status_text(status)}"
                            f"{_failing_command(log)}{_disk_note(state)}")
     if not finished:

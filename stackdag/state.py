@@ -10,6 +10,7 @@ Kept free of heavy imports: the no-op fast path uses it before doit is loaded.
 
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
 
 NAME = ".stack"
@@ -66,25 +67,26 @@ class StateDir:
         return self.root / "dest"
 
     # --- directories --------------------------------------------------------------------
-    @property
+    @cached_property
     def states(self) -> Path:
         return self.root / "state"
 
-    @property
+    @cached_property
     def logs(self) -> Path:
         return self.root / "logs"
 
-    @property
+    @cached_property
     def scripts(self) -> Path:
         return self.root / "run"
 
-    @property
+    @cached_property
     def pids(self) -> Path:
         return self.root / "pids"
 
-    @property
+    @cached_property
     def running(self) -> Path:
-        """One marker per hook process group in flight, so a killed run's are reaped."""
+        """One marker per step driver (its process group; inside, the group of the step in
+        flight), so that a killed run's are reaped."""
         return self.root / "running"
 
     @property
@@ -119,6 +121,10 @@ class StateDir:
         """What every step of a run sources (the plugin list, DevStack's localrc), written
         once and named by its content."""
         return self.scripts / f"{kind}-{digest}.sh"
+
+    def driver_file(self, token: str, kind: str) -> Path:
+        """A step driver's own files (``request``, ``names`` scratch, ``stderr``)."""
+        return self.scripts / f"driver-{token}.{kind}"
 
     def pidfile(self, service: str) -> Path:
         return self.pids / f"{service}.pid"

@@ -187,36 +187,6 @@ def test_a_hook_s_own_definition_survives_its_family_loading(bash, via_step_scra
     assert out == "my iniset f s k v\nmy is_ubuntu\nno-file\n0\n"
 
 
-def run_step(tmp, n: int, hook: str, state_in: str = "") -> subprocess.CompletedProcess:
-    """One step through runtime/step.sh, as stackdag/shell.py runs it."""
-    (tmp / f"hook{n}.sh").write_text(hook)
-    (tmp / "plugins.sh").write_text("DEVSTACK_PLUGINS=\n")
-    env = {"PATH": os.environ["PATH"], "HOME": str(tmp), "TOP_DIR": str(tmp),
-           "STACKDAG_STATE_DIR": str(tmp / "state"), "STACKDAG_PACKAGES": "record",
-           "STACKDAG_RUNTIME": str(RUNTIME_DIR), "_SD_STATE_IN": state_in,
-           "_SD_STATE_OUT": str(tmp / f"state{n}"), "_SD_DELTA_OUT": str(tmp / f"delta{n}"),
-           "_SD_ACTION": "source", "_SD_FILE": str(tmp / f"hook{n}.sh"), "_SD_HOOK": "h",
-           "_SD_MODE": "stack", "_SD_PHASE": "install", "_SD_PLUGIN": "p",
-           "_SD_PLUGIN_DIR": str(tmp), "_SD_PLUGINS_FILE": str(tmp / "plugins.sh"),
-           "_SD_STEP": f"s{n}", "_SD_ERREXIT": "1"}
-    return subprocess.run(["bash", str(RUNTIME_DIR / "step.sh")], cwd=tmp, env=env,
-                          capture_output=True, text=True, timeout=30)
-
-
-def test_a_hook_s_redefined_runtime_function_is_carried_to_later_steps(tmp_path):
-    first = run_step(tmp_path, 1, 'function iniset { echo "mine $*"; }\n'
-                                  'function warn { echo "my warn $*"; }\n')
-    assert first.returncode == 0, first.stderr
-    second = run_step(tmp_path, 2, "iniget x.ini a k >/dev/null\niniset f s k v\nwarn w\n"
-                                   "is_ubuntu || true\n", state_in=str(tmp_path / "state1"))
-    assert second.returncode == 0, second.stderr
-    assert second.stdout == "mine f s k v\nmy warn w\n"
-    assert not (tmp_path / "f").exists()
-    # an unchanged runtime function is not saved (a newer runtime is never shadowed)
-    assert "function iniget" not in (tmp_path / "state2").read_text().replace("iniget ()", "")
-    assert "iniget ()" not in (tmp_path / "state2").read_text()
-
-
 @pytest.mark.parametrize("name, lib", [
     ("neutron_service_plugin_class_add", "lib/neutron"),
     ("configure_keystone_authtoken_middleware", "lib/keystone"),

@@ -1,0 +1,178 @@
+#!/bin/bash
+# The shell state a step carries to the steps after it: variables, arrays, exported variables
+# and the hooks' functions; not bash's own variables, nor stackdag's (_SD_*, _sd_*,
+# STACKDAG_*), nor the runtime's functions. Sourced once by driver.sh, after functions.sh.
+#
+# Sourced before functions.sh (the environment is snapshot first); _sd_carry_init after it.
+# Expects _SD_NOT_CARRIED_NAMES (stackdag/names.py's NOT_CARRIED) and _SD_SCRATCH (a file
+# this driver alone writes: listings go there, not through a subshell). The scratch file is
+# rewritten in place (1<>), never truncated (ext4 flushes a truncated and rewritten file
+# when it is closed: a millisecond each time); a NUL ends each listing.
+#
+# Bash runs a few microseconds per command, so the names are filtered by compgen's own
+# patterns, and whether a step changed anything is one comparison of two listings; only a
+# step that changed something pays for a per-variable comparison.
+
+# What is never carried, as extglob patterns for compgen -X.
+_SD_SKIP_VARS="@(_sd_*|_SD_*|STACKDAG_*|${_SD_NOT_CARRIED_NAMES// /|})"
+
+# _sd_carry_init: once functions.sh is sourced: its functions are never carried.
+function _sd_carry_init {
+    local IFS='|'
+    _SD_SKIP_FUNCS="@(_sd_*|${!_SD_RUNTIME_FUNCS[*]})"
+}
+
+# _sd_list VAR COMMAND...: VAR = what COMMAND prints (run in this shell, no subshell).
+function _sd_list {
+    local -n _sd_out=$1
+    shift
+    { "$@"; printf '\0'; } 1<> "$_SD_SCRATCH" && IFS= read -r -d '' _sd_out < "$_SD_SCRATCH"
+}
+
+# _sd_filtered VAR KIND PATTERN: VAR = the names compgen -A KIND gives, minus PATTERN.
+function _sd_filtered {
+    local _sd_had=1
+    shopt -q extglob || { _sd_had=""; shopt -s extglob; }
+    _sd_list "$1" compgen -A "$2" -X "$3"
+    local _sd_status=$?
+    [[ -n $_sd_had ]] || shopt -u extglob
+    return $_sd_status
+}
+
+# _sd_names: _SD_NAMES = the variables a step may carry.
+function _sd_names {
+    local _sd_text
+    _sd_filtered _sd_text variable "$_SD_SKIP_VARS" || return 1
+    _SD_NAMES=($_sd_text)         # names hold no blanks nor pattern characters
+}
+
+# _sd_listing: the carried state, as text to compare: _SD_NAMES (the variables),
+# _SD_VARS (their declarations), _SD_FNAMES (every function's name), _SD_HOOK_FUNCS (the
+# hooks' functions) and _SD_FDEFS (where each was defined). A function listing whose names
+# are the input's has the input's hook functions (the runtime only replaces its stubs).
+function _sd_listing {
+    local _sd_text
+    _sd_names && (( ${#_SD_NAMES[@]} )) || return 1
+    _sd_list _SD_VARS declare -p "${_SD_NAMES[@]}" || return 1
+    _sd_list _SD_FNAMES compgen -A function || return 1
+    if [[ $_SD_FNAMES != "${_SD_INPUT_FNAMES-}" ]]; then
+        _sd_filtered _sd_text function "$_SD_SKIP_FUNCS" || return 1
+        _SD_HOOK_FUNCS=($_sd_text)
+    else
+        _SD_HOOK_FUNCS=("${_SD_INPUT_HOOK_FUNCS[@]}")
+    fi
+    _SD_FDEFS=""
+    (( ${#_SD_HOOK_FUNCS[@]} )) || return 0
+    shopt -s extdebug
+    _sd_list _SD_FDEFS declare -F "${_SD_HOOK_FUNCS[@]}"
+    local _sd_status=$?
+    shopt -u extdebug
+    return $_sd_status
+}
+
+# _sd_describe NAME: _SD_DESC = one string for a variable's attributes and value(s).
+function _sd_describe {
+    _SD_DESC=${!1@a}:
+    if [[ $_SD_DESC == *[aA]* ]]; then
+        local -n _sd_ref=$1
+        _SD_DESC+="${!_sd_ref[*]}|${_sd_ref[*]@Q}"
+    else
+        _SD_DESC+=${!1}
+    fi
+}
+
+# _sd_snapshot ARRAY: every carried variable's description (from _SD_NAMES), in ARRAY.
+function _sd_snapshot {
+    local -n _sd_into=$1
+    local _sd_var _sd_attrs
+    _sd_into=()
+    for _sd_var in "${_SD_NAMES[@]}"; do
+        _sd_attrs=${!_sd_var@a}
+        if [[ $_sd_attrs == *[aA]* ]]; then
+            _sd_describe "$_sd_var"
+            _sd_into[$_sd_var]=$_SD_DESC
+        else
+            _sd_into[$_sd_var]=$_sd_attrs:${!_sd_var}
+        fi
+    done
+}
+
+# _sd_hold: the state now in this shell is the input of the next step: remember it.
+function _sd_hold {
+    local _sd_line
+    _sd_listing || return 1
+    _sd_snapshot _SD_INPUT
+    _SD_INPUT_VARS=$_SD_VARS _SD_INPUT_FNAMES=$_SD_FNAMES _SD_INPUT_FDEFS=$_SD_FDEFS
+    _SD_INPUT_HOOK_FUNCS=("${_SD_HOOK_FUNCS[@]}")
+    _SD_INPUT_FUNCS=()
+    while read -r _sd_line _ _SD_DESC; do
+        [[ -z $_sd_line ]] || _SD_INPUT_FUNCS[$_sd_line]=$_SD_DESC
+    done <<< "$_SD_FDEFS"
+}
+
+# _sd_save_state FULL DELTA: write what this step leaves behind. DELTA: what differs from
+# the step's input (held by the driver: _sd_hold). FULL: everything that differs from a
+# fresh step (_SD_BASE); not written when DELTA is empty and the input was exactly a saved
+# state (_SD_INPUT_SAVED): that file is the full state, and stackdag links it. Each file is
+# written by one redirection, with one builtin call for all its declarations.
+function _sd_save_state {
+    _sd_listing || return 1
+    if [[ $_SD_VARS == "$_SD_INPUT_VARS" && $_SD_FNAMES == "$_SD_INPUT_FNAMES" \
+          && $_SD_FDEFS == "$_SD_INPUT_FDEFS" ]]; then
+        : > "$2" || return 1
+        [[ -n $_SD_INPUT_SAVED ]] && return 0
+    fi
+    local _sd_var _sd_line _sd_file _sd_unset_full="" _sd_unset_delta=""
+    local -a _sd_full=() _sd_delta=() _sd_new_funcs=()
+    local -A _sd_now=() _sd_fn=()
+    _sd_snapshot _sd_now
+    for _sd_var in "${_SD_NAMES[@]}"; do
+        [[ ${_SD_INPUT[$_sd_var]-} == "${_sd_now[$_sd_var]}" ]] || _sd_delta+=("$_sd_var")
+        [[ ${_SD_BASE[$_sd_var]-} == "${_sd_now[$_sd_var]}" ]] || _sd_full+=("$_sd_var")
+    done
+    for _sd_var in "${!_SD_INPUT[@]}"; do
+        [[ -n ${_sd_now[$_sd_var]+set} ]] || _sd_unset_delta+="unset -v $_sd_var"$'\n'
+    done
+    for _sd_var in "${!_SD_BASE[@]}"; do
+        [[ -n ${_sd_now[$_sd_var]+set} ]] || _sd_unset_full+="unset -v $_sd_var"$'\n'
+    done
+    # a function is this step's unless the input's copy (the same defining file) is there
+    while read -r _sd_var _sd_line _sd_file; do
+        [[ -n $_sd_var ]] || continue
+        _sd_fn[$_sd_var]=1
+        [[ ${_SD_INPUT_FUNCS[$_sd_var]-} == "$_sd_file" ]] || _sd_new_funcs+=("$_sd_var")
+    done <<< "$_SD_FDEFS"
+    for _sd_var in "${!_SD_INPUT_FUNCS[@]}"; do
+        [[ -n ${_sd_fn[$_sd_var]+set} ]] || _sd_unset_delta+="unset -f $_sd_var"$'\n'
+    done
+    _sd_write "$2" _sd_delta "$_sd_unset_delta" _sd_new_funcs || return 1
+    _sd_write "$1" _sd_full "$_sd_unset_full" _SD_HOOK_FUNCS
+}
+
+# _sd_write FILE VARS UNSETS FUNCS: VARS' declarations, the UNSETS text, FUNCS' definitions.
+# (declare -p or -f with no name would list everything: each is called only with names.)
+function _sd_write {
+    local -n _sd_vars=$2 _sd_fns=$4
+    {
+        if (( ${#_sd_vars[@]} )); then declare -p "${_sd_vars[@]}"; fi &&
+        printf '%s' "$3" &&
+        if (( ${#_sd_fns[@]} )); then declare -f "${_sd_fns[@]}"; fi
+    } > "$1"
+}
+
+# _sd_reset: back towards a fresh step's state (_SD_PRISTINE) before other saved states are
+# sourced: unset what the held state added or changed, drop the hooks' functions; the
+# caller then evaluates _SD_PRISTINE_TEXT at the top level. Fails on a readonly variable.
+function _sd_reset {
+    local _sd_var
+    local -A _sd_now=()
+    _sd_listing || return 1
+    _sd_snapshot _sd_now
+    for _sd_var in "${_SD_NAMES[@]}"; do
+        [[ ${_SD_PRISTINE[$_sd_var]-} == "${_sd_now[$_sd_var]}" ]] || unset -v "$_sd_var" \
+            || return 1
+    done
+    for _sd_var in "${_SD_HOOK_FUNCS[@]}"; do
+        unset -f "$_sd_var"
+    done
+}

@@ -1,0 +1,213 @@
+"""The step driver: one long-lived bash per run (per thread) forking a child per step.
+
+Its own failure modes: a driver killed while a hook runs, one gone between steps, a state
+it must re-read rather than hold, a readonly variable it cannot reset, parallel drivers,
+and nothing left running after Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import BIN
+from stackdag import driver, plan, shell, workspace
+from stackdag.state import StateDir
+from test_resume import wait_for
+
+# Each hook adds to the carried state and reports what it sees of the earlier hooks'.
+CARRY = """\
+if [[ $2 == pre-install ]]; then
+    PLAIN="one two"; declare -ga LIST=(a "b c"); declare -gA MAP=([k]="v w")
+    export EXPORTED=yes; GONE=soon
+    helper() { echo "helper of NAME"; }
+    doomed() { :; }
+fi
+if [[ $2 == install ]]; then
+    echo "${AFTER-unset} $(type -t after_fn || echo none)" > "$TOP_DIR/NAME.after"
+    LIST+=(d); MAP[n]=2; unset GONE; unset -f doomed; PLAIN="changed"
+fi
+if [[ $2 == post-config ]]; then
+    { echo "$PLAIN|${LIST[*]}|${MAP[k]}/${MAP[n]}|${GONE-unset}"
+      echo "$(helper)|$(type -t doomed || echo none)|$(printenv EXPORTED)"
+    } > "$TOP_DIR/NAME.seen"
+    AFTER=set; after_fn() { :; }
+fi
+"""
+
+
+def steps_of(ws):
+    loaded = workspace.load(ws.top)
+    context = shell.RunContext(loaded.top, StateDir(loaded.top),
+                               shell.plugin_declarations(loaded.plugins))
+    return plan.plan_stack(loaded).steps, context
+
+
+def run_all(steps, context, between=None):
+    for step in steps:
+        if between:
+            between()
+        outcome = shell.run_step(step, context)
+        assert outcome.ok, (outcome.message, shell.tail(outcome.log))
+
+
+def current_driver() -> driver.Driver:
+    return next(iter(driver._drivers.values()))
+
+
+@pytest.fixture
+def carrying(ws):
+    ws.plugin("p", plugin_sh=CARRY.replace("NAME", "p"))
+    ws.register("p")
+    yield ws
+    shell.end_run()
+
+
+EXPECTED = "changed|a b c d|v w/2|unset\nhelper of p|none|yes\n"
+
+
+def test_state_is_carried_when_the_driver_holds_it(carrying):
+    steps, context = steps_of(carrying)
+    run_all(steps, context)
+    assert carrying.read("p.seen") == EXPECTED
+    assert len(driver._drivers) == 1
+
+
+def test_state_is_carried_when_each_step_starts_a_new_driver(carrying):
+    """Every step re-reads its state from the files (as a resumed run's first step does)."""
+    steps, context = steps_of(carrying)
+    run_all(steps, context, between=shell.end_run)
+    assert carrying.read("p.seen") == EXPECTED
+
+
+def test_a_driver_gone_between_steps_is_replaced(carrying):
+    steps, context = steps_of(carrying)
+    pids = []
+
+    def kill_driver():
+        if driver._drivers:
+            gone = current_driver()
+            pids.append(gone.proc.pid)
+            gone.proc.kill()
+            gone.proc.wait()
+    run_all(steps, context, between=kill_driver)
+    assert carrying.read("p.seen") == EXPECTED
+    assert len(pids) == len(steps) - 1 and current_driver().proc.pid not in pids
+
+
+def test_a_step_rerun_from_an_earlier_state(carrying):
+    """The driver holds install:p's output; running install:p again must start from
+    pre-install:p's state, not from what the driver holds."""
+    steps, context = steps_of(carrying)
+    run_all(steps, context)
+    again = [s for s in steps if s.name in ("install:p", "post-config:p")]
+    (carrying.top / "p.seen").unlink()
+    held = current_driver().proc.pid
+    run_all(again, context)
+    assert carrying.read("p.seen") == EXPECTED
+    assert carrying.read("p.after") == "unset none\n"   # nothing of the state held
+    assert current_driver().proc.pid == held           # reset in place, not restarted
+
+
+def test_a_readonly_variable_makes_the_driver_restart(ws):
+    ws.plugin("p", plugin_sh='if [[ $2 == pre-install ]]; then readonly FIXED=1; fi\n'
+                             'if [[ $2 == install ]]; then echo "$FIXED" > "$TOP_DIR/f"; fi\n')
+    ws.register("p")
+    steps, context = steps_of(ws)
+    try:
+        run_all(steps, context)
+        held = current_driver().proc.pid
+        run_all([s for s in steps if s.name == "install:p"], context)
+        assert ws.read("f") == "1\n"
+        assert current_driver().proc.pid != held
+    finally:
+        shell.end_run()
+
+
+def test_a_hook_that_kills_the_driver_fails_clearly_and_the_run_resumes(ws):
+    ws.plugin("a", plugin_sh='if [[ $2 == install ]]; then A_VALUE=7; fi\n')
+    ws.plugin("b", plugin_sh='if [[ $2 == install && ! -e $TOP_DIR/killed ]]; then\n'
+                             '    touch "$TOP_DIR/killed"; kill -KILL $$; sleep 30\n'
+                             'fi\n'
+                             'if [[ $2 == extra ]]; then echo "$A_VALUE" > "$TOP_DIR/a"; fi\n')
+    ws.register("a", "b")
+    first = ws.run("doit", "stack")
+    assert first.returncode != 0
+    assert re.search(r"stack install failed in plugin b \(plugins/b/devstack/plugin.sh\): "
+                     r"the step driver \(bash, pid \d+\) was killed by SIGKILL while the "
+                     r"hook ran", first.stdout), first.output
+    assert "Traceback" not in first.output
+    assert not leftovers(ws), "the hook of the dead driver is still running"
+    second = ws.run("doit", "stack")
+    assert second.returncode == 0, second.output
+    ran = re.findall(r"^\[\s*\d+/\d+\] (\S+) \.\.\. ok", second.stdout, re.M)
+    assert ran[0] == "install:b", second.stdout
+    assert ws.read("a") == "7\n"
+
+
+PARALLEL = """\
+echo "{name} $2 $$" >> "$TOP_DIR/drivers.log"
+if [[ $2 == install ]]; then {upper}=mine-{name}; sleep 0.5; fi
+if [[ $2 == test-config ]]; then echo "${{LEFT:-}}/${{RIGHT:-}}/${{THIRD:-}}" > "$TOP_DIR/{name}.seen"; fi
+"""
+
+
+def test_parallel_declared_run_uses_a_driver_per_worker(ws):
+    names = ("left", "right", "third")
+    for name in names:
+        ws.plugin(name, plugin_sh=PARALLEL.format(name=name, upper=name.upper()))
+    ws.register(*names, before='[stack]\ncascade = "declared"\n')
+    result = ws.run("doit", "stack", "-n", "3")
+    assert result.returncode == 0, result.output
+    drivers = {line.split()[2] for line in ws.read("drivers.log").splitlines()}
+    assert len(drivers) >= 2, "the steps did not run in more than one driver"
+    # each plugin sees its own state, none of the others'
+    assert ws.read("left.seen") == "mine-left//\n"
+    assert ws.read("right.seen") == "/mine-right/\n"
+    assert ws.read("third.seen") == "//mine-third\n"
+    assert not leftovers(ws)
+
+
+def leftovers(ws) -> list[int]:
+    """Processes still running that stackdag started for this workspace."""
+    marker = f"STACKDAG_STATE_DIR={ws.top / '.stack'}".encode() + b"\0"
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                if stat[0] not in "ZX" and marker in (entry / "environ").read_bytes():
+                    found.append(int(entry.name))
+            except (OSError, IndexError):
+                continue
+    return found
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_nothing_is_left_running_after_an_interrupt(ws, sig):
+    ws.plugin("a", plugin_sh='if [[ $2 == install ]]; then echo $$ > "$TOP_DIR/held"; '
+                             'sleep 600; fi\n')
+    ws.register("a")
+    proc = subprocess.Popen([str(BIN / "doit"), "stack"], cwd=ws.top, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        wait_for(ws.top / "held")
+        os.killpg(proc.pid, sig)
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode != 0 and "Traceback" not in out, out
+    deadline = time.monotonic() + 10
+    while leftovers(ws) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not leftovers(ws)
+    assert not list((ws.top / ".stack/running").iterdir())
