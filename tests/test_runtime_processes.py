@@ -31,7 +31,7 @@ class Services(Bash):
         self.seen: set[int] = set()
 
     def pid(self, name: str) -> int:
-        pgid = int((self.state / "pids" / f"{name}.pid").read_text())
+        pgid = int((self.state / "pids" / f"{name}.pid").read_text().partition("\n")[0])
         self.seen.add(pgid)
         return pgid
 
@@ -71,7 +71,7 @@ def svc(tmp_path):
     finally:
         for pidfile in (tmp_path / "state" / "pids").glob("*.pid"):
             try:
-                services.seen.add(int(pidfile.read_text()))
+                services.seen.add(int(pidfile.read_text().partition("\n")[0]))
             except ValueError:
                 pass
         for pgid in services.seen:
