@@ -22,8 +22,11 @@ from stackdag.cmd_info import StackInfo
 from stackdag.cmd_init import Init
 from stackdag.cmd_list import StackList
 from stackdag.cmd_recorded import Recorded
+from stackdag.cmd_restart import Restart
 from stackdag.cmd_stack import StackRun
+from stackdag.cmd_start import Start
 from stackdag.cmd_status import Status
+from stackdag.cmd_stop import Stop
 from stackdag.cmd_unstack import Unstack
 
 REPLACED = ("Help", "List", "Info", "Clean", "Forget")
@@ -42,7 +45,7 @@ class StackLoader(TaskLoader2):
 class StackMain(DoitMain):
     DOIT_CMDS = tuple(c for c in DoitMain.DOIT_CMDS if c.__name__ not in REPLACED) + (
         StackHelp, StackRun, StackList, StackInfo, StackClean, StackForget, Unstack, Status,
-        Graph, Recorded, Init, ImportLocalConf)
+        Restart, Start, Stop, Graph, Recorded, Init, ImportLocalConf)
 
     def run(self, all_args):
         if all_args[:1] in (["--help"], ["-h"]):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
+from doit.cmd_base import Command, opt_cwd, opt_dodo, opt_seek_file
 from doit.exceptions import InvalidCommand, InvalidDodoFile
 
 from stackdag import STACK_TASK, lock
@@ -26,7 +27,9 @@ class StackdagCommand:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        cls.execute = user_errors(_nothing_written_on_bad_input(cls.execute))
+        if not getattr(cls.execute, "stackdag_boundary", False):     # once, not per subclass
+            cls.execute = user_errors(_nothing_written_on_bad_input(cls.execute))
+            cls.execute.stackdag_boundary = True
 
 
 def _nothing_written_on_bad_input(execute):
@@ -100,3 +103,22 @@ def stop_services_if_unloadable(command, execute, params, args) -> int:
         stopped, _ = teardown.stop_recorded(state)
         raise StackdagError(f"{err} (no hook ran; stackdag stopped the services it had "
                             f"recorded: {', '.join(stopped) or 'none was running'})") from None
+
+
+class ServiceCommand(StackdagCommand, Command):
+    """``restart``, ``start`` and ``stop`` SERVICE...: each named service in turn, under the
+    workspace lock, with no hook (services.py). Subclasses set ``act``."""
+
+    doc_usage = "SERVICE ..."
+    cmd_options = (opt_dodo, opt_cwd, opt_seek_file)
+    act = None          # staticmethod(services.X): (state, name) -> what it did
+
+    def execute(self, params, args):
+        from stackdag import services
+
+        state = StateDir(workspace_dir(params))
+        services.check_names(state, args, self.name)
+        lock.acquire(state)
+        for name in args:
+            print(f"stackdag: {self.act(state, name)}", flush=True)
+        return 0

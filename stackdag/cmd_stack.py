@@ -6,10 +6,14 @@ workspace's dodo.py (and with it the rest of stackdag) is imported.
 
 from __future__ import annotations
 
+import sys
+
 from doit.cmd_run import Run
 
-from stackdag import STACK_TASK, fastpath
-from stackdag.cmd_base import StackdagCommand, workspace_dir
+from stackdag import STACK_TASK, fastpath, lock
+from stackdag.cmd_base import StackdagCommand, stackdag_workspace, workspace_dir
+from stackdag.errors import StackdagError
+from stackdag.state import StateDir
 
 # Options that change neither which steps run nor how they are judged up to date.
 PLAIN_OPTIONS = frozenset({"num_process", "par_type", "verbosity", "failure_verbosity",
@@ -17,52 +21,67 @@ PLAIN_OPTIONS = frozenset({"num_process", "par_type", "verbosity", "failure_verb
 
 
 class StackRun(StackdagCommand, Run):
-    """``doit stack [-n N] [...]``: run the stack task with any of ``doit run``'s options."""
+    """``doit stack [-n N] [--only] [NAME ...]``: run the stack task with any of ``doit
+    run``'s options; NAMEs are run even if up to date (selection.py)."""
 
     name = "stack"
     doc_purpose = "bring the stack up: run what changed, resume what failed"
-    doc_usage = "[-n N] [options] [TASK ...]"
-    doc_description = ("Runs every step whose hook, configuration or predecessors changed "
-                       "since its last success, in DevStack's order, and resumes a failed or "
-                       "interrupted run at the step that did not finish. -n N runs N steps "
+    doc_usage = "[-n N] [--only] [options] [PLUGIN|STEP ...]"
+    doc_description = ("Runs every step whose hook, configuration or predecessors changed, "
+                       "or whose service died or merged file is gone, since its last "
+                       "success, in DevStack's order, and resumes a failed or interrupted "
+                       "run at the step that did not finish. Named plugins (their steps from "
+                       "pre-install on) or steps run even if up to date, with what follows "
+                       "them under the cascade; --only runs just those. -n N runs N steps "
                        "at a time where the order allows it (cascade = \"declared\").")
-
-    cmd_options = Run.cmd_options + ({
-        "name": "record", "long": "record", "type": bool, "default": False,
-        "help": "record mode for this run: hooks run, but what would change the system is "
-                "recorded instead (`stackdag recorded` lists it)"},)
+    cmd_options = Run.cmd_options + (
+        {"name": "only", "long": "only", "type": bool, "default": False,
+         "help": "run only the named steps, not the steps that follow them"},
+        {"name": "record", "long": "record", "type": bool, "default": False,
+         "help": "record mode for this run: hooks run, but what would change the system "
+                 "is recorded instead (`stackdag recorded` lists it)"})
     reporter = None         # one StackReporter for the clone-first run and the stack
     interim = False
+    forced: tuple[str, ...] = ()    # steps to run even if up to date
 
     def execute(self, params, args):
         top = workspace_dir(params)
-        args = args or [STACK_TASK]
+        names = [name for name in args if name != STACK_TASK]
+        if params["only"] and not names:
+            raise StackdagError("stack --only: name the plugins or steps to run")
         # doit has no public record of which options the command line set; this private
         # one is pinned by pyproject.toml's doit range and guarded by tests/test_doit_api.py
-        plain = args == [STACK_TASK] and not (params._non_default_keys - PLAIN_OPTIONS)
-        answer = fastpath.answer(top) if plain else None
+        plain = not (params._non_default_keys - PLAIN_OPTIONS)
+        answer = fastpath.answer(top) if plain and not names else None
         if answer is not None:
             self.outstream.write(answer + "\n")
             return 0
-        from stackdag import plan, shell, workspace   # past the no-op: the rest of stackdag
-        if params.get("record"):
+        from stackdag import plan, selection, shell, workspace   # past the no-op
+        if params["record"]:
             workspace.record_this_run()
-        if args == [STACK_TASK]:
-            # A plugin's hooks and its place in the order come from its files, so plugins
-            # not cloned yet are cloned first, and the stack is planned after that.
-            pending = plan.pending_clones(workspace.load(top))
-            if pending:
-                self.interim = True
-                status_code = super().execute(params, pending)
-                if status_code:
-                    return status_code
-                self.interim = False
-                self.dep_manager.close()
-                self.dep_manager = None
-        before = None
-        if plain:
+        # A plugin's hooks and its place in the order come from its files, so plugins not
+        # cloned yet are cloned first, and the stack is planned after that.
+        pending = plan.pending_clones(workspace.load(top))
+        if pending:
+            self.interim = True
+            status_code = super().execute(params, pending)
+            if status_code:
+                return status_code
+            self.interim = False
+            self.dep_manager.close()
+            self.dep_manager = None
+        args, before = [STACK_TASK], None
+        if names or plain:
             ws = workspace.load(top)
             stack_plan = plan.plan_stack(ws)
+        if names:
+            self.forced = selection.resolve(stack_plan, names)
+            fastpath.forget(top)
+        if params["only"]:
+            args = list(self.forced)
+            sys.stderr.write("stackdag: --only: the steps after these did not run and may "
+                             "now be stale; `stackdag stack` runs them\n")
+        elif plain:     # the whole stack runs: if it succeeds, the next no-op may say so
             before = fastpath.snapshot(ws, stack_plan)
         try:
             status_code = super().execute(params, args)
@@ -81,6 +100,13 @@ class StackRun(StackdagCommand, Run):
         here: all of Run._execute's (tests/test_doit_api.py)."""
         from stackdag.reporter import StackReporter
 
+        if self.forced and not self.interim:
+            # Forgotten under the lock before anything runs: doit runs them as never run,
+            # their new results re-run what follows them, and a run that stops before them
+            # still runs them on resume.
+            lock.acquire(StateDir(stackdag_workspace(self.task_list)))
+            for name in self.forced:
+                self.dep_manager.remove(name)
         if reporter is StackReporter:
             if self.reporter is None:
                 self.reporter = StackReporter(outfile, {

@@ -29,7 +29,7 @@ def services(state: StateDir) -> list[dict]:
     """Every recorded service: alive or not, since when, and its log."""
     out = []
     for service in processes.recorded(state):
-        alive = bool(processes.members(service.pgid, state))
+        alive = processes.alive(service, state)
         try:
             since = state.pidfile(service.name).stat().st_mtime
         except OSError:

@@ -9,6 +9,8 @@ records the state of everything doit would look at to decide that a task is up t
   whose contents decide which steps exist (extras.d, each plugin's devstack/);
 - the commit checked out in each cloned plugin;
 - the doit DB and the saved shell states (any run, forget, unstack or clean changes them);
+- that every service run_process started still runs and every file a merge wrote still
+  exists (checks.py: either makes its step out of date);
 - stackdag's own code and runtime.
 
 A file counts as unchanged when its modification time (in nanoseconds), size, inode and
@@ -26,10 +28,12 @@ import fcntl
 import marshal
 import os
 
-from stackdag import gitref
+from pathlib import Path
+
+from stackdag import checks, gitref, processes
 from stackdag.state import StateDir
 
-FORMAT = 2               # marshal: read by the same stackdag that wrote it, and no import
+FORMAT = 3               # marshal: read by the same stackdag that wrote it, and no import
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -69,13 +73,22 @@ def _inputs(ws, plan) -> list[str]:
 
 
 def _outputs(ws) -> list[tuple]:
-    """What a run itself changes: the DB, the saved states, the clones' commits."""
+    """What a run itself changes: the DB, the saved states, the clones' commits; and what
+    it left in the world: its services (alive) and its merged files (present)."""
     state = StateDir(ws.top)
     entries = [("stat", os.fspath(p), _stat(p)) for p in (state.states, *state.db_files)]
     repos = [p.dir for p in ws.plugins if p.url]
     if ws.stack.devstack:
         repos.append(ws.stack.devstack)         # a new DevStack commit re-runs every step
-    return entries + [("commit", os.fspath(d), gitref.head_commit(d)) for d in repos]
+    entries += [("commit", os.fspath(d), gitref.head_commit(d)) for d in repos]
+    entries += [("alive", os.fspath(state.pidfile(s.name)), True)
+                for s in processes.recorded(state)]
+    return entries + [("exists", path, True) for path in checks.every_written(state)]
+
+
+def _alive(pidfile: str, state: StateDir) -> bool:
+    service = processes.read(Path(pidfile))
+    return service is not None and processes.alive(service, state)
 
 
 def forget(top) -> None:
@@ -150,8 +163,9 @@ def check(top) -> int | None:
         return None
     if _run_in_progress(state):
         return None
+    now = {"stat": _stat, "commit": gitref.head_commit, "exists": os.path.exists,
+           "alive": lambda pidfile: _alive(pidfile, state)}
     for kind, path, value in data["entries"]:
-        now = _stat(path) if kind == "stat" else gitref.head_commit(path)
-        if now != value:
+        if now[kind](path) != value:
             return None
     return data["steps"]

@@ -1,9 +1,12 @@
 """Process groups: the services run_process started, and the bash stackdag runs.
 
 ``run_process`` (runtime/processes.sh) records each service as ``.stack/pids/NAME.pid``:
-the process group's leader pid, then the step that started it. ``unstack`` uses the same
-files to stop whatever is still running, whatever the plugins' own unstack hooks did. Every
-bash stackdag starts (a step, a localrc) leads a group of its own, ended here too.
+the process group's leader pid, the step that started it, and the leader's start identity
+(boot id and start time), so a pid reused after a crash or a reboot is never taken for the
+service. ``unstack`` uses the same files to stop whatever is still running, whatever the
+plugins' own unstack hooks did, and a step whose service died is no longer up to date
+(checks.py). Every bash stackdag starts (a step, a localrc) leads a group of its own, ended
+here too.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import signal
 import subprocess
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from stackdag.state import StateDir
@@ -25,24 +29,83 @@ class Service:
     name: str
     pgid: int
     step: str       # the task that started it ("" if unknown)
+    started: str = ""   # start_id() of the leader when it started ("" if unknown)
+
+
+def read(pidfile: Path) -> Service | None:
+    """The service a pidfile records; None for a missing or unusable one."""
+    try:
+        lines = pidfile.read_text(errors="replace").splitlines()
+    except OSError:
+        return None
+    if not (lines and lines[0].strip().isdigit() and int(lines[0]) > 1):
+        return None
+    lines += ["", ""]
+    return Service(pidfile.stem, int(lines[0]), lines[1].strip(), lines[2].strip())
 
 
 def recorded(state: StateDir) -> list[Service]:
     out = []
     for pidfile in sorted(state.pids.glob("*.pid")):
-        lines = pidfile.read_text(errors="replace").splitlines()
-        if lines and lines[0].strip().isdigit() and int(lines[0]) > 1:
-            out.append(Service(pidfile.stem, int(lines[0]),
-                               lines[1].strip() if len(lines) > 1 else ""))
+        service = read(pidfile)
+        if service:
+            out.append(service)
         else:
             pidfile.unlink(missing_ok=True)
     return out
 
 
-def record(state: StateDir, name: str, pgid: int, step: str) -> None:
-    """Record a process group as run_process does: ``pids/NAME.pid`` (group, then step)."""
+def record(state: StateDir, name: str, pgid: int, step: str, started: str = "") -> None:
+    """Record a process group as run_process does: ``pids/NAME.pid`` (group, step, and the
+    leader's start_id(); without one, only processes marked as this workspace's count)."""
     state.pids.mkdir(parents=True, exist_ok=True)
-    state.pidfile(name).write_text(f"{pgid}\n{step}\n")
+    state.pidfile(name).write_text(f"{pgid}\n{step}\n{started}\n")
+
+
+@lru_cache(maxsize=1)
+def _boot_id() -> str:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return ""
+
+
+def start_id(pid: int) -> str | None:
+    """"BOOT_ID:START_TICKS" of process ``pid`` (as runtime/processes.sh writes it): which
+    process this is, across pid reuse and reboots. None if there is no such process (or
+    only its zombie)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    if len(fields) < 20 or fields[0] in ("Z", "X"):     # a zombie is no longer that process
+        return None
+    return f"{_boot_id()}:{fields[19]}"
+
+
+def ours(service: Service, state: StateDir) -> list[int]:
+    """The live processes of the service's group that are the service's.
+
+    A leader with the recorded start identity proves the whole group is the service's;
+    a leader pid that now names another process proves the group is gone (a pid is not
+    reused while its group lives); with the leader gone (or no identity recorded), only
+    members whose environment names this workspace count.
+    """
+    if service.started:
+        now = start_id(service.pgid)
+        if now == service.started:
+            return members(service.pgid)
+        if now is not None:
+            return []
+    return members(service.pgid, state)
+
+
+def alive(service: Service, state: StateDir) -> bool:
+    """Cheap while the leader runs (two small reads): up-to-date checks and the no-op
+    shortcut ask this for every service."""
+    if service.started and start_id(service.pgid) == service.started:
+        return True
+    return bool(ours(service, state))
 
 
 def members(pgid: int, state: StateDir | None = None) -> list[int]:
@@ -83,23 +146,30 @@ def signal_group(pgid: int, sig: int) -> None:
         pass
 
 
-def stop_group(pgid: int, state: StateDir, seconds: float = STOP_SECONDS) -> bool:
-    """TERM stackdag's processes in group ``pgid``, then KILL what outlives ``seconds``.
-    True when none is left."""
+def _stop(pgid: int, found, seconds: float) -> bool:
+    """TERM group ``pgid`` while ``found()`` lists processes of ours in it, then KILL what
+    outlives ``seconds``. True when none is left."""
     for sig, wait in ((signal.SIGTERM, seconds), (signal.SIGKILL, 5)):
-        if not members(pgid, state):
+        if not found():
             return True
         signal_group(pgid, sig)
         deadline = time.monotonic() + wait
-        while members(pgid, state) and time.monotonic() < deadline:
+        while found() and time.monotonic() < deadline:
             time.sleep(0.05)
-    return not members(pgid, state)
+    return not found()
 
 
-def stop(service: Service, state: StateDir, seconds: float = STOP_SECONDS) -> bool:
-    """Stop a recorded service and drop its pidfile (a stale one is just dropped)."""
-    stopped = stop_group(service.pgid, state, seconds)
-    if stopped:
+def stop_group(pgid: int, state: StateDir, seconds: float = STOP_SECONDS) -> bool:
+    """Stop stackdag's processes in group ``pgid`` (a hook's). True when none is left."""
+    return _stop(pgid, lambda: members(pgid, state), seconds)
+
+
+def stop(service: Service, state: StateDir, seconds: float = STOP_SECONDS,
+         forget: bool = True) -> bool:
+    """Stop a recorded service; with ``forget``, drop its pidfile (a stale one is just
+    dropped). A pidfile whose pid another process now has stops nothing."""
+    stopped = _stop(service.pgid, lambda: ours(service, state), seconds)
+    if stopped and forget:
         state.pidfile(service.name).unlink(missing_ok=True)
     return stopped
 

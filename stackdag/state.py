@@ -18,7 +18,8 @@ DB_FILE = f"{NAME}/doit.db"     # relative to the workspace, as doit's ``dep_fil
 
 
 def file_name(step_name: str) -> str:
-    """A step name as one file name ('/' cannot appear in plugin names, '+' cannot either)."""
+    """A step name as one file name ('/' cannot appear in plugin names, '+' cannot either).
+    runtime/meta.sh spells outputs/STEP the same way."""
     return step_name.replace("/", "+")
 
 
@@ -83,6 +84,11 @@ class StateDir:
     def pids(self) -> Path:
         return self.root / "pids"
 
+    @property
+    def outputs(self) -> Path:
+        """The files each step's merges wrote, one list per step (checks.py)."""
+        return self.root / "outputs"
+
     @cached_property
     def running(self) -> Path:
         """One marker per step driver (its process group; inside, the group of the step in
@@ -97,7 +103,8 @@ class StateDir:
     @property
     def forgettable(self) -> tuple[Path, ...]:
         """What ``clean`` removes besides the DB: everything a stack run left behind."""
-        return (self.states, self.scripts, self.pids, self.running, self.records)
+        return (self.states, self.scripts, self.pids, self.running, self.records,
+                self.outputs)
 
     # --- per step, per service ------------------------------------------------------------
     def state_file(self, step_name: str) -> Path:
@@ -128,6 +135,13 @@ class StateDir:
 
     def pidfile(self, service: str) -> Path:
         return self.pids / f"{service}.pid"
+
+    def service_record(self, service: str) -> Path:
+        """How run_process started the service (sourced by ``start_recorded``)."""
+        return self.pids / f"{service}.cmd"
+
+    def outputs_file(self, step_name: str) -> Path:
+        return self.outputs / file_name(step_name)
 
     def running_marker(self, pid: int) -> Path:
         return self.running / str(pid)
@@ -169,7 +183,7 @@ class StateDir:
         """The paths the bash runtime writes to (functions.sh falls back to these names
         when it is sourced on its own)."""
         return {"STACKDAG_STATE_DIR": str(self.root), "STACKDAG_PIDS_DIR": str(self.pids),
-                "STACKDAG_LOG_DIR": str(self.logs),
+                "STACKDAG_LOG_DIR": str(self.logs), "STACKDAG_OUTPUTS_DIR": str(self.outputs),
                 "STACKDAG_PACKAGES_LOG": str(self.root / "packages.log"),
                 "STACKDAG_SUMMARY_LOG": str(self.summary_log),
                 "STACKDAG_WARNINGS_LOG": str(self.warnings_log),

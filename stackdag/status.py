@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from doit.task import result_dep
 from doit.tools import config_changed
 
+from stackdag import checks
 from stackdag.model import display_path
 
 
@@ -39,7 +40,10 @@ def _own_reason(task, dep_manager, tasks) -> str:
     changed = reasons.get("changed_file_dep") or reasons.get("added_file_dep") or []
     if changed:
         return "changed: " + ", ".join(display_path(f) for f in changed)
-    for utd, _, _ in reasons.get("uptodate_false") or []:
+    for utd, args, _ in reasons.get("uptodate_false") or []:
+        why = checks.reason(utd, args, dep_manager.get_values(task.name))
+        if why:
+            return why
         if isinstance(utd, result_dep):
             return f"{utd.dep_name} ran since it last ran"
         if isinstance(utd, config_changed):

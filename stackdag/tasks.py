@@ -6,7 +6,9 @@ Each step becomes one task. What makes a task re-run (DESIGN §4):
 - ``result_dep`` on the steps it depends on: every run returns a fresh ``run_id``, so a
   re-run upstream re-runs this task, and a skipped one does not;
 - ``targets``: its saved shell state; if that file is gone the step runs again;
-- for a cloned plugin, the commit checked out (read from .git, no GitPython on this path).
+- for a cloned plugin, the commit checked out (read from .git, no GitPython on this path);
+- what the step did is still true (checks.py): the services it started run, and the files
+  its merges wrote exist.
 
 Clone tasks run when their url/ref/depth changed, the clone is missing, or ``reclone``.
 """
@@ -22,7 +24,7 @@ from doit.exceptions import TaskFailed
 from doit.task import result_dep
 from doit.tools import config_changed
 
-from stackdag import STACK_TASK, git, gitref, lock, reporter, shell
+from stackdag import STACK_TASK, checks, git, gitref, lock, reporter, shell
 from stackdag.errors import StackdagError
 from stackdag.model import Plan, Plugin, StackOptions, Step, Workspace
 from stackdag.state import StateDir
@@ -52,10 +54,12 @@ def failure_report(step: Step, outcome: shell.StepOutcome) -> str:
 
 def run(step: Step, context: shell.RunContext, cloned: bool):
     """doit python-action: run the step; a fresh result makes dependent steps re-run."""
+    checks.before_run(context.state, step.name)
     outcome = shell.run_step(step, context)
     if not outcome.ok:
         return TaskFailed(failure_report(step, outcome))
-    result = {"run_id": uuid.uuid4().hex, "seconds": round(outcome.seconds, 3)}
+    result = {"run_id": uuid.uuid4().hex, "seconds": round(outcome.seconds, 3),
+              "wrote": checks.written(context.state, step.name)}
     if cloned:
         result["commit"] = gitref.head_commit(step.dir)
     return result
@@ -134,7 +138,8 @@ def task_dicts(ws: Workspace, plan: Plan) -> list[dict]:
         if ws.stack.devstack:   # another DevStack, or another commit of it: all again
             inputs["devstack"] = [str(ws.stack.devstack),
                                   gitref.head_commit(ws.stack.devstack)]
-        uptodate = [config_changed(inputs)] + [result_dep(n) for n in step.after]
+        uptodate = [config_changed(inputs)] + [result_dep(n) for n in step.after] + [
+            (checks.services_running, [state, step.name]), checks.files_present]
         cloned = bool(step.plugin and step.plugin.url)
         if cloned:
             uptodate.append((commit_unchanged, [step.dir]))

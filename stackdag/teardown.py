@@ -40,7 +40,7 @@ def stop_recorded(state: StateDir) -> tuple[list[str], list[str]]:
     """Stop every service still recorded: (the ones stopped, the ones that would not)."""
     stopped, failed = [], []
     for service in processes.recorded(state):
-        if not processes.members(service.pgid, state):
+        if not processes.alive(service, state):
             processes.stop(service, state)      # gone, or not ours: drop the pidfile
             continue
         _say(f"stopping {service.name} (process group {service.pgid}) ... ")

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from stackdag import processes
 from test_runtime_support import Bash, q
 
 
@@ -31,7 +32,7 @@ class Services(Bash):
         self.seen: set[int] = set()
 
     def pid(self, name: str) -> int:
-        pgid = int((self.state / "pids" / f"{name}.pid").read_text())
+        pgid = int((self.state / "pids" / f"{name}.pid").read_text().partition("\n")[0])
         self.seen.add(pgid)
         return pgid
 
@@ -71,7 +72,7 @@ def svc(tmp_path):
     finally:
         for pidfile in (tmp_path / "state" / "pids").glob("*.pid"):
             try:
-                services.seen.add(int(pidfile.read_text()))
+                services.seen.add(int(pidfile.read_text().partition("\n")[0]))
             except ValueError:
                 pass
         for pgid in services.seen:
@@ -270,3 +271,48 @@ def test_run_process_accepts_programs_that_exist(svc, cmd):
 
 def test_a_disabled_service_with_a_missing_program_is_no_error(svc):
     svc.ok("run_process nope '/no/such/prog'")
+
+
+def test_the_pidfile_records_the_leaders_start_identity(svc):
+    svc.ok("run_process svc 'exec sleep 300'")
+    pgid = svc.pid("svc")
+    lines = (svc.state / "pids/svc.pid").read_text().splitlines()
+    assert lines[2] == processes.start_id(pgid)
+    svc.ok("stop_process svc")
+
+
+def test_a_pid_reused_by_another_process_is_never_stopped(svc):
+    """The recorded pid now names a stranger (a crash or a reboot, then pid reuse): the
+    start identity differs, so stop_process and run_process leave it alone."""
+    stranger = subprocess.Popen(["sleep", "300"], start_new_session=True)
+    try:
+        (svc.state / "pids").mkdir(parents=True)
+        (svc.state / "pids/svc.pid").write_text(f"{stranger.pid}\nextra:x\nboot:1\n")
+        assert svc.run("is_running svc").returncode == 1
+        assert svc.ok("stop_process svc") == ""
+        assert not (svc.state / "pids/svc.pid").exists()
+        (svc.state / "pids/svc.pid").write_text(f"{stranger.pid}\nextra:x\nboot:1\n")
+        svc.ok("run_process svc 'exec sleep 301'")
+        assert svc.pid("svc") != stranger.pid
+        svc.ok("stop_process svc")
+        assert stranger.poll() is None, "a process stackdag never started was stopped"
+    finally:
+        stranger.kill()
+        stranger.wait()
+
+
+def test_start_recorded_starts_it_as_run_process_did(svc):
+    svc.ok("export GREETING=hi; cd /; run_process svc 'echo \"$GREETING from $PWD\"; "
+           "exec sleep 300'")
+    first = svc.pid("svc")
+    assert oct((svc.state / "pids/svc.cmd").stat().st_mode & 0o777) == "0o600"
+    svc.ok("stop_process svc")
+    out = svc.ok("start_recorded svc")
+    second = svc.pid("svc")
+    assert second != first
+    assert out == f"stackdag: started svc (pid {second}), log {svc.state}/logs/svc.log\n"
+    assert wait_for(lambda: svc.log("svc").count("hi from /\n") == 2)
+    assert "stackdag: start svc: echo" in svc.log("svc")
+    svc.ok("stop_process svc")
+    missing = svc.run("start_recorded other")
+    assert missing.returncode == 1 and "no command recorded for other" in missing.stderr

@@ -6,7 +6,7 @@ import pytest
 from doit.task import result_dep
 from doit.tools import config_changed
 
-from stackdag import STACK_TASK, plan, shell, tasks, workspace
+from stackdag import STACK_TASK, checks, plan, shell, tasks, workspace
 from stackdag.state import StateDir
 
 URL_PLUGIN = '[[plugin]]\nname = "u"\nurl = "https://example.org/u.git"\n'
@@ -72,11 +72,13 @@ def test_a_step_task(built):
     assert action is tasks.run and arg_step == step and cloned is False
     assert (context.top, context.state, context.plugins, context.packages) == (
         loaded.top, StateDir(loaded.top), shell.plugin_declarations(stack.plugins), "install")
-    what, after = task["uptodate"]
+    what, after, services, files = task["uptodate"]
     assert isinstance(what, config_changed) and what.config == {
         "action": "source", "script": "", "args": ["stack", "install"], "calls": [],
         "runtime": tasks.runtime_version()}
     assert isinstance(after, result_dep) and after.dep_name == "install:u"
+    assert services == (checks.services_running, [StateDir(loaded.top), "install:a"])
+    assert files is checks.files_present
 
 
 def test_every_step_task_follows_its_step(built):
@@ -113,10 +115,11 @@ def test_a_cloned_plugins_steps_also_check_its_commit(built):
     loaded, stack, dicts = built
     u_dir = loaded.stack.dest / "u"
     task = by_name(dicts)["install:u"]
-    assert task["uptodate"][-1] == (tasks.commit_unchanged, [u_dir])
+    assert (tasks.commit_unchanged, [u_dir]) in task["uptodate"]
     assert task["actions"][0][1][2] is True
     for name in ("install:a", "install:b"):
-        assert all(not isinstance(u, tuple) for u in by_name(dicts)[name]["uptodate"])
+        assert all(u[0] is not tasks.commit_unchanged for u in by_name(dicts)[name]["uptodate"]
+                   if isinstance(u, tuple))
 
 
 def test_the_clone_task(built):

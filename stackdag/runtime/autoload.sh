@@ -64,12 +64,13 @@ function _sd_expand_value { _sd_load meta && _sd_expand_value "$@"; }
 function _sd_merge_body { _sd_load meta && _sd_merge_body "$@"; }
 function _sd_merge_into { _sd_load meta && _sd_merge_into "$@"; }
 function _sd_meta_blocks { _sd_load meta && _sd_meta_blocks "$@"; }
+function _sd_note_output { _sd_load meta && _sd_note_output "$@"; }
 function get_meta_section { _sd_load meta && get_meta_section "$@"; }
 function get_meta_section_files { _sd_load meta && get_meta_section_files "$@"; }
 function merge_config_file { _sd_load meta && merge_config_file "$@"; }
 function merge_config_group { _sd_load meta && merge_config_group "$@"; }
 function merge_config_text { _sd_load meta && merge_config_text "$@"; }
-_SD_FAMILY[meta]="_sd_config_target _sd_expand_path _sd_expand_value _sd_merge_body _sd_merge_into _sd_meta_blocks get_meta_section get_meta_section_files merge_config_file merge_config_group merge_config_text"
+_SD_FAMILY[meta]="_sd_config_target _sd_expand_path _sd_expand_value _sd_merge_body _sd_merge_into _sd_meta_blocks _sd_note_output get_meta_section get_meta_section_files merge_config_file merge_config_group merge_config_text"
 
 # packages.sh
 function _sd_bindep_names { _sd_load packages && _sd_bindep_names "$@"; }
@@ -106,11 +107,14 @@ function _sd_group_alive { _sd_load processes && _sd_group_alive "$@"; }
 function _sd_pid_of { _sd_load processes && _sd_pid_of "$@"; }
 function _sd_service_name { _sd_load processes && _sd_service_name "$@"; }
 function _sd_signal_group { _sd_load processes && _sd_signal_group "$@"; }
+function _sd_start { _sd_load processes && _sd_start "$@"; }
+function _sd_start_id { _sd_load processes && _sd_start_id "$@"; }
 function is_running { _sd_load processes && is_running "$@"; }
 function run_process { _sd_load processes && run_process "$@"; }
 function service_check { _sd_load processes && service_check "$@"; }
+function start_recorded { _sd_load processes && start_recorded "$@"; }
 function stop_process { _sd_load processes && stop_process "$@"; }
-_SD_FAMILY[processes]="_sd_as_user _sd_check_program _sd_group_alive _sd_pid_of _sd_service_name _sd_signal_group is_running run_process service_check stop_process"
+_SD_FAMILY[processes]="_sd_as_user _sd_check_program _sd_group_alive _sd_pid_of _sd_service_name _sd_signal_group _sd_start _sd_start_id is_running run_process service_check start_recorded stop_process"
 
 # git.sh
 function _sd_git_checkout { _sd_load git && _sd_git_checkout "$@"; }

@@ -19,6 +19,7 @@ STACKDAG_STATE_DIR=${STACKDAG_STATE_DIR:-$TOP_DIR/.stack}
 STACKDAG_PIDS_DIR=${STACKDAG_PIDS_DIR:-$STACKDAG_STATE_DIR/pids}
 STACKDAG_LOG_DIR=${STACKDAG_LOG_DIR:-$STACKDAG_STATE_DIR/logs}
 STACKDAG_PACKAGES_LOG=${STACKDAG_PACKAGES_LOG:-$STACKDAG_STATE_DIR/packages.log}
+STACKDAG_OUTPUTS_DIR=${STACKDAG_OUTPUTS_DIR:-$STACKDAG_STATE_DIR/outputs}
 DEST=${DEST:-$STACKDAG_STATE_DIR/dest}
 DEVSTACK_PLUGINS=${DEVSTACK_PLUGINS:-}
 ENABLED_SERVICES=${ENABLED_SERVICES:-}
@@ -118,7 +119,7 @@ declare -gA _SD_RUNTIME_FUNCS=(
     [get_meta_section]=1 [get_meta_section_files]=1 [merge_config_file]=1
     [merge_config_group]=1 [merge_config_text]=1
     [_sd_config_target]=1 [_sd_expand_path]=1 [_sd_expand_value]=1 [_sd_merge_body]=1
-    [_sd_merge_into]=1 [_sd_meta_blocks]=1
+    [_sd_merge_into]=1 [_sd_meta_blocks]=1 [_sd_note_output]=1
     [apt_get]=1 [apt_get_update]=1 [get_packages]=1 [get_plugin_packages]=1
     [install_bindep]=1 [install_package]=1 [install_plugin_packages]=1
     [is_package_installed]=1 [pip_install]=1 [real_install_package]=1 [setup_develop]=1
@@ -126,9 +127,9 @@ declare -gA _SD_RUNTIME_FUNCS=(
     [_sd_bindep_names]=1 [_sd_handled]=1 [_sd_list_names]=1 [_sd_package_dir]=1
     [_sd_pip]=1 [_sd_print_list_names]=1 [_sd_read_list]=1 [_sd_record]=1
     [_sd_recording]=1 [_sd_update_repos]=1
-    [is_running]=1 [run_process]=1 [service_check]=1 [stop_process]=1
+    [is_running]=1 [run_process]=1 [service_check]=1 [start_recorded]=1 [stop_process]=1
     [_sd_as_user]=1 [_sd_check_program]=1 [_sd_group_alive]=1 [_sd_pid_of]=1
-    [_sd_service_name]=1 [_sd_signal_group]=1
+    [_sd_service_name]=1 [_sd_signal_group]=1 [_sd_start]=1 [_sd_start_id]=1
     [git_clone]=1 [git_clone_by_name]=1 [git_timed]=1 [git_update_branch]=1
     [git_update_remote_branch]=1 [git_update_tag]=1
     [_sd_git_checkout]=1 [_sd_git_refuse]=1

@@ -154,6 +154,17 @@ function _sd_merge_body {
     done
 }
 
+# _sd_note_output FILE: record that this step wrote FILE (outputs/STEP, one path a line,
+# the step's name spelled as stackdag/state.py's file_name does), so that the step runs
+# again once FILE is gone, after a reboot say (stackdag/checks.py).
+function _sd_note_output {
+    [[ -n ${_SD_STEP:-} && -n ${STACKDAG_OUTPUTS_DIR:-} ]] || return 0
+    local file=$1
+    [[ $file == /* ]] || file=$PWD/$file
+    [[ -d $STACKDAG_OUTPUTS_DIR ]] || mkdir -p "$STACKDAG_OUTPUTS_DIR"
+    printf '%s\n' "$file" >> "$STACKDAG_OUTPUTS_DIR/${_SD_STEP//\//+}"
+}
+
 # _sd_merge_into REALFILE: merge _SD_MERGE_BODY into REALFILE, creating it and its
 # directory if needed. A key given once is iniset (replaced in place, or added); a key
 # given several times replaces all the option's lines. New options end in body order.
@@ -176,6 +187,7 @@ function _sd_merge_into {
         { if [[ -n $sudo ]]; then sudo touch "$real"; else : > "$real"; fi; } 2>/dev/null \
             || _sd_fail 1 "could not create config file $real"
     fi
+    _sd_note_output "$real"
     _sd_merge_body
     ((${#_SD_MERGE_KEYS[@]})) || return 0
     _sd_ini_load "$sudo" "$real"

@@ -13,13 +13,30 @@ function _sd_service_name {
         || _sd_fail 1 "${FUNCNAME[1]}: bad service name '$1'"
 }
 
+# _sd_start_id PID: _SD_START_ID = "BOOT_ID:START_TICKS" of process PID (the boot and the
+# moment it started: unique across reboots and pid reuse); false if there is no such process
+# or no /proc to ask.
+function _sd_start_id {
+    _SD_START_ID=""
+    local boot stat
+    { read -r boot < /proc/sys/kernel/random/boot_id && read -r stat < "/proc/$1/stat"; } \
+        2>/dev/null || return 1
+    stat=${stat##*) }
+    local -a fields
+    read -r -a fields <<< "$stat"
+    _SD_START_ID=$boot:${fields[19]}
+}
+
 # _sd_pid_of NAME: _SD_PID = the process group recorded for NAME; false if there is none
-# (or it is not a usable group: never 0, 1, or this shell's own group).
+# (or it is not a usable group: never 0, 1, or this shell's own group), or if the group's
+# leader pid now belongs to another process than the one run_process started (a reboot or
+# pid reuse), so that nothing unrelated is ever stopped.
 function _sd_pid_of {
     _SD_PID=""
-    local file=$STACKDAG_PIDS_DIR/$1.pid stat
+    local file=$STACKDAG_PIDS_DIR/$1.pid stat step started=""
     [[ -r $file ]] || return 1
-    read -r _SD_PID < "$file" || [[ -n $_SD_PID ]] || return 1
+    { read -r _SD_PID && read -r step && read -r started; } < "$file" || [[ -n $_SD_PID ]] \
+        || return 1
     if [[ ! $_SD_PID =~ ^[0-9]+$ ]] || ((_SD_PID <= 1)); then
         _SD_PID=""
         return 1
@@ -28,6 +45,9 @@ function _sd_pid_of {
         stat=${stat##*) }
         [[ $stat =~ ^[A-Za-z]\ [0-9]+\ ([0-9]+) && ${BASH_REMATCH[1]} == "$_SD_PID" ]] \
             && return 1
+    fi
+    if [[ -n $started ]] && _sd_start_id "$_SD_PID" && [[ $_SD_START_ID != "$started" ]]; then
+        return 1
     fi
     return 0
 }
@@ -114,6 +134,8 @@ function _sd_check_program {
 # bash -c) in a session and process group of its own, detached from the step: stdin from
 # /dev/null, stdout and stderr appended to logs/NAME.log, the group leader's pid (and the
 # step running this) in pids/NAME.pid. A running NAME is stopped first (a restart).
+# pids/NAME.cmd records how it was started (directory, exported environment, command,
+# group, user), so that `stackdag start NAME` can start it again without a hook.
 function run_process {
     local name=${1:-} cmd=${2:-} group=${3:-} user=${4:-}
     [[ -n $name && -n $cmd ]] || _sd_fail 1 "run_process: NAME and COMMAND required"
@@ -121,11 +143,41 @@ function run_process {
     is_service_enabled "$name" || return 0
     _sd_check_program "$name" "$cmd"
     stop_process "$name"
+    [[ -d $STACKDAG_PIDS_DIR ]] || mkdir -p "$STACKDAG_PIDS_DIR"
+    # the environment may hold secrets: readable by its owner only
+    (
+        umask 077
+        {
+            printf 'cd -- %q || exit 1\n' "$PWD"
+            export -p
+            printf '_SD_START=(%q %q %q)\n' "$cmd" "$group" "$user"
+        } > "$STACKDAG_PIDS_DIR/$name.cmd"
+    )
+    _sd_start "$name" "$cmd" "$group" "$user" run_process
+}
+
+# start_recorded NAME: start NAME again the way run_process last started it (its
+# pids/NAME.cmd), in a subshell: `stackdag start` and `restart` run no hook.
+function start_recorded {
+    local name=${1:-}
+    _sd_service_name "$name"
+    local record=$STACKDAG_PIDS_DIR/$name.cmd
+    [[ -r $record ]] || _sd_fail 1 "start_recorded: no command recorded for $name"
+    (
+        source "$record" 2>/dev/null || exit 1
+        _sd_start "$name" "${_SD_START[@]}" start
+    ) || _sd_fail 1 "start_recorded: could not start $name from $record"
+}
+
+# _sd_start NAME CMD GROUP USER HOW: start CMD as described for run_process; HOW names the
+# caller in the log's header line.
+function _sd_start {
+    local name=$1 cmd=$2 group=$3 user=$4 how=$5
     local logs=$STACKDAG_LOG_DIR pids=$STACKDAG_PIDS_DIR
     [[ -d $logs && -d $pids ]] || mkdir -p "$logs" "$pids"
     local log=$logs/$name.log
     _sd_as_user "$user" "$group"
-    printf '%(%F %T)T stackdag: run_process %s: %s\n' -1 "$name" "$cmd" >> "$log"
+    printf '%(%F %T)T stackdag: %s %s: %s\n' -1 "$how" "$name" "$cmd" >> "$log"
     # Without job control the child is not a group leader, so setsid(1) makes it the leader
     # of a new session in place and $! is that leader.
     local monitor="" fd
@@ -146,8 +198,10 @@ function run_process {
     local pid=$!
     disown "$pid"  # not this shell's job: no "Killed" notice when it is stopped
     [[ -z $monitor ]] || set -o monitor
-    # the group, then the step that started it (unstack forgets that step)
-    printf '%s\n%s\n' "$pid" "${_SD_STEP:-}" > "$pids/$name.pid"
+    # The group, the step that started it (unstack forgets that step), and when its leader
+    # started (setsid and bash -c exec in place: the pid and start time stay the leader's).
+    _sd_start_id "$pid" || true
+    printf '%s\n%s\n%s\n' "$pid" "${_SD_STEP:-}" "$_SD_START_ID" > "$pids/$name.pid"
     # Wait (a few ms) for the new group to exist, so that stopping at once finds it.
     local tries=0
     until kill -0 -- "-$pid" 2>/dev/null || ! kill -0 "$pid" 2>/dev/null; do

@@ -1,0 +1,84 @@
+"""``restart``, ``start`` and ``stop`` SERVICE: services acted on by name, without hooks.
+
+A service is known by its pidfile (pids/NAME.pid, its process group) and its record
+(pids/NAME.cmd: how run_process started it). ``start`` runs the recorded command again
+through the runtime's ``start_recorded``, so the service starts exactly as run_process
+starts it: same directory, environment, user, log, and a pidfile in the same format.
+``stop`` keeps the pidfile: the service is known, and not running, so ``status`` shows
+it and the next ``stack`` re-runs the step that started it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import subprocess
+
+from stackdag import processes, shell
+from stackdag.bashenv import clean_environment
+from stackdag.errors import StackdagError
+from stackdag.model import display_path
+from stackdag.state import StateDir
+
+_START = 'source "$STACKDAG_RUNTIME/functions.sh" && start_recorded "$1"'
+
+
+def known(state: StateDir) -> list[str]:
+    """Every service with a pidfile or a record."""
+    if not state.pids.is_dir():
+        return []
+    return sorted({p.stem for p in state.pids.iterdir() if p.suffix in (".pid", ".cmd")})
+
+
+def check_names(state: StateDir, names: list[str], command: str) -> None:
+    """One line for the first name that is not a known service, with the nearest ones."""
+    if not names:
+        raise StackdagError(f"{command}: name the services (`stackdag status` lists them)")
+    services = known(state)
+    for name in names:
+        if name not in services:
+            nearest = difflib.get_close_matches(name, services, n=4, cutoff=0.5)
+            hint = (f"nearest: {', '.join(nearest)}" if nearest else
+                    f"recorded: {', '.join(services) or 'none'}")
+            raise StackdagError(f"{command}: no service named {name!r} was started by "
+                                f"run_process here ({hint})")
+
+
+def running(state: StateDir, name: str) -> processes.Service | None:
+    """The service, if it runs."""
+    service = processes.read(state.pidfile(name))
+    return service if service and processes.alive(service, state) else None
+
+
+def stop(state: StateDir, name: str) -> str:
+    service = running(state, name)
+    if service is None:
+        return f"{name} is not running"
+    if not processes.stop(service, state, forget=False):
+        raise StackdagError(f"could not stop {name} (process group {service.pgid})")
+    return f"stopped {name}"
+
+
+def start(state: StateDir, name: str) -> str:
+    service = running(state, name)
+    if service is not None:
+        return f"{name} is already running (pid {service.pgid})"
+    if not state.service_record(name).exists():
+        raise StackdagError(f"start: {name} was not started by run_process (a hook left it "
+                            "running), so there is no command to start it with; "
+                            "`stackdag stack NAME` runs the step that started it")
+    env = clean_environment()
+    env.update(state.runtime_environment())
+    env.update({"STACKDAG_RUNTIME": str(shell.RUNTIME), "TOP_DIR": str(state.top)})
+    done = subprocess.run(["bash", "--noprofile", "--norc", "-c", _START, "start", name],
+                          cwd=state.top, env=env, stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True)
+    service = processes.read(state.pidfile(name))
+    if done.returncode != 0 or service is None:
+        lines = (done.stderr or done.stdout).strip().splitlines() or ["no output"]
+        raise StackdagError(f"could not start {name}: {lines[-1]}")
+    return f"started {name} (pid {service.pgid}), log {display_path(state.log_file(name))}"
+
+
+def restart(state: StateDir, name: str) -> str:
+    stopped = stop(state, name)
+    return f"{stopped}; {start(state, name)}"
