@@ -60,7 +60,7 @@ class ConfigSection:
     group: str
     file: str
     text: str
-    where: str = ""     # "plugins.toml:LINE:COL" or "local.conf:LINE" of the section
+    where: str = field(default="", compare=False)   # its file:line, for messages
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ import pytest
 from conftest import BIN
 from stackdag import driver, plan, shell, workspace
 from stackdag.state import StateDir
-from test_resume import wait_for
+from test_cli_resume import wait_for
 
 # Each hook adds to the carried state and reports what it sees of the earlier hooks'.
 CARRY = """\
