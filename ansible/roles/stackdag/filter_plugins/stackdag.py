@@ -39,27 +39,29 @@ def stackdag_settings_default(text: str, name: str, value: str) -> str:
     parsed before and after: the result always sets exactly what was asked, or this fails.
     """
     text = str(text)
-    settings = _parse(text, "stackdag_plugins_toml").get("settings", {})
+    data = _parse(text, "stackdag_plugins_toml")
+    settings = data.get("settings", {})
     if not isinstance(settings, dict):
         raise AnsibleFilterError("stackdag_plugins_toml: settings must be a table")
     if name in settings:
         return text
     line = f"{name} = {json.dumps(str(value), ensure_ascii=False)}"
     line += "  # set by the stackdag Ansible role"
-    header = _SETTINGS_HEADER.search(text)
-    if header:
-        result = text[:header.end()] + "\n" + line + text[header.end():]
-    elif "settings" in _parse(text, "stackdag_plugins_toml"):
-        raise AnsibleFilterError(
-            f"stackdag_plugins_toml: write settings as a [settings] table, or set {name} "
-            "in it yourself")
-    else:
-        result = text + ("" if not text or text.endswith("\n") else "\n")
-        result += f"\n[settings]\n{line}\n"
-    if _parse(result, "plugins.toml with the default").get("settings", {}).get(name) != str(value):
-        raise AnsibleFilterError(
-            f"stackdag_plugins_toml: could not add {name} to [settings]; set it there yourself")
-    return result
+    if "settings" not in data:
+        sep = "" if not text or text.endswith("\n") else "\n"
+        candidates = [text + sep + f"\n[settings]\n{line}\n"]
+    else:   # under the header (the first one that is not inside a multi-line string)
+        candidates = [text[:m.end()] + "\n" + line + text[m.end():]
+                      for m in _SETTINGS_HEADER.finditer(text)]
+    for result in candidates:
+        try:
+            if tomllib.loads(result).get("settings", {}).get(name) == str(value):
+                return result
+        except tomllib.TOMLDecodeError:
+            pass
+    raise AnsibleFilterError(
+        f"stackdag_plugins_toml: could not add {name} to [settings] (write settings as a "
+        f"[settings] table, or set {name} in it yourself)")
 
 
 class FilterModule:
