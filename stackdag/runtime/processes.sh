@@ -150,6 +150,7 @@ function run_process {
         {
             printf 'cd -- %q || exit 1\n' "$PWD"
             export -p
+            printf '_SD_STEP=%q\n' "${_SD_STEP:-}"     # not exported by the step driver
             printf '_SD_START=(%q %q %q)\n' "$cmd" "$group" "$user"
         } > "$STACKDAG_PIDS_DIR/$name.cmd"
     )
