@@ -42,16 +42,16 @@ def report(ran: dict[str, float], timers: dict[str, float], total: float) -> lis
     """The table, as lines (times in seconds)."""
     parts = breakdown(ran, timers)
     width = max((len(name) for rows in parts.values() for name, _ in rows), default=8)
-    width = max(width, len("unaccounted"))
+    width = max(width, len("between steps") - 2)
     lines = ["timing (seconds)"]
     for title, rows in parts.items():
         if rows:
             lines.append(f"  by {title}:")
             lines += [f"    {name:<{width}} {seconds:8.1f}" for name, seconds in rows]
     accounted = sum(ran.values())
-    lines.append(f"    {'unaccounted':<{width}} {max(total - accounted, 0.0):8.1f}"
+    lines.append(f"  {'between steps':<{width + 2}} {max(total - accounted, 0.0):8.1f}"
                  "   (stackdag, doit, waiting)")
-    lines.append(f"    {'total':<{width}} {total:8.1f}")
+    lines.append(f"  {'total':<{width + 2}} {total:8.1f}")
     return lines
 
 
