@@ -13,19 +13,23 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import time
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 from stackdag.state import StateDir
+
+if TYPE_CHECKING:
+    import subprocess
 
 STOP_SECONDS = 10
 
 
-@dataclass(frozen=True)
-class Service:
+class Service(NamedTuple):
+    """A recorded service (a NamedTuple: the no-op shortcut reads these, and dataclasses
+    would cost it more to import than all its checks take)."""
+
     name: str
     pgid: int
     step: str       # the task that started it ("" if unknown)
@@ -177,6 +181,8 @@ def stop(service: Service, state: StateDir, seconds: float = STOP_SECONDS,
 def end_child(proc: subprocess.Popen, grace: float) -> None:
     """End a child that leads its own group, and whatever it left in that group: TERM,
     ``grace`` seconds for the leader to exit, then KILL for what is left."""
+    import subprocess
+
     if grace:
         signal_group(proc.pid, signal.SIGTERM)
         try:
