@@ -388,3 +388,18 @@ def test_a_hook_that_dies_names_the_message_and_its_line(ws):
     assert ("extra:a: stack extra failed in plugin a (plugins/a/devstack/plugin.sh): "
             "exit status 1; `die a did not start` at plugins/a/devstack/plugin.sh:3") \
         in run.stdout
+
+
+def test_a_command_failing_inside_a_helper_names_the_helper_at_the_hooks_line(ws):
+    # the pattern: `sudo install ...` / `make` of a file that is not there; the failing
+    # command is the runtime's, the line is the hook's. is_ubuntu loads a helper family
+    # first: loading one must not turn off errtrace (the ERR trap in functions).
+    ws.plugin("a", plugin_sh='if [[ $2 == install ]]; then\n'
+                             '    is_ubuntu || true\n'
+                             '    make -C "$TOP_DIR/no-makefile-here"\nfi\n')
+    ws.register("a", before="[stack]\nrecord = true\n\n")
+    (ws.top / "no-makefile-here").mkdir()
+    run = ws.run("stackdag", "stack")
+    assert run.returncode == 1
+    assert ('exit status 2; `make (in it: command make "$@")` at '
+            "plugins/a/devstack/plugin.sh:3") in run.stdout
