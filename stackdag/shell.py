@@ -237,16 +237,24 @@ def _status_text(status: int) -> str:
 
 
 _FAILED = re.compile(r"^stackdag: failed: (.*) at (\S+):(\d+) \(status \d+\)$", re.M)
+_BASH_ERROR = re.compile(r"^(/\S+): line (\d+): (.+)$", re.M)
 
 
 def _failing_command(log: Path) -> str:
     """``; `cmd` at file:line`` from the line driver.sh logs when errexit ends a hook."""
     try:
-        found = _FAILED.search(log.read_text(encoding="utf-8", errors="replace"))
+        text = log.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return ""
+    found = _FAILED.search(text)
     if not found:
-        return ""
+        # Some errors end bash without the ERR trap (`source` of a missing file,
+        # `${X:?}`): bash's own "FILE: line N: message" is the clue then.
+        errors = _BASH_ERROR.findall(text)
+        if not errors:
+            return ""
+        path, line, command = errors[-1]
+        return f"; {command} at {display_path(path)}:{line}"
     command, path, line = found.groups()
     return f"; `{command}` at {display_path(path)}:{line}"
 

@@ -362,3 +362,44 @@ def test_an_errexit_failure_names_the_command_and_its_line(ws):
     assert ("install:a: stack install failed in plugin a (plugins/a/devstack/plugin.sh): "
             "exit status 2; `ls /nonexistent-stackdag-dir` at "
             "plugins/a/devstack/plugin.sh:2") in run.stdout
+
+
+def test_a_failure_bash_ends_without_the_err_trap_names_the_file_and_line(ws):
+    # `source` of a missing file ends bash under errexit without running the ERR trap
+    ws.plugin("a", plugin_sh='if [[ $2 == install ]]; then\n'
+                             '    source "$TOP_DIR/lib/not-here"\nfi\n')
+    ws.register("a")
+    run = ws.run("stackdag", "stack")
+    assert run.returncode == 1
+    assert ("install:a: stack install failed in plugin a (plugins/a/devstack/plugin.sh): "
+            "exit status 1; lib/not-here: No such file or directory at "
+            "plugins/a/devstack/plugin.sh:2") in run.stdout.replace(str(ws.top) + "/", "")
+
+
+def test_a_hook_that_dies_names_the_message_and_its_line(ws):
+    # the pattern: `if ! wait_for_service ...; then die $LINENO "x did not start"; fi`
+    ws.plugin("a", plugin_sh='function start_a {\n'
+                             '    if ! false; then\n'
+                             '        die $LINENO "a did not start"\n    fi\n}\n'
+                             'if [[ $2 == extra ]]; then\n    start_a\nfi\n')
+    ws.register("a")
+    run = ws.run("stackdag", "stack")
+    assert run.returncode == 1
+    assert ("extra:a: stack extra failed in plugin a (plugins/a/devstack/plugin.sh): "
+            "exit status 1; `die a did not start` at plugins/a/devstack/plugin.sh:3") \
+        in run.stdout
+
+
+def test_a_command_failing_inside_a_helper_names_the_helper_at_the_hooks_line(ws):
+    # the pattern: `sudo install ...` / `make` of a file that is not there; the failing
+    # command is the runtime's, the line is the hook's. is_ubuntu loads a helper family
+    # first: loading one must not turn off errtrace (the ERR trap in functions).
+    ws.plugin("a", plugin_sh='if [[ $2 == install ]]; then\n'
+                             '    is_ubuntu || true\n'
+                             '    make -C "$TOP_DIR/no-makefile-here"\nfi\n')
+    ws.register("a", before="[stack]\nrecord = true\n\n")
+    (ws.top / "no-makefile-here").mkdir()
+    run = ws.run("stackdag", "stack")
+    assert run.returncode == 1
+    assert ('exit status 2; `make (in it: command make "$@")` at '
+            "plugins/a/devstack/plugin.sh:3") in run.stdout

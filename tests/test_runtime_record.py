@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
+
 import pytest
 
 from test_runtime_support import Bash, q
@@ -55,6 +59,74 @@ def test_downloads_leave_their_output_file(rec):
            "wget -q -O b.bin https://example.org/b\n")
     assert (rec.tmp / "out/a.tgz").read_bytes() == b"" and (rec.tmp / "b.bin").exists()
     assert [k for k, _ in records(rec)] == ["download", "download"]
+
+
+def test_a_clone_with_a_branch_option_leaves_its_destination(rec):
+    # the pattern: `git clone $URL $DEST/x -b $BRANCH`; the branch is not the destination
+    rec.ok("git clone https://example.org/x.git $TOP_DIR/dest/x -b main\n"
+           "git clone --depth 1 --branch v1 https://example.org/y.git y2\n")
+    assert (rec.tmp / "dest/x").is_dir() and (rec.tmp / "y2").is_dir()
+    assert not (rec.tmp / "main").exists() and not (rec.tmp / "v1").exists()
+
+
+def test_building_in_a_recorded_clone_is_recorded(rec):
+    # the pattern: clone a project, cd into it, update its submodules, configure, make
+    out = rec.ok("git clone https://example.org/tool.git $TOP_DIR/src/tool\n"
+                 "cd $TOP_DIR/src/tool\ngit submodule update --init\n"
+                 "sudo ./configure\nmake\nsudo make install\nmake -C $TOP_DIR/src/tool all\n"
+                 "cd $TOP_DIR\ngit init -q real && git -C real status --short\necho done\n")
+    assert out.endswith("done\n")
+    assert records(rec) == [
+        ("clone", f"git clone https://example.org/tool.git {rec.tmp}/src/tool"),
+        ("clone", "git submodule update --init"), ("missing", "sudo ./configure"),
+        ("build", "make"), ("build", "make install"),
+        ("build", f"make -C {rec.tmp}/src/tool all")]
+
+
+def test_make_outside_a_recorded_clone_runs(rec):
+    (rec.tmp / "Makefile").write_text("all:\n\t@echo built\n")
+    assert rec.ok("make\n") == "built\n" and records(rec) == []
+
+
+def test_kernel_modules_and_waits_for_services_are_recorded(rec):
+    # a hook starts a service (recorded, not started), then waits for it to answer
+    out = rec.ok("enable_service api\nrun_process api 'api --port 1'\n"
+                 "sudo modprobe brd rd_nr=1\n"
+                 "if ! wait_for_service 600 http://127.0.0.1:1; then die $LINENO no; fi\n"
+                 "wait_for_compute 600\necho up\n", timeout=10)
+    assert out.endswith("up\n")
+    assert [k for k, _ in records(rec)] == ["process", "kernel", "wait", "wait"]
+
+
+def test_sudo_as_root_without_sudo_runs_the_command(rec, tmp_path):
+    # a container or sandbox: root, no sudo installed (a PATH without sudo models it)
+    if os.geteuid() != 0:
+        pytest.skip("needs root")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("mkdir", "touch", "env", "cat", "cksum"):
+        (bin_dir / tool).symlink_to(shutil.which(tool))
+    rec.ok(f"sudo -E mkdir -p {q(tmp_path / 'etc/x')}\n"
+           f"sudo LC_ALL=C touch {q(tmp_path / 'etc/x/x.conf')}\n", PATH=str(bin_dir))
+    assert (tmp_path / "etc/x/x.conf").is_file() and records(rec) == []
+
+
+def test_openstack_answers_in_the_format_asked_for(rec):
+    out = rec.ok('eval $(openstack project create -f shell -c id p1)\necho "shell $id"\n'
+                 'eval $(openstack user create u --prefix u_ -f shell -c ID)\necho "p $u_id"\n'
+                 "openstack role create r -f json -c id -c name\n"
+                 "openstack role create r2 | grep ' id ' | get_field 2\n")
+    shell, prefixed, as_json, table = out.splitlines()
+    assert re.fullmatch(r"shell fake[0-9a-f]{16}", shell)
+    assert re.fullmatch(r"p fake[0-9a-f]{16}", prefixed)
+    assert re.fullmatch(r'\{"id": "(fake[0-9a-f]{16})", "name": "\1"\}', as_json)
+    assert re.fullmatch(r"fake[0-9a-f]{16}", table)
+
+
+def test_a_word_that_is_no_command_name_fails_as_in_bash(rec):
+    # the pattern: `if [[is_service_enabled x ]]` (a missing blank) is false in DevStack
+    out = rec.ok("if [[is_service_enabled x && true ]]; then echo yes; else echo no; fi\n")
+    assert out == "no\n" and records(rec) == []
 
 
 def test_clones_leave_an_empty_checkout(rec):

@@ -220,3 +220,14 @@ def test_the_devstack_lib_table_is_names_and_files_only():
     out = subprocess.run(["bash", "-c", f"source {q(FUNCTIONS)}; declare -F"],
                          capture_output=True, text=True, check=True).stdout
     assert not {line.split()[-1] for line in out.splitlines()} & set(names)
+
+
+def test_loading_a_family_keeps_errtrace_and_functrace(bash):
+    # a stack step runs with errtrace (its ERR trap names the failing command in functions);
+    # the first helper of a family loads it, which must not turn errtrace off
+    out = bash.ok("set -o errtrace -o functrace\nis_ubuntu || :\niniget /dev/null s k || :\n"
+                  'echo "flags $-"\nset +o errtrace +o functrace\nsafe_chmod 644 /dev/null || :\n'
+                  'echo "flags $-"\n')
+    on, off = [line for line in out.splitlines() if line.startswith("flags ")]
+    assert "E" in on and "T" in on
+    assert "E" not in off and "T" not in off

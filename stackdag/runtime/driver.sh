@@ -48,10 +48,18 @@ _SD_FIELDS=(_SD_STEP _SD_SUMMARY _SD_LOG _SD_ACTION _SD_FILE _SD_CALLS _SD_HOOK 
 # _sd_failed STATUS (the ERR trap of a stack hook): the command that ends a hook under
 # errexit, and where it is (shell.py puts it in the failure report); failures errexit lets
 # pass are not named.
+# A command that fails inside a runtime helper (sudo, make in record mode...) is named with
+# the helper, at the line of the hook that called it.
 function _sd_failed {
     [[ $- == *e* && -z ${_SD_FAILED_SHOWN:-} ]] || return 0
     _SD_FAILED_SHOWN=1
-    echo "stackdag: failed: $BASH_COMMAND at ${BASH_SOURCE[1]:-?}:${BASH_LINENO[0]:-?}" \
+    local i=1 command=$BASH_COMMAND
+    while [[ ${BASH_SOURCE[i]:-} == "$_SD_RUNTIME_DIR"/* && -n ${BASH_SOURCE[i + 1]:-} \
+            && ${BASH_SOURCE[i + 1]} != "$_SD_RUNTIME_DIR"/driver.sh ]]; do
+        i=$((i + 1))
+    done
+    ((i == 1)) || command="${FUNCNAME[i - 1]} (in it: $BASH_COMMAND)"
+    echo "stackdag: failed: $command at ${BASH_SOURCE[i]:-?}:${BASH_LINENO[i - 1]:-?}" \
          "(status $1)" >&2
 }
 

@@ -57,7 +57,11 @@ function _sd_load_family {
     local -a _sd_fnames _sd_lines=()
     _sd_words _sd_fnames "${_SD_FAMILY[$1]:-}"
     if ((${#_sd_fnames[@]})); then
-        local _sd_ext=""
+        # extdebug turns errtrace and functrace on, and turning it off turns them off:
+        # they are put back as they were, or a stack step would lose its ERR trap in
+        # functions (and its failure report the failing command) after the first helper
+        # of a family loads.
+        local _sd_ext="" _sd_flags=$-
         shopt -q extdebug && _sd_ext=1
         shopt -s extdebug
         if [[ -n $_sd_scratch ]]; then
@@ -67,6 +71,8 @@ function _sd_load_family {
             mapfile -t _sd_lines < <(declare -F "${_sd_fnames[@]}" 2>/dev/null || :)
         fi
         [[ -n $_sd_ext ]] || shopt -u extdebug
+        [[ $_sd_flags != *E* ]] || set -o errtrace
+        [[ $_sd_flags != *T* ]] || set -o functrace
         for _sd_line in "${_sd_lines[@]}"; do
             [[ $_sd_line == *" $_SD_RUNTIME_DIR/autoload.sh" ]] || _sd_keep+=" ${_sd_line%% *}"
         done

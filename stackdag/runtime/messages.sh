@@ -53,6 +53,8 @@ function _sd_message {
     fi
     _SD_MESSAGE="[$level] ${BASH_SOURCE[i]:-$0}:$line $*"
     _SD_MESSAGE_FRAME=$i
+    _SD_MESSAGE_LINE=$line
+    _SD_MESSAGE_TEXT=$*
 }
 
 # _sd_backtrace FRAME: DevStack's "[Call Trace]", outermost call first, one
@@ -73,6 +75,15 @@ function _sd_fail {
     _sd_message ERROR "$@"
     _sd_backtrace "$_SD_MESSAGE_FRAME" >&2
     echo "$_SD_MESSAGE" >&2
+    # A stack step's failure report names what ended the hook and where (step.sh's
+    # errexit trap does it for a failed command; an `exit` from here would leave no clue).
+    if [[ -n ${_SD_STEP:-} && $- == *e* && -z ${_SD_FAILED_SHOWN:-} ]]; then
+        _SD_FAILED_SHOWN=1
+        # _sd_message's frame N is this function's N - 1
+        local frame=$((_SD_MESSAGE_FRAME - 1))
+        echo "stackdag: failed: ${FUNCNAME[frame - 1]:-die} $_SD_MESSAGE_TEXT" \
+             "at ${BASH_SOURCE[frame]:-?}:$_SD_MESSAGE_LINE (status $status)" >&2
+    fi
     if [[ -n ${LOGDIR:-} && -d $LOGDIR ]]; then
         echo "$_SD_MESSAGE" >> "$LOGDIR/error.log"
     fi

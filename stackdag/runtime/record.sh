@@ -5,7 +5,10 @@
 #   package managers and pip      (the package helpers record through _sd_record)
 #   service managers, run_process nothing is started
 #   downloads                     curl/wget leave an empty output file
-#   clones of other repositories  git_clone / `git clone` leave an empty checkout
+#   clones of other repositories  git_clone / `git clone` leave an empty checkout; git and
+#                                 make run in that checkout are recorded too
+#   kernel modules                modprobe, insmod, rmmod
+#   waiting for a service         wait_for_service, wait_for_compute (nothing was started)
 #   the openstack CLI             stable fake ids; `... list` prints nothing
 #   sudo of any of these, and any command that does not exist (a DevStack lib/ function,
 #   a program pip would have installed)
@@ -71,40 +74,112 @@ function wget {
     _sd_rec_output -O "$@"
 }
 
-# git: only `git clone` is recorded (an empty checkout is left); the rest runs.
+# _sd_rec_clone_made DIR: DIR is a recorded clone: it exists, empty, and is remembered
+# (in the state directory, for later steps) so that what a hook then does inside it is
+# recorded too (_sd_rec_in_clone).
+function _sd_rec_clone_made {
+    [[ -n ${1:-} ]] || return 0
+    mkdir -p -- "$1"
+    local dir
+    dir=$(cd -- "$1" && pwd -P) || return 0
+    mkdir -p -- "${STACKDAG_STATE_DIR:-.}" 2>/dev/null \
+        && echo "$dir" >> "${STACKDAG_STATE_DIR:-.}/recorded-clones"
+    return 0
+}
+
+# _sd_rec_in_clone [DIR]: DIR (default: the current directory) is in a recorded clone, so
+# there is nothing in it to build, and no repository for git to work on. Such a command
+# (`git submodule update`, `make`, `./configure` run in the checkout) is recorded too:
+# on a real machine it would have worked on the clone's content.
+function _sd_rec_in_clone {
+    local dir=${1:-.} clone
+    [[ -r ${STACKDAG_STATE_DIR:-.}/recorded-clones ]] || return 1
+    dir=$(cd -- "$dir" 2>/dev/null && pwd -P) || return 1
+    while read -r clone; do
+        [[ $dir == "$clone" || $dir == "$clone"/* ]] && return 0
+    done < "${STACKDAG_STATE_DIR:-.}/recorded-clones"
+    return 1
+}
+
+# _sd_rec_dir_option OPTION ARGS...: _SD_DIR = the value of the last OPTION (-C) in ARGS,
+# else the current directory.
+function _sd_rec_dir_option {
+    local option=$1 previous=""
+    shift
+    _SD_DIR=.
+    for arg in "$@"; do
+        [[ $previous == "$option" ]] && _SD_DIR=$arg
+        [[ $arg == "$option"?* ]] && _SD_DIR=${arg#"$option"}
+        previous=$arg
+    done
+}
+
+# git: `git clone` is recorded (an empty checkout is left), and so is any git command in a
+# recorded clone; the rest runs.
 function git {
     if [[ ${1:-} != clone ]]; then
+        _sd_rec_dir_option -C "$@"
+        if _sd_rec_in_clone "$_SD_DIR"; then
+            _sd_rec clone git "$@"
+            return 0
+        fi
         command git "$@"
         return
     fi
     _sd_rec clone git "$@"
+    # the words that are not options, nor the value of an option that takes one
     local -a words=()
-    local arg
+    local arg skip=""
     for arg in "${@:2}"; do
-        [[ $arg == -* ]] || words+=("$arg")
+        if [[ -n $skip ]]; then
+            skip=""
+        elif [[ $arg == @(-b|--branch|-o|--origin|-u|--upload-pack|-c|--config|-j|--jobs|--depth|--reference|--reference-if-able|--separate-git-dir|--template|--shallow-since|--shallow-exclude|--filter|--server-option|--bundle-uri|--ref-format) ]]; then
+            skip=1
+        elif [[ $arg != -* ]]; then
+            words+=("$arg")
+        fi
     done
     if ((${#words[@]} > 1)); then
-        mkdir -p -- "${words[-1]}"
+        _sd_rec_clone_made "${words[-1]}"
     elif ((${#words[@]})); then
         local name=${words[0]%/}
         name=${name##*/}
-        mkdir -p -- "${name%.git}"
+        _sd_rec_clone_made "${name%.git}"
     fi
+}
+
+# make [-C DIR] ...: recorded when DIR is a recorded clone (there is nothing to build).
+function make {
+    _sd_rec_dir_option -C "$@"
+    if _sd_rec_in_clone "$_SD_DIR"; then
+        _sd_rec build make "$@"
+        return 0
+    fi
+    command make "$@"
 }
 
 # git_clone REMOTE DEST [REF]: as DevStack's, recorded; DEST exists afterwards, empty.
 function git_clone {
     _sd_rec clone git_clone "$@"
-    [[ -n ${2:-} ]] && mkdir -p -- "$2"
-    return 0
+    _sd_rec_clone_made "${2:-}"
 }
 
 # git_clone_by_name NAME: GITDIR[NAME] exists afterwards, empty.
 function git_clone_by_name {
     _sd_rec clone git_clone_by_name "$@"
-    [[ -n ${1:-} && -n ${GITDIR[$1]:-} ]] && mkdir -p -- "${GITDIR[$1]}"
+    [[ -n ${1:-} && -n ${GITDIR[$1]:-} ]] && _sd_rec_clone_made "${GITDIR[$1]}"
     return 0
 }
+
+# Kernel modules change the running system.
+function modprobe { _sd_rec kernel modprobe "$@"; }
+function insmod { _sd_rec kernel insmod "$@"; }
+function rmmod { _sd_rec kernel rmmod "$@"; }
+
+# wait_for_service TIMEOUT URL / wait_for_compute TIMEOUT: record mode started nothing, so
+# there is nothing to wait for (waiting would time out and fail the hook).
+function wait_for_service { _sd_rec wait wait_for_service "$@"; }
+function wait_for_compute { _sd_rec wait wait_for_compute "$@"; }
 
 # run_process NAME CMD...: what it would start, when NAME is enabled.
 function run_process {
@@ -115,19 +190,55 @@ function run_process {
 # openstack ARGS...: recorded; answers with an id made from the arguments, so that
 # `id=$(get_or_create_... )` chains go on. The cloud is new: `... list` answers nothing
 # and `... show` finds nothing, so that the get_or_create_* helpers record the create.
+# The answer has the format asked for (-f value|shell|json|yaml, table by default) and the
+# columns asked for (-c; id by default), each with the same fake id: plugins read it as
+# `-f value -c id`, `eval $(... -f shell -c id)`, or `| grep " id " | get_field 2`.
 function openstack {
     _sd_rec openstack openstack "$@"
-    local arg IFS=' '
+    local arg previous="" format=table prefix="" sum id IFS=' '
+    local -a columns=()
     for arg in "$@"; do
         [[ $arg == list ]] && return 0
         if [[ $arg == show ]]; then
             echo "stackdag: record mode: nothing exists yet in the cloud" >&2
             return 1
         fi
+        case $previous in
+            -f | --format) format=$arg ;;
+            -c | --column) columns+=("$arg") ;;
+            --prefix) prefix=$arg ;;
+        esac
+        case $arg in
+            --format=*) format=${arg#*=} ;;
+            --column=*) columns+=("${arg#*=}") ;;
+            --prefix=*) prefix=${arg#*=} ;;
+        esac
+        previous=$arg
     done
-    local sum
     sum=$(printf '%s' "$*" | cksum)
-    printf 'fake%08x%08x\n' "${sum%% *}" "${#*}"
+    printf -v id 'fake%08x%08x' "${sum%% *}" "${#*}"
+    ((${#columns[@]})) || columns=(id)
+    local column sep=""
+    case $format in
+        value) for column in "${columns[@]}"; do echo "$id"; done ;;
+        shell)
+            # as the CLI's shell formatter: names lowercased, other characters as _
+            for column in "${columns[@]}"; do
+                column=${column,,}
+                echo "$prefix${column//[^a-z0-9_]/_}=\"$id\""
+            done
+            ;;
+        json)
+            printf '{'
+            for column in "${columns[@]}"; do printf '%s"%s": "%s"' "$sep" "$column" "$id"; sep=", "; done
+            printf '}\n'
+            ;;
+        yaml) for column in "${columns[@]}"; do echo "$column: $id"; done ;;
+        *)
+            echo "| Field | Value |"
+            for column in "${columns[@]}"; do echo "| $column | $id |"; done
+            ;;
+    esac
 }
 
 # oslo-config-generator ... --output-file FILE: the sample file exists afterwards.
@@ -139,17 +250,27 @@ function oslo-config-generator {
 # sudo [OPTIONS] COMMAND...: recorded when COMMAND is one of the above or does not exist.
 function sudo {
     local -a args=("$@")
-    local i=0
+    local i=0 user=""
     while ((i < ${#args[@]})); do
         case ${args[i]} in
-            -u | -g | -C | -h | -p | -U | -r | -t | -T | -D) ((i += 2)) ;;
+            -u) user=${args[i + 1]:-}; ((i += 2)) ;;
+            -g | -C | -h | -p | -U | -r | -t | -T | -D) ((i += 2)) ;;
             --) ((i += 1)); break ;;
-            -* | *=*) ((i += 1)) ;;
+            -*) ((i += 1)) ;;
             *) break ;;
         esac
     done
+    local first=$i    # VAR=value words, then the command
+    while [[ ${args[i]:-} == [A-Za-z_]*([A-Za-z0-9_])=* ]]; do ((i += 1)); done
     local target=${args[i]:-}
-    if [[ -n $target ]] && { [[ $(type -t -- "$target") == function ]] \
+    if [[ $target == @(git|make) ]]; then
+        # recorded only in a recorded clone; else run as root, for real
+        if [[ $target == git && ${args[i + 1]:-} == clone ]] || {
+                _sd_rec_dir_option -C "${args[@]:i+1}"; _sd_rec_in_clone "$_SD_DIR"; }; then
+            "${args[@]:i}"          # the wrapper records it
+            return 0
+        fi
+    elif [[ -n $target ]] && { [[ $(type -t -- "$target") == function ]] \
             || ! type -P -- "$target" >/dev/null; }; then
         if [[ $(type -t -- "$target") == function ]]; then
             "${args[@]:i}"          # the wrapper records it
@@ -158,12 +279,28 @@ function sudo {
         fi
         return 0
     fi
+    if ! type -P sudo >/dev/null && ((EUID == 0)); then
+        # Differs from DevStack (which needs sudo installed): as root on a machine without
+        # sudo (a container, a sandbox), the command runs directly, as sudo would run it.
+        if [[ -n $user && $user != root && $user != 0 ]]; then
+            command runuser -u "$user" -- env "${args[@]:first}"
+        else
+            command env "${args[@]:first}"
+        fi
+        return
+    fi
     command sudo "$@"
 }
 
-# A command that does not exist is recorded, and the hook goes on.
+# A command that does not exist is recorded, and the hook goes on. A word that cannot be
+# a command's name (`[[is_service_enabled`: a missing blank) fails as in bash: recording it
+# as a success would turn a condition DevStack finds false into a true one.
 function command_not_found_handle {
     local lib=""
+    if [[ ! $1 =~ ^[A-Za-z0-9_][A-Za-z0-9_.+:@-]*$ ]]; then
+        echo "stackdag: $1: command not found (called at ${BASH_SOURCE[1]:-?}:${BASH_LINENO[0]:-?})" >&2
+        return 127
+    fi
     _sd_devstack_lib "$1" && lib=" (DevStack's $_SD_LIB)"
     _sd_rec missing "$@"
     echo "stackdag: $1: no such command$lib; recorded" >&2
@@ -235,5 +372,7 @@ _SD_RUNTIME_FUNCS+=(
     [_sd_rec_where]=1 [_sd_rec]=1 [_sd_rec_output]=1 [apt-get]=1 [apt]=1 [aptitude]=1
     [yum]=1 [dnf]=1 [zypper]=1 [snap]=1 [pip]=1 [pip3]=1 [systemctl]=1 [service]=1
     [curl]=1 [wget]=1 [git]=1 [openstack]=1 [oslo-config-generator]=1 [sudo]=1
-    [_sd_record_scripts]=1 [_sd_record_standins]=1
+    [_sd_record_scripts]=1 [_sd_record_standins]=1 [_sd_rec_clone_made]=1
+    [_sd_rec_in_clone]=1 [_sd_rec_dir_option]=1 [make]=1 [modprobe]=1 [insmod]=1 [rmmod]=1
+    [wait_for_service]=1 [wait_for_compute]=1
 )
