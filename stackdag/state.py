@@ -185,6 +185,8 @@ class StateDir:
         return {"STACKDAG_STATE_DIR": str(self.root), "STACKDAG_PIDS_DIR": str(self.pids),
                 "STACKDAG_LOG_DIR": str(self.logs), "STACKDAG_OUTPUTS_DIR": str(self.outputs),
                 "STACKDAG_PACKAGES_LOG": str(self.root / "packages.log"),
+                "STACKDAG_RECORDED_CLONES": str(self.records / "clones"),
+                "STACKDAG_RECORDED_UNITS": str(self.records / "systemd"),
                 "STACKDAG_SUMMARY_LOG": str(self.summary_log),
                 "STACKDAG_WARNINGS_LOG": str(self.warnings_log),
                 "STACKDAG_TIMERS_LOG": str(self.timers_log)}

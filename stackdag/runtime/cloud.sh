@@ -174,7 +174,7 @@ function oscwrap {
 # Differs from DevStack: no alias (hooks are sourced, aliases would not apply across
 # steps); oscwrap only times the calls made through it, and cleanup adds them up.
 function install_oscwrap {
-    OSCWRAP_TIMER_FILE=${OSCWRAP_TIMER_FILE:-${STACKDAG_STATE_DIR:-$TOP_DIR/.stack}/oscwrap.times}
+    OSCWRAP_TIMER_FILE=${OSCWRAP_TIMER_FILE:-$STACKDAG_LOG_DIR/oscwrap.times}
 }
 
 function cleanup_oscwrap {

@@ -82,8 +82,8 @@ function _sd_rec_clone_made {
     mkdir -p -- "$1"
     local dir
     dir=$(cd -- "$1" && pwd -P) || return 0
-    mkdir -p -- "${STACKDAG_STATE_DIR:-.}" 2>/dev/null \
-        && echo "$dir" >> "${STACKDAG_STATE_DIR:-.}/recorded-clones"
+    mkdir -p -- "${STACKDAG_RECORDED_CLONES%/*}" 2>/dev/null \
+        && echo "$dir" >> "$STACKDAG_RECORDED_CLONES"
     return 0
 }
 
@@ -93,11 +93,11 @@ function _sd_rec_clone_made {
 # on a real machine it would have worked on the clone's content.
 function _sd_rec_in_clone {
     local dir=${1:-.} clone
-    [[ -r ${STACKDAG_STATE_DIR:-.}/recorded-clones ]] || return 1
+    [[ -r $STACKDAG_RECORDED_CLONES ]] || return 1
     dir=$(cd -- "$dir" 2>/dev/null && pwd -P) || return 1
     while read -r clone; do
         [[ $dir == "$clone" || $dir == "$clone"/* ]] && return 0
-    done < "${STACKDAG_STATE_DIR:-.}/recorded-clones"
+    done < "$STACKDAG_RECORDED_CLONES"
     return 1
 }
 

@@ -269,7 +269,7 @@ function _sd_unit_file {
     local service=$1 uwsgi=$2 cmd=$3 group=$4 user=$5 env=$6 kill
     local dir=${SYSTEMD_DIR:-/etc/systemd/system} sudo=-sudo
     if _sd_recording; then
-        dir=$STACKDAG_STATE_DIR/systemd
+        dir=$STACKDAG_RECORDED_UNITS
         sudo=""
     fi
     mkdir -p "$dir" 2>/dev/null || _sd_sudo mkdir -p "$dir"
