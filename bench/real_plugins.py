@@ -45,7 +45,7 @@ JOBS: dict[str, dict] = {
     "devstack-plugin-open-cas": {"settings": {"ENABLE_VOLUME_MULTIATTACH": "False"},
                                  "enable": ["nova", "n-cpu", "cinder", "c-vol", "tempest"]},
     # ironic-base: neutron with the OVS agent, glance, swift, nova
-    "ironic": {"enable": ["neutron", "q-svc", "q-agt", "q-dhcp", "q-l3", "glance", "g-api",
+    "ironic": {"enable": ["key", "mysql", "rabbit", "neutron", "q-svc", "q-agt", "q-dhcp", "q-l3", "glance", "g-api",
                           "swift", "s-proxy", "nova", "n-api", "n-cpu", "placement-api",
                           "tempest"]},
     # manila-tempest-plugin jobs

@@ -197,3 +197,15 @@ def test_in_tree_config_files_stand_in_when_their_service_is_enabled(rec, tmp_pa
            "enable_service nova\n_sd_record_standins\n")
     assert (tmp_path / "etc/nova/nova.conf").read_text() == ""
     assert not (tmp_path / "etc/cinder").exists()
+
+
+def test_env_of_a_recorded_command_is_recorded(rec):
+    rec.ok("env DEBIAN_FRONTEND=noninteractive apt-get install -y foo\n"
+           "env -u X true\n")
+    assert records(rec) == [("package", "apt-get install -y foo")]
+
+
+def test_tee_writes_for_real_into_directories_a_recorded_install_would_make(rec):
+    rec.ok("echo 'Listen 80' | sudo tee -a etc/apache2/sites-available/x.conf >/dev/null\n")
+    assert (rec.tmp / "etc/apache2/sites-available/x.conf").read_text() == "Listen 80\n"
+    assert records(rec) == []

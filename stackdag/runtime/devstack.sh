@@ -8,8 +8,9 @@
 # sets up inline that plugins read (LOGDIR, SSL_BUNDLE_FILE, the database URL). Plugins then
 # call DevStack's own functions. stackdag keeps only what it must (README: "DevStack's own
 # libraries"): run_process / stop_process and their helpers (process groups, so that
-# unstack stops everything), echo_summary (stack.sh's own, not a library's), the recorders
-# in record mode, and an lsb_release stand-in where the command is missing.
+# unstack stops everything), echo_summary (stack.sh's own, not a library's), in record mode
+# the recorders and the package and pip helpers that record, and an lsb_release stand-in
+# where the command is missing.
 
 _SD_STACKDAG_TOP=$TOP_DIR
 TOP_DIR=$STACKDAG_DEVSTACK        # where DevStack's files are, as plugins expect
@@ -58,6 +59,7 @@ unset _sd_line _sd_lib
 
 # What stack.sh sets up inline, which plugins read.
 LOGDIR=${LOGDIR:-$DEST/logs}
+mkdir -p "$LOGDIR" 2>/dev/null || sudo mkdir -p "$LOGDIR"
 SSL_BUNDLE_FILE=${SSL_BUNDLE_FILE:-$DATA_DIR/ca-bundle.pem}
 if declare -F initialize_database_backends >/dev/null \
         && initialize_database_backends >/dev/null 2>&1; then
@@ -72,7 +74,12 @@ function echo_summary {
     echo -e "$@"
     [[ -z ${STACKDAG_SUMMARY_LOG:-} ]] || echo -e "$@" >> "$STACKDAG_SUMMARY_LOG"
 }
-[[ -z ${STACKDAG_RECORD:-} ]] || source "$_SD_RUNTIME_DIR/record.sh"
+if [[ -n ${STACKDAG_RECORD:-} ]]; then
+    # record mode records packages and pip through stackdag's helpers, not DevStack's
+    source "$_SD_RUNTIME_DIR/packages.sh"
+    source "$_SD_RUNTIME_DIR/python.sh"
+    source "$_SD_RUNTIME_DIR/record.sh"
+fi
 
 # Every function defined now is the runtime's: a step carries only its hooks' own.
 while read -r _ _ _sd_name; do

@@ -247,6 +247,30 @@ function oslo-config-generator {
     _sd_rec_output --output-file "$@"
 }
 
+# env [NAME=VALUE...] COMMAND...: as sudo below (DevStack runs `env apt-get` as root).
+function env {
+    local -a args=("$@")
+    local i=0
+    while ((i < ${#args[@]})) && [[ ${args[i]} == *=* || ${args[i]} == -* ]]; do
+        ((i += 1))
+    done
+    if ((i < ${#args[@]})) && [[ $(type -t -- "${args[i]}") == function ]]; then
+        "${args[@]:i}"          # the wrapper records it
+        return
+    fi
+    command env "$@"
+}
+
+# tee [OPTIONS] FILE...: writes for real (config files are what a user inspects), into the
+# directories a recorded install would have made (/etc/apache2/sites-available...).
+function tee {
+    local arg
+    for arg in "$@"; do
+        [[ $arg == -* || $arg == */ ]] || mkdir -p -- "$(dirname -- "$arg")" 2>/dev/null
+    done
+    command tee "$@"
+}
+
 # sudo [OPTIONS] COMMAND...: recorded when COMMAND is one of the above or does not exist.
 function sudo {
     local -a args=("$@")
@@ -371,7 +395,7 @@ function _sd_record_standins {
 _SD_RUNTIME_FUNCS+=(
     [_sd_rec_where]=1 [_sd_rec]=1 [_sd_rec_output]=1 [apt-get]=1 [apt]=1 [aptitude]=1
     [yum]=1 [dnf]=1 [zypper]=1 [snap]=1 [pip]=1 [pip3]=1 [systemctl]=1 [service]=1
-    [curl]=1 [wget]=1 [git]=1 [openstack]=1 [oslo-config-generator]=1 [sudo]=1
+    [curl]=1 [wget]=1 [git]=1 [openstack]=1 [oslo-config-generator]=1 [sudo]=1 [env]=1 [tee]=1
     [_sd_record_scripts]=1 [_sd_record_standins]=1 [_sd_rec_clone_made]=1
     [_sd_rec_in_clone]=1 [_sd_rec_dir_option]=1 [make]=1 [modprobe]=1 [insmod]=1 [rmmod]=1
     [wait_for_service]=1 [wait_for_compute]=1
