@@ -209,3 +209,8 @@ def test_tee_writes_for_real_into_directories_a_recorded_install_would_make(rec)
     rec.ok("echo 'Listen 80' | sudo tee -a etc/apache2/sites-available/x.conf >/dev/null\n")
     assert (rec.tmp / "etc/apache2/sites-available/x.conf").read_text() == "Listen 80\n"
     assert records(rec) == []
+
+
+def test_a_recorded_command_by_its_full_path_is_recorded(rec):
+    rec.ok("sudo /bin/systemctl restart apache2\n")
+    assert records(rec) == [("service", "systemctl restart apache2")]

@@ -261,6 +261,11 @@ function env {
     command env "$@"
 }
 
+# Commands recorded when a hook names them by their full path (sudo /bin/systemctl ...).
+declare -gA _SD_RECORDED_PATHS=([apt-get]=1 [apt]=1 [yum]=1 [dnf]=1 [zypper]=1 [snap]=1
+                                [pip]=1 [pip3]=1 [systemctl]=1 [service]=1 [curl]=1 [wget]=1
+                                [modprobe]=1 [insmod]=1 [rmmod]=1)
+
 # tee [OPTIONS] FILE...: writes for real (config files are what a user inspects), into the
 # directories a recorded install would have made (/etc/apache2/sites-available...).
 function tee {
@@ -287,6 +292,11 @@ function sudo {
     local first=$i    # VAR=value words, then the command
     while [[ ${args[i]:-} == [A-Za-z_]*([A-Za-z0-9_])=* ]]; do ((i += 1)); done
     local target=${args[i]:-}
+    # /bin/systemctl and the like: the recorded command by its full path
+    if [[ $target == /* && -n ${_SD_RECORDED_PATHS[${target##*/}]:-} ]]; then
+        target=${target##*/}
+        args[i]=$target
+    fi
     if [[ $target == @(git|make) ]]; then
         # recorded only in a recorded clone; else run as root, for real
         if [[ $target == git && ${args[i + 1]:-} == clone ]] || {
