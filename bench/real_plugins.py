@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -89,7 +88,7 @@ def toml_str(value: str) -> str:
 
 
 def write_workspace(ws: Path, name: str, checkout: Path, devstack: str | None,
-                    companions: dict[str, Path]) -> None:
+                    companions: dict[str, Path], libraries: list[Path]) -> None:
     """plugins.toml, and DEST/<name> pointing at the checkout: DevStack clones a plugin into
     $DEST/<name> and plugins find their project there (MANILA_DIR=$DEST/manila), while a
     path plugin is used in place."""
@@ -115,6 +114,8 @@ def write_workspace(ws: Path, name: str, checkout: Path, devstack: str | None,
     (ws / "dest").mkdir()
     for plugin, path in plugins.items():
         (ws / "dest" / plugin).symlink_to(path)
+    for library in libraries:       # what stack.sh clones itself (openstack/requirements)
+        (ws / "dest" / library.name).symlink_to(library)
 
 
 def run(cmd: list[str], ws: Path, log) -> subprocess.CompletedProcess:
@@ -155,11 +156,11 @@ def first_error(output: str) -> str:
 
 
 def cycle(name: str, checkout: Path, work: Path, devstack: str | None,
-          companions: dict[str, Path]) -> dict:
+          companions: dict[str, Path], libraries: list[Path]) -> dict:
     """One plugin's whole cycle; returns {column: verdict}, notes, and the counts."""
     sd = stackdag_command()
     ws = work / name
-    write_workspace(ws, name, checkout, devstack, companions)
+    write_workspace(ws, name, checkout, devstack, companions, libraries)
     result: dict = {"name": name, "cells": {}, "notes": [], "records": 0, "missing": 0}
     cells = result["cells"]
     with open(ws / "real_plugins.log", "w") as log:
@@ -263,6 +264,9 @@ def main(argv=None) -> int:
     parser.add_argument("--devstack", metavar="PATH",
                         help="a DevStack checkout: adds devstack = PATH to [stack]")
     parser.add_argument("--out", help="also write the table to this file")
+    parser.add_argument("--library", dest="libraries", action="append", default=[],
+                        metavar="DIR", help="a checkout linked as DEST/<its name> in every "
+                        "workspace, as stack.sh clones it (e.g. openstack/requirements)")
     parser.add_argument("--with", dest="companions", action="append", default=[],
                         metavar="DIR", help="checkouts (or directories of them) of plugins "
                         "that others require (JOBS 'with'); not run on their own")
@@ -280,7 +284,8 @@ def main(argv=None) -> int:
     started = time.monotonic()
     for checkout in plugins:
         print(f"real_plugins: {checkout.name} ...", file=sys.stderr, flush=True)
-        results.append(cycle(checkout.name, checkout, work, args.devstack, companions))
+        results.append(cycle(checkout.name, checkout, work, args.devstack, companions,
+                             [Path(lib).resolve() for lib in args.libraries]))
     text = table(results, commits)
     text += (f"\n{len(plugins)} plugins in {time.monotonic() - started:.0f}s; "
              f"logs: {work}/<plugin>/real_plugins.log and .stack/logs/\n")
