@@ -37,6 +37,7 @@ CYCLE = ("re-run", "unstack", "clean")
 # its .zuul.yaml or zuul.d/), keeping only what its hooks test for or read. Keys:
 #   settings  [settings] of plugins.toml (the job's devstack_localrc)
 #   enable    [services] enable (in-tree services the job runs, e.g. tempest-full's)
+#   dest      [stack] dest, when the plugin assumes DevStack's /opt/stack
 #   with      other plugins the job enables and this one `plugin_requires`: found among the
 #             --with directories, registered before it, and not run on their own
 JOBS: dict[str, dict] = {
@@ -44,7 +45,8 @@ JOBS: dict[str, dict] = {
     "devstack-plugin-open-cas": {"settings": {"ENABLE_VOLUME_MULTIATTACH": "False"},
                                  "enable": ["nova", "n-cpu", "cinder", "c-vol", "tempest"]},
     # ironic-base: neutron with the OVS agent, glance, swift, nova
-    "ironic": {"enable": ["key", "mysql", "rabbit", "neutron", "q-svc", "q-agt", "q-dhcp", "q-l3", "glance", "g-api",
+    # (and /opt/stack as DEST: its lib/ironic names /opt/stack/data/venv and the like)
+    "ironic": {"dest": "/opt/stack", "enable": ["key", "mysql", "rabbit", "neutron", "q-svc", "q-agt", "q-dhcp", "q-l3", "glance", "g-api",
                           "swift", "s-proxy", "nova", "n-api", "n-cpu", "placement-api",
                           "tempest"]},
     # manila-tempest-plugin jobs
@@ -93,7 +95,8 @@ def write_workspace(ws: Path, name: str, checkout: Path, devstack: str | None,
     $DEST/<name> and plugins find their project there (MANILA_DIR=$DEST/manila), while a
     path plugin is used in place."""
     job = JOBS.get(name, {})
-    lines = ["[stack]", 'dest = "dest"', "record = true"]
+    dest = ws / job.get("dest", "dest")
+    lines = ["[stack]", f"dest = {toml_str(str(dest))}", "record = true"]
     if devstack:
         lines.append(f"devstack = {toml_str(devstack)}")
     if job.get("settings"):
@@ -111,11 +114,10 @@ def write_workspace(ws: Path, name: str, checkout: Path, devstack: str | None,
         lines += ["", "[[plugin]]", f"name = {toml_str(plugin)}", f"path = {toml_str(str(path))}"]
     ws.mkdir(parents=True)
     (ws / "plugins.toml").write_text("\n".join(lines) + "\n")
-    (ws / "dest").mkdir()
-    for plugin, path in plugins.items():
-        (ws / "dest" / plugin).symlink_to(path)
-    for library in libraries:       # what stack.sh clones itself (openstack/requirements)
-        (ws / "dest" / library.name).symlink_to(library)
+    dest.mkdir(parents=True, exist_ok=True)
+    for link, path in [*plugins.items(), *((lib.name, lib) for lib in libraries)]:
+        (dest / link).unlink(missing_ok=True)
+        (dest / link).symlink_to(path)     # libraries: what stack.sh clones itself
 
 
 def run(cmd: list[str], ws: Path, log) -> subprocess.CompletedProcess:
