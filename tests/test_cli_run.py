@@ -5,6 +5,7 @@ their input writing nothing."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import textwrap
 
@@ -182,3 +183,56 @@ def test_a_run_that_clones_prints_one_summary(ws, tmp_path):
     assert out.count("stackdag: ") == 1
     assert re.search(r"^stackdag: 9 ran, 0 up to date in ", out, re.M)
     assert "[2/9] override_defaults:localrc" in out          # counted on from the clone
+
+
+@pytest.mark.parametrize("command", [("doit", "stack"), ("stackdag", "stack")])
+@pytest.mark.parametrize("breakage, message", [
+    ("extras.d/badname.sh", "ERROR: extras.d/badname.sh: extras.d hooks must be named "
+                            "NN-name.sh (two digits, a dash, a name)"),
+    ("extras.d/05-x.sh", "ERROR: extras.d/05-x.sh: sequence numbers 00-09 and 90-99 are "
+                         "reserved for stackdag's own hooks; renumber this hook"),
+    ("plugins/a/devstack/settings", "ERROR: plugins/a/devstack/settings:1: plugin 'a' "
+                                    "requires 'nope', which is not a [[plugin]] in "
+                                    "plugins.toml"),
+])
+def test_a_plan_that_cannot_be_made_is_one_line(ws, command, breakage, message):
+    two_plugins(ws)
+    ws.write(breakage, "plugin_requires a nope\n" if "settings" in breakage else ":\n")
+    run = ws.run(*command)
+    assert run.returncode == 3 and "Traceback" not in run.output
+    assert run.output.strip() == message
+
+
+def test_a_local_sh_made_executable_runs(ws):
+    two_plugins(ws)
+    ws.write("local.sh", 'echo ran > "$TOP_DIR/local-ran"\n')
+    assert ws.run("stackdag", "stack").returncode == 0
+    assert "0 ran" in ws.run("stackdag", "stack").stdout
+    (ws.top / "local.sh").chmod(0o755)
+    again = ws.run("stackdag", "stack")
+    assert "extra:local.sh ... ok" in again.stdout and ws.read("local-ran") == "ran\n"
+
+
+def test_an_interrupt_names_the_step_it_stopped(ws):
+    import signal
+    import subprocess
+    import time
+
+    from conftest import BIN
+
+    ws.plugin("a", plugin_sh='[[ $2 != install ]] || { touch "$TOP_DIR/held"; sleep 600; }\n')
+    ws.register("a")
+    proc = subprocess.Popen([str(BIN / "stackdag"), "stack"], cwd=ws.top, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not (ws.top / "held").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGINT)
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert "(interrupted: install:a)" in out, out
