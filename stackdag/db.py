@@ -9,6 +9,7 @@ most the task in flight.
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 from doit.dependency import DatabaseException, SqliteDB
@@ -25,7 +26,7 @@ def set_aside_if_corrupt(name: str) -> str | None:
     if not path.exists():
         return None
     try:
-        with sqlite3.connect(path) as conn:
+        with closing(sqlite3.connect(path)) as conn:
             conn.execute("pragma quick_check").fetchall()
             conn.execute("select count(*) from doit").fetchall()
         return None

@@ -120,8 +120,11 @@ class LiveLog:
     def _write(self, step: str, lines: list[str]) -> None:
         stamp = time.strftime("%Y-%m-%d %H:%M:%S")
         for out in self.outputs:
-            out.writelines(f"{stamp} | {step} | {line}\n" for line in lines)
-            out.flush()
+            try:
+                out.writelines(f"{stamp} | {step} | {line}\n" for line in lines)
+                out.flush()
+            except OSError:         # a full disk: the step's own log still has it all
+                continue
 
     def poll(self) -> None:
         seen = Seen()

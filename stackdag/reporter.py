@@ -122,9 +122,10 @@ class StackReporter:
                 self.shown_at = now
 
     def _end_open_line(self) -> None:
-        if self.open_line is not None:
-            self.write("\n")
-            self.open_line = None
+        with self.guard:            # livelog's thread writes too
+            if self.open_line is not None:
+                self.write("\n")
+                self.open_line = None
 
     def _redraw(self) -> None:
         """The open line again, on a terminal: elapsed time once it is long, last line."""
@@ -168,10 +169,10 @@ class StackReporter:
         self.total = len(names | set(self.ran))     # a second run counts on from the first
         self.workspace = next((t.meta["stackdag_workspace"] for t in tasks.values()
                                if t.meta and "stackdag_workspace" in t.meta), self.workspace)
-        if self.workspace and self.live is None:
-            self._start_live_log()
 
     def _start_live_log(self) -> None:
+        """At the first step, once the run holds the workspace lock: a run that is refused
+        must not touch the logs of the run that holds it."""
         from stackdag import workspace
         from stackdag.livelog import LiveLog
         from stackdag.state import StateDir
@@ -190,6 +191,8 @@ class StackReporter:
             return
         with self.guard:
             self.started[task.name] = time.monotonic()
+            if self.live is None and self.workspace:
+                self._start_live_log()
             if self.live:
                 self.live.follow(task.name)
             if self.parallel:
@@ -201,9 +204,9 @@ class StackReporter:
             self.progressed = False
 
     def _finish(self, task, word: str, detail: str = "") -> float:
-        if self.live:
-            self.live.finish(task.name)
         with self.guard:
+            if self.live:
+                self.live.finish(task.name)     # its last lines before its outcome
             seconds = time.monotonic() - self.started.pop(task.name, time.monotonic())
             outcome = f"{self._paint(word)} {seconds:.1f}s{detail}"
             if self.open_line == task.name:
@@ -269,8 +272,12 @@ class StackReporter:
 
     def complete_run(self):
         self._end_open_line()
-        if (self.interim and not self.failed) or (self.refused and not self.ran):
-            return        # the summary comes at the end of the run; or no run took place
+        if self.interim and not self.failed:
+            return                  # the summary comes at the end of the whole run
+        if self.refused and not self.ran:
+            if self.live:
+                self.live.close()
+            return                  # no run took place
         seconds = time.monotonic() - self.t0
         self._record(seconds)
         if self.live:
@@ -302,7 +309,10 @@ class StackReporter:
         if not self.ran:
             return
         timers = self.live.timers()
-        timing.chart(self.ran, timers, self.live.state.timing_chart)
+        try:
+            timing.chart(self.ran, timers, self.live.state.timing_chart)
+        except OSError:
+            pass                    # a full disk must not hide the run's own outcome
         if seconds >= 1 or timers:
             self.write("\n".join(timing.report(self.ran, timers, seconds)) + "\n")
             self.write(f"  chart: {self.live.state.timing_chart}\n")

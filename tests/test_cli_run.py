@@ -236,3 +236,31 @@ def test_an_interrupt_names_the_step_it_stopped(ws):
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
     assert "(interrupted: install:a)" in out, out
+
+
+def test_a_refused_run_leaves_the_running_runs_logs_alone(ws):
+    import subprocess
+    import time
+
+    from conftest import BIN
+
+    ws.plugin("a", plugin_sh='[[ $2 != pre-install ]] || echo "first run was here"\n'
+                             'if [[ $2 == install ]]; then touch "$TOP_DIR/held"\n'
+                             '  for i in $(seq 600); do [[ -e $TOP_DIR/release ]] && break;'
+                             ' sleep 0.1; done; fi\n')
+    ws.register("a")
+    first = subprocess.Popen([str(BIN / "stackdag"), "stack"], cwd=ws.top, text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             stdin=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not (ws.top / "held").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        second = ws.run("stackdag", "stack")
+        assert second.returncode != 0 and "another stackdag run" in second.output
+        assert "first run was here" in ws.read(".stack/logs/stack.log")
+    finally:
+        (ws.top / "release").touch()
+        first.communicate(timeout=60)
+    assert first.returncode == 0
+    assert "first run was here" in ws.read(".stack/logs/stack.log")

@@ -61,7 +61,7 @@ def test_service_manager_and_units_are_recorded(bash):
     bash.ok("restart_service apache2; stop_service x; write_user_unit_file devstack@a '/bin/a -v' g u")
     log = (bash.state / "packages.log").read_text().splitlines()
     assert log == ["service restart apache2", "service stop x", "service daemon-reload"]
-    unit = (bash.state / "systemd" / "devstack@a").read_text()
+    unit = (bash.state / "records" / "systemd" / "devstack@a").read_text()
     assert "ExecStart = /bin/a -v" in unit and "Group = g" in unit and "User = u" in unit
 
 

@@ -73,7 +73,7 @@ def bash(tmp_path) -> Bash:
     return Bash(tmp_path)
 
 
-# --- the runtime's contract with step.sh ----------------------------------------------------
+# --- the runtime's contract with driver.sh --------------------------------------------------
 
 def test_runtime_funcs_lists_exactly_the_functions_defined(bash):
     out = bash.ok('declare -F | while read -r _ _ f; do echo "D $f"; done\n'

@@ -75,7 +75,7 @@ function _sd_fail {
     _sd_message ERROR "$@"
     _sd_backtrace "$_SD_MESSAGE_FRAME" >&2
     echo "$_SD_MESSAGE" >&2
-    # A stack step's failure report names what ended the hook and where (step.sh's
+    # A stack step's failure report names what ended the hook and where (driver.sh's
     # errexit trap does it for a failed command; an `exit` from here would leave no clue).
     if [[ -n ${_SD_STEP:-} && $- == *e* && -z ${_SD_FAILED_SHOWN:-} ]]; then
         _SD_FAILED_SHOWN=1
