@@ -38,9 +38,9 @@ class Seen:
 class _Follower:
     """New whole lines of one growing file."""
 
-    def __init__(self, path: Path, start_at_end: bool = False):
+    def __init__(self, path: Path):
         self.path = path
-        self.offset = path.stat().st_size if start_at_end and path.exists() else 0
+        self.offset = 0
         self.partial = b""
 
     def read(self) -> list[str]:

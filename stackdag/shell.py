@@ -75,6 +75,7 @@ class RunContext:
     record: bool = False        # [stack] record (or --record): record, do not change
     devstack: Path | None = None    # [stack] devstack: a DevStack checkout as the runtime
     devstack_localrc: str = ""      # ...and the settings as its localrc
+    errexit: bool = True        # False for unstack and clean, as DevStack's scripts
 
     @classmethod
     def of(cls, ws: Workspace, stack_plan: Plan, errexit: bool = True) -> "RunContext":
@@ -83,7 +84,6 @@ class RunContext:
         return cls(ws.top, StateDir(ws.top), plugin_declarations(stack_plan.plugins),
                    stack.packages, stack.record, stack.devstack,
                    devstack_localrc(ws) if stack.devstack else "", errexit)
-    errexit: bool = True        # False for unstack and clean, as DevStack's scripts
 
 
 @dataclass(frozen=True)

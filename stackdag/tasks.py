@@ -42,7 +42,7 @@ def runtime_version() -> str:
     return digest.hexdigest()[:16]
 
 
-def failure_report(step: Step, outcome: shell.StepOutcome) -> str:
+def failure_report(outcome: shell.StepOutcome) -> str:
     """What a user needs after a failure: what failed, the end of its log, how to go on."""
     shown = shell.tail(outcome.log)
     lines = [outcome.message, f"log: {outcome.log}"]
@@ -57,7 +57,7 @@ def run(step: Step, context: shell.RunContext, cloned: bool):
     checks.before_run(context.state, step.name)
     outcome = shell.run_step(step, context)
     if not outcome.ok:
-        return TaskFailed(failure_report(step, outcome))
+        return TaskFailed(failure_report(outcome))
     result = {"run_id": uuid.uuid4().hex, "seconds": round(outcome.seconds, 3),
               "wrote": checks.written(context.state, step.name)}
     if cloned:
