@@ -8,6 +8,11 @@ drops them (and its own step variables, which each step sets afresh).
 from __future__ import annotations
 
 import os
+from pathlib import Path
+
+from stackdag.state import StateDir
+
+RUNTIME = Path(__file__).resolve().parent / "runtime"   # the bash runtime's files
 
 UNSAFE = frozenset({"BASH_ENV", "ENV", "SHELLOPTS", "BASHOPTS", "CDPATH", "GLOBIGNORE",
                     "POSIXLY_CORRECT", "BASH_XTRACEFD", "PROMPT_COMMAND"})
@@ -18,3 +23,12 @@ def clean_environment(*drop: str) -> dict[str, str]:
     return {key: value for key, value in os.environ.items()
             if key not in UNSAFE and key not in drop
             and not key.startswith(("_SD_", "BASH_FUNC_"))}
+
+
+def runtime_environment(state: StateDir, *drop: str) -> dict[str, str]:
+    """What every bash that sources the runtime starts with: the clean environment, the
+    paths under .stack/ (state.py), the runtime's directory and the workspace."""
+    env = clean_environment(*drop)
+    env.update(state.runtime_environment())
+    env.update({"STACKDAG_RUNTIME": str(RUNTIME), "TOP_DIR": str(state.top)})
+    return env

@@ -16,9 +16,9 @@ import threading
 from pathlib import Path
 
 from stackdag import processes
+from stackdag.bashenv import RUNTIME
 from stackdag.state import StateDir
 
-RUNTIME = Path(__file__).resolve().parent / "runtime"
 MARKER_WIDTH = 12       # a pid, padded: the marker is rewritten in place
 
 

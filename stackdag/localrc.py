@@ -18,13 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stackdag import names, processes
-from stackdag.bashenv import clean_environment
+from stackdag.bashenv import RUNTIME, runtime_environment
 from stackdag.errors import StackdagError
 from stackdag.model import STACKRC_DEFAULTS, Localrc, Registration, display_path
 from stackdag.state import StateDir
 
 TIMEOUT = 10.0
-RUNTIME = Path(__file__).resolve().parent / "runtime"
 BODY = "localrc"
 # Bash changes these by itself, and enable_plugin sets DEVSTACK_PLUGINS: a difference from
 # the baseline is not the localrc's own setting.
@@ -82,8 +81,7 @@ def _records(data: bytes) -> tuple[tuple[str, tuple[str, ...]], ...]:
 
 
 def _environment(top: Path, tmp: Path) -> dict[str, str]:
-    env = clean_environment("DEST")
-    env.update(StateDir(top).runtime_environment())
+    env = runtime_environment(StateDir(top), "DEST")
     env.update(_SD_TOP=str(top), _SD_RUNTIME=str(RUNTIME / "functions.sh"),
                _SD_BODY=str(tmp / BODY), _SD_RECORD=str(tmp / "record"),
                _SD_SKIP_NAMES=" ".join(sorted(_SKIP_NAMES)))

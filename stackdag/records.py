@@ -22,15 +22,19 @@ class Record:
     command: str        # as it would have run, shell-quoted
 
 
+def _lines(state: StateDir, step_name: str) -> list[str]:
+    """The step's records, one line each (none when it recorded nothing)."""
+    try:
+        return state.records_file(step_name).read_text(errors="replace").splitlines()
+    except OSError:
+        return []
+
+
 def read(state: StateDir, stack_plan: Plan) -> list[Record]:
     """Every step's records, in execution order."""
     out = []
     for step in stack_plan.steps:
-        try:
-            lines = state.records_file(step.name).read_text(errors="replace").splitlines()
-        except OSError:
-            continue
-        for line in lines:
+        for line in _lines(state, step.name):
             kind, _, rest = line.partition("\t")
             where, _, command = rest.partition("\t")
             out.append(Record(step.name, step.plugin_name, step.phase, kind, where, command))
@@ -41,10 +45,7 @@ def count(state: StateDir, steps) -> tuple[int, int]:
     """(records, calls with no implementation) of these steps, for a run's summary."""
     total = missing = 0
     for name in steps:
-        try:
-            lines = state.records_file(name).read_text(errors="replace").splitlines()
-        except OSError:
-            continue
+        lines = _lines(state, name)
         total += len(lines)
         missing += sum(1 for line in lines if line.split("\t", 1)[0] in UNIMPLEMENTED)
     return total, missing

@@ -13,8 +13,8 @@ from __future__ import annotations
 import difflib
 import subprocess
 
-from stackdag import processes, shell
-from stackdag.bashenv import clean_environment
+from stackdag import processes
+from stackdag.bashenv import runtime_environment
 from stackdag.errors import StackdagError
 from stackdag.model import display_path
 from stackdag.state import StateDir
@@ -66,9 +66,7 @@ def start(state: StateDir, name: str) -> str:
         raise StackdagError(f"start: {name} was not started by run_process (a hook left it "
                             "running), so there is no command to start it with; "
                             "`stackdag stack NAME` runs the step that started it")
-    env = clean_environment()
-    env.update(state.runtime_environment())
-    env.update({"STACKDAG_RUNTIME": str(shell.RUNTIME), "TOP_DIR": str(state.top)})
+    env = runtime_environment(state)
     done = subprocess.run(["bash", "--noprofile", "--norc", "-c", _START, "start", name],
                           cwd=state.top, env=env, stdin=subprocess.DEVNULL,
                           capture_output=True, text=True)

@@ -21,11 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stackdag import driver, names, plan, processes
-from stackdag.bashenv import clean_environment
+from stackdag.bashenv import runtime_environment
 from stackdag.model import STACKRC_DEFAULTS, Plan, Plugin, Step, Workspace, display_path
 from stackdag.state import StateDir, file_name
 
-RUNTIME = driver.RUNTIME
 LOG_TAIL_LINES = 15
 STOP_GRACE_SECONDS = 5
 _NOT_CARRIED = " ".join(sorted(names.NOT_CARRIED))
@@ -117,17 +116,14 @@ def _driver_environment(run: RunContext) -> dict[str, str]:
     """What every step of the run sees in its environment (a step's own fields come with
     its request)."""
     state = run.state
-    env = clean_environment()
-    env.update(state.runtime_environment())
+    env = runtime_environment(state)
     env.update({
-        "STACKDAG_RUNTIME": str(RUNTIME),
         "STACKDAG_PACKAGES": "record" if run.record else run.packages,
         "STACKDAG_RECORD": "1" if run.record else "",
         "STACKDAG_DEVSTACK": str(run.devstack or ""),
         "STACKDAG_DEVSTACK_LOCALRC": (str(_run_file(state, "devstack-localrc",
                                                     run.devstack_localrc))
                                       if run.devstack else ""),
-        "TOP_DIR": str(run.top),
         "_SD_NOT_CARRIED_NAMES": _NOT_CARRIED,
         "_SD_PLUGINS_FILE": str(_run_file(state, "plugins", run.plugins)),
     })

@@ -25,6 +25,7 @@ from doit.task import result_dep
 from doit.tools import config_changed
 
 from stackdag import STACK_TASK, checks, git, gitref, lock, reporter, shell
+from stackdag.bashenv import RUNTIME
 from stackdag.errors import StackdagError
 from stackdag.model import Plan, Plugin, StackOptions, Step, Workspace
 from stackdag.state import StateDir
@@ -37,7 +38,7 @@ RESUME_HINT = "fix it and run `doit stack` (or `stackdag stack`) again to resume
 def runtime_version() -> str:
     """A digest of the bash runtime: a new runtime re-runs every step."""
     digest = hashlib.sha256()
-    for path in sorted(shell.RUNTIME.glob("*.sh")):
+    for path in sorted(RUNTIME.glob("*.sh")):
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
