@@ -160,6 +160,7 @@ function _sd_domain_args { _sd_load cloud && _sd_domain_args "$@"; }
 function _sd_echo_words { _sd_load cloud && _sd_echo_words "$@"; }
 function _sd_endpoint { _sd_load cloud && _sd_endpoint "$@"; }
 function _sd_osc { _sd_load cloud && _sd_osc "$@"; }
+function _sd_role_added { _sd_load cloud && _sd_role_added "$@"; }
 function cleanup_oscwrap { _sd_load cloud && cleanup_oscwrap "$@"; }
 function get_endpoint_url { _sd_load cloud && get_endpoint_url "$@"; }
 function get_instance_ip { _sd_load cloud && get_instance_ip "$@"; }
@@ -180,7 +181,7 @@ function oscwrap { _sd_load cloud && oscwrap "$@"; }
 function upload_image { _sd_load cloud && upload_image "$@"; }
 function wait_for_compute { _sd_load cloud && wait_for_compute "$@"; }
 function write_clouds_yaml { _sd_load cloud && write_clouds_yaml "$@"; }
-_SD_FAMILY[cloud]="_sd_domain_args _sd_echo_words _sd_endpoint _sd_osc cleanup_oscwrap get_endpoint_url get_instance_ip get_or_add_group_project_role get_or_add_user_domain_role get_or_add_user_project_role get_or_add_user_system_role get_or_create_domain get_or_create_endpoint get_or_create_group get_or_create_project get_or_create_role get_or_create_service get_or_create_user install_openstack_cli_server install_oscwrap oscwrap upload_image wait_for_compute write_clouds_yaml"
+_SD_FAMILY[cloud]="_sd_domain_args _sd_echo_words _sd_endpoint _sd_osc _sd_role_added cleanup_oscwrap get_endpoint_url get_instance_ip get_or_add_group_project_role get_or_add_user_domain_role get_or_add_user_project_role get_or_add_user_system_role get_or_create_domain get_or_create_endpoint get_or_create_group get_or_create_project get_or_create_role get_or_create_service get_or_create_user install_openstack_cli_server install_oscwrap oscwrap upload_image wait_for_compute write_clouds_yaml"
 
 # net.sh
 function address_in_net { _sd_load net && address_in_net "$@"; }

@@ -72,25 +72,25 @@ function _sd_domain_args {
     return 0
 }
 
-# get_or_add_user_project_role ROLE USER PROJECT [USER_DOMAIN PROJECT_DOMAIN]: add the role
-# (idempotent in keystone), then print the role as the assignment list shows it.
-function get_or_add_user_project_role {
-    local out
-    _sd_domain_args "${4:-}" "${5:-}"
-    _sd_osc role add "${1:-}" --user "${2:-}" --project "${3:-}" "${_SD_DOMAIN_ARGS[@]}" \
-        || return
-    out=$(_sd_osc role assignment list --role "${1:-}" --user "${2:-}" --project "${3:-}" \
-        "${_SD_DOMAIN_ARGS[@]}" -c Role -f value) || return
+# _sd_role_added ROLE WHO...: add the role (idempotent in keystone), then print it as the
+# assignment list for the same user/group and scope shows it.
+function _sd_role_added {
+    local role=$1 out
+    shift
+    _sd_osc role add "$role" "$@" || return
+    out=$(_sd_osc role assignment list --role "$role" "$@" -c Role -f value) || return
     _sd_echo_words "$out"
+}
+
+# get_or_add_user_project_role ROLE USER PROJECT [USER_DOMAIN PROJECT_DOMAIN].
+function get_or_add_user_project_role {
+    _sd_domain_args "${4:-}" "${5:-}"
+    _sd_role_added "${1:-}" --user "${2:-}" --project "${3:-}" "${_SD_DOMAIN_ARGS[@]}"
 }
 
 # get_or_add_user_domain_role ROLE USER DOMAIN.
 function get_or_add_user_domain_role {
-    local out
-    _sd_osc role add "${1:-}" --user "${2:-}" --domain "${3:-}" || return
-    out=$(_sd_osc role assignment list --role "${1:-}" --user "${2:-}" --domain "${3:-}" \
-        -c Role -f value) || return
-    _sd_echo_words "$out"
+    _sd_role_added "${1:-}" --user "${2:-}" --domain "${3:-}"
 }
 
 # get_or_add_user_system_role ROLE USER SYSTEM [USER_DOMAIN]: add the role only if the

@@ -156,7 +156,7 @@ declare -gA _SD_RUNTIME_FUNCS=(
     [get_or_create_project]=1 [get_or_create_role]=1 [get_or_create_service]=1
     [get_or_create_user]=1 [install_openstack_cli_server]=1 [install_oscwrap]=1
     [oscwrap]=1 [upload_image]=1 [wait_for_compute]=1 [write_clouds_yaml]=1
-    [_sd_domain_args]=1 [_sd_echo_words]=1 [_sd_endpoint]=1 [_sd_osc]=1
+    [_sd_domain_args]=1 [_sd_role_added]=1 [_sd_echo_words]=1 [_sd_endpoint]=1 [_sd_osc]=1
     [address_in_net]=1 [cidr2netmask]=1 [export_proxy_variables]=1
     [generate_hex_string]=1 [get_default_host_ip]=1 [get_random_port]=1 [ipv6_unquote]=1
     [is_ipv4_address]=1 [is_provider_network]=1 [maskip]=1 [set_mtu]=1
