@@ -23,17 +23,16 @@ from run import REPO, make_workspace, table
 
 # (text in driver.sh, what it becomes): timestamps around each part of a step
 EDITS = [
-    ("while _sd_read_request; do\n", "while _sd_read_request; do\n    _sd_t0=$EPOCHREALTIME\n"),
-    ("    (\n        set +m\n",
-     "    _sd_t1=$EPOCHREALTIME\n    (\n        _sd_c0=$EPOCHREALTIME\n        set +m\n"),
+    ('            _sd_take_request "$_SD_COUNT"\n',
+     '            _sd_take_request "$_SD_COUNT"\n            _sd_c0=$EPOCHREALTIME\n'),
     ("        trap - ERR\n", "        _sd_c1=$EPOCHREALTIME\n        trap - ERR\n"),
     ('        exit "${_SD_FAILED:-0}"\n',
      '        echo "c $_sd_c0 $_sd_c1 $EPOCHREALTIME" >> "$TOP_DIR/stamps"\n'
      '        exit "${_SD_FAILED:-0}"\n'),
     ('    wait "$_sd_pid"\n', '    wait "$_sd_pid"\n    _sd_t3=$EPOCHREALTIME\n'),
-    ('    echo "done $_sd_status"\n',
-     '    echo "d $_sd_t0 $_sd_t1 $_sd_t3 $EPOCHREALTIME" >> "$TOP_DIR/stamps"\n'
-     '    echo "done $_sd_status"\n'),
+    ('    _sd_answer="done $_sd_status $_sd_saved"\n',
+     '    echo "d $_sd_t3 $EPOCHREALTIME" >> "$TOP_DIR/stamps"\n'
+     '    _sd_answer="done $_sd_status $_sd_saved"\n'),
 ]
 
 
@@ -67,16 +66,16 @@ def main() -> int:
             (child if kind == "c" else driver).append([float(x) for x in stamps])
         ms = lambda xs: f"{statistics.mean(xs) * 1000:.2f}"  # noqa: E731
         pairs = list(zip(child, driver))
-        wall = [b[0] - a[0] for a, b in zip(driver, driver[1:])]
+        wall = [b[1] - a[1] for a, b in zip(driver, driver[1:])]
         rows = [
-            ["driver: read the request, restore a state if needed", ms([d[1] - d[0] for d in driver])],
-            ["fork: driver forks -> child runs", ms([c[0] - d[1] for c, d in pairs])],
             ["child: log, the hook", ms([c[1] - c[0] for c, d in pairs])],
-            ["child: compare and save the state", ms([c[2] - c[1] for c, d in pairs])],
-            ["child exits -> driver's wait returns", ms([d[2] - c[2] for c, d in pairs])],
-            ["driver: take in the delta, answer", ms([d[3] - d[2] for d in driver])],
-            ["python + doit: answer -> next request", ms([b[0] - a[3] for a, b in
-                                                         zip(driver, driver[1:])])],
+            ["child: compare and save the state (python + doit go on)",
+             ms([c[2] - c[1] for c, d in pairs])],
+            ["child exits -> driver's wait returns", ms([d[0] - c[2] for c, d in pairs])],
+            ["driver: take in the state, answer", ms([d[1] - d[0] for d in driver])],
+            ["done -> the next child has its request (python + doit; the driver forks "
+             "that child meanwhile)", ms([c1[0] - d[1] for (c, d), (c1, d1) in
+                                          zip(pairs, pairs[1:])])],
             ["wall per step", ms(wall)],
         ]
         print(f"first run of {len(driver)} steps, mean ms per step\n")

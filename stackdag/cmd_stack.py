@@ -56,7 +56,7 @@ class StackRun(StackdagCommand, Run):
         if answer is not None:
             self.outstream.write(answer + "\n")
             return 0
-        from stackdag import plan, selection, shell, workspace   # past the no-op
+        from stackdag import fingerprint, plan, selection, shell, workspace   # past the no-op
         if params["record"]:
             workspace.record_this_run()
         # A plugin's hooks and its place in the order come from its files, so plugins not
@@ -82,13 +82,16 @@ class StackRun(StackdagCommand, Run):
             sys.stderr.write("stackdag: --only: the steps after these did not run and may "
                              "now be stale; `stackdag stack` runs them\n")
         elif plain:     # the whole stack runs: if it succeeds, the next no-op may say so
-            before = fastpath.snapshot(ws, stack_plan)
+            before = fingerprint.snapshot(ws, stack_plan)
         try:
             status_code = super().execute(params, args)
         finally:
-            shell.end_run()
+            unsaved = shell.end_run()
+        for message in unsaved:
+            sys.stderr.write(f"stackdag: {message}\n")
+            status_code = 1
         if before is not None and status_code == 0:
-            fastpath.record(ws, stack_plan, before)
+            fingerprint.record(ws, stack_plan, before)
         return status_code
 
     def _execute(self, outfile, verbosity=None, always=False, continue_=False,

@@ -12,14 +12,46 @@ import atexit
 import os
 import signal
 import subprocess
+import tempfile
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
-from stackdag import processes
+from stackdag import processes, procid
 from stackdag.bashenv import RUNTIME
 from stackdag.state import StateDir
 
 MARKER_WIDTH = 12       # a pid, padded: the marker is rewritten in place
+ORPHAN_SECONDS = 10     # how long a child whose driver died may take to save its state
+
+
+def _scratch_fd(state: StateDir) -> int:
+    """The file the driver lists the shell state into, open, with no name to clean up: in
+    memory, as bash writes listings a line per write(2), and each costs a disk file's
+    journal several microseconds (a millisecond per step). An unlinked file of the state
+    directory where memory files are not available."""
+    try:
+        return os.memfd_create("stackdag-scratch")
+    except (AttributeError, OSError):
+        fd, path = tempfile.mkstemp(dir=state.running, prefix="scratch-")
+        os.unlink(path)
+        return fd
+
+
+class Ended(NamedTuple):
+    """A step's end, as the driver reports it."""
+
+    ran: bool       # its hook ran to its end ("ran"); its child now saves the state
+    status: int     # the hook's status ("ran"), or the child's, as bash's wait gives it
+    saved: str      # "done": how the state was saved: "same" (nothing changed: no file
+                    # written), "written" (a delta file, maybe a full one); "" not saved
+
+
+class Unsaved(Exception):
+    """A step's hook ran to its end, but its shell state could not be saved: (message,
+    the step's log)."""
 
 
 class DriverDied(Exception):
@@ -35,22 +67,28 @@ class Driver:
         token = f"{os.getpid()}-{threading.get_ident()}-{id(self)}"
         self.request_file = state.driver_file(token, "request")
         self.stderr_file = state.driver_file(token, "stderr")
-        self.scratch = state.driver_file(token, "names")
         self.request_file.parent.mkdir(parents=True, exist_ok=True)
         # written in place, never truncated: ext4 flushes a truncated-and-rewritten file
         # on close, about a millisecond per step
         self.request_fd = os.open(self.request_file, os.O_WRONLY | os.O_CREAT, 0o600)
         state.running.mkdir(parents=True, exist_ok=True)
-        env = {**env, "_SD_REQUEST": str(self.request_file), "_SD_SCRATCH": str(self.scratch)}
+        # kept open here too: a child's last word there says whether it saved its state,
+        # if its driver is gone before it could say so
+        self.scratch = _scratch_fd(state)
+        env = {**env, "_SD_REQUEST": str(self.request_file),
+               "_SD_SCRATCH_FD": str(self.scratch)}
         with open(self.stderr_file, "wb") as err:
             self.proc = subprocess.Popen(
                 ["bash", "--noprofile", "--norc", str(RUNTIME / "driver.sh")], cwd=cwd,
                 env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err,
-                start_new_session=True)
+                start_new_session=True, pass_fds=(self.scratch,))
         # If this run is killed, the next one stops this group and the step in flight's,
         # whose number the marker holds (rewritten in place: no file per step).
         self.marker = state.running_marker(self.proc.pid)
         self.marker_fd = os.open(self.marker, os.O_WRONLY | os.O_CREAT, 0o644)
+        self.child = 0          # the pid of the last step's child
+        self.saving = None      # the hook's status while its child saves the state
+        self.pending: Callable[[Ended | None], Callable[[], None]] | None = None  # then
 
     def start(self, fields: list[str]) -> int | None:
         """Send a step; the pid of its child (leader of its process group), or None when
@@ -66,15 +104,50 @@ class Driver:
         if word != "started":
             return None
         os.pwrite(self.marker_fd, value.strip().encode().ljust(MARKER_WIDTH), 0)
-        return int(value)
+        self.child = int(value)
+        return self.child
 
-    def finish(self) -> int:
-        """The step's exit status, as bash's ``wait`` gives it (128+N: killed by signal N)."""
-        word, _, value = self.proc.stdout.readline().decode().partition(" ")
-        if word != "done":
+    def finish(self) -> Ended:
+        """How the step's child ended. When its hook ran to its end, the child goes on to
+        save the state: ``settle`` waits for that."""
+        ended = self._answer("ran", "done")
+        if ended.ran:
+            self.saving = ended.status
+        return ended
+
+    def settle(self) -> Callable[[], None] | None:
+        """Wait for the child saving its state, then give ``pending`` (set by the caller)
+        how it ended (None: the driver ended first). ``pending`` raises Unsaved, or gives
+        the work left (moving files into place), for the caller to do when it suits."""
+        if self.saving is None:
+            return None
+        try:
+            ended = self._answer("done")
+        except DriverDied:
+            ended = self._orphan_end(self.saving)
+        self.saving = None
+        after, self.pending = self.pending, None
+        return after(ended) if after else None
+
+    def _orphan_end(self, status: int) -> Ended | None:
+        """The driver died while the child saved the state: the child goes on alone. Once
+        it is gone, its last word in the scratch file says whether it got to the end."""
+        deadline = time.monotonic() + ORPHAN_SECONDS
+        while procid.start_id(self.child) is not None:
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(0.01)
+        word = os.pread(self.scratch, 16, 0).partition(b"\0")[0].decode(errors="replace")
+        return Ended(False, status, word) if word in ("same", "written") else None
+
+    def _answer(self, *words: str) -> Ended:
+        word, _, rest = self.proc.stdout.readline().decode().partition(" ")
+        if word not in words:
             raise DriverDied(self.death())
-        os.pwrite(self.marker_fd, b" " * MARKER_WIDTH, 0)
-        return int(value)
+        status, _, saved = rest.strip().partition(" ")
+        if word == "done":
+            os.pwrite(self.marker_fd, b" " * MARKER_WIDTH, 0)
+        return Ended(word == "ran", int(status), saved)
 
     def death(self) -> str:
         """How the driver ended, for the step it was running."""
@@ -94,8 +167,16 @@ class Driver:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
-    def close(self, grace: float) -> None:
-        """End the driver: end of input, ``grace`` seconds, then its group is killed."""
+    def close(self, grace: float) -> Unsaved | None:
+        """End the driver: end of input, ``grace`` seconds, then its group is killed.
+        Unsaved (returned) if the last step's state could not be saved."""
+        unsaved = None
+        try:
+            later = self.settle()
+            if later:
+                later()
+        except Unsaved as err:
+            unsaved = err
         try:
             self.proc.stdin.close()
         except OSError:
@@ -107,8 +188,10 @@ class Driver:
         self.proc.stdout.close()
         os.close(self.request_fd)
         os.close(self.marker_fd)
-        for path in (self.marker, self.request_file, self.scratch, self.stderr_file):
+        os.close(self.scratch)
+        for path in (self.marker, self.request_file, self.stderr_file):
             path.unlink(missing_ok=True)
+        return unsaved
 
 
 _drivers: dict[int, Driver] = {}      # thread ident -> the driver serving it
@@ -124,7 +207,11 @@ def for_thread(key, start) -> Driver:
     if current is not None and current.key == key and current.alive():
         return current
     if current is not None:
-        current.close(1)
+        unsaved = current.close(1)
+        if unsaved:
+            with _guard:
+                _drivers.pop(ident, None)
+            raise unsaved
     fresh = start()
     with _guard:
         _drivers[ident] = fresh
@@ -140,13 +227,12 @@ def drop(driver: Driver, grace: float) -> None:
     driver.close(grace)
 
 
-def close_all(grace: float = 5) -> None:
-    """End every driver (end of a run, or of the process)."""
+def close_all(grace: float = 5) -> list[str]:
+    """End every driver (end of a run, or of the process); what could not be saved."""
     with _guard:
         drivers = list(_drivers.values())
         _drivers.clear()
-    for driver in drivers:
-        driver.close(grace)
+    return [note.args[0] for note in (driver.close(grace) for driver in drivers) if note]
 
 
 atexit.register(close_all)

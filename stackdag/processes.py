@@ -14,10 +14,10 @@ from __future__ import annotations
 import os
 import signal
 import time
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+from stackdag.procid import read_pidfile, start_id
 from stackdag.state import StateDir
 
 if TYPE_CHECKING:
@@ -38,14 +38,8 @@ class Service(NamedTuple):
 
 def read(pidfile: Path) -> Service | None:
     """The service a pidfile records; None for a missing or unusable one."""
-    try:
-        lines = pidfile.read_text(errors="replace").splitlines()
-    except OSError:
-        return None
-    if not (lines and lines[0].strip().isdigit() and int(lines[0]) > 1):
-        return None
-    lines += ["", ""]
-    return Service(pidfile.stem, int(lines[0]), lines[1].strip(), lines[2].strip())
+    found = read_pidfile(pidfile)
+    return Service(pidfile.stem, *found) if found else None
 
 
 def recorded(state: StateDir) -> list[Service]:
@@ -64,27 +58,6 @@ def record(state: StateDir, name: str, pgid: int, step: str, started: str = "") 
     leader's start_id(); without one, only processes marked as this workspace's count)."""
     state.pids.mkdir(parents=True, exist_ok=True)
     state.pidfile(name).write_text(f"{pgid}\n{step}\n{started}\n")
-
-
-@lru_cache(maxsize=1)
-def _boot_id() -> str:
-    try:
-        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
-    except OSError:
-        return ""
-
-
-def start_id(pid: int) -> str | None:
-    """"BOOT_ID:START_TICKS" of process ``pid`` (as runtime/processes.sh writes it): which
-    process this is, across pid reuse and reboots. None if there is no such process (or
-    only its zombie)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    if len(fields) < 20 or fields[0] in ("Z", "X"):     # a zombie is no longer that process
-        return None
-    return f"{_boot_id()}:{fields[19]}"
 
 
 def ours(service: Service, state: StateDir) -> list[int]:

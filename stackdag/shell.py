@@ -8,6 +8,7 @@ whose hook changed nothing shares its predecessor's state file (a hard link).
 
 from __future__ import annotations
 
+import functools
 import getpass
 import hashlib
 import os
@@ -18,6 +19,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
 from stackdag import driver, names, plan, processes
@@ -205,11 +207,23 @@ def tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
     return "\n".join(text.rstrip("\n").splitlines()[-lines:])
 
 
-def _keep_state(step: Step, state: StateDir, full: Path, delta: Path) -> None:
-    """Move the new state into place; when the hook changed nothing, the driver wrote no
-    full state: the step shares its input's file."""
+def _create(path: Path) -> None:
+    """An empty ``path`` (emptied if it exists), its directory made if need be."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644))
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644))
+
+
+def _keep_state(step: Step, state: StateDir, written: bool) -> None:
+    """Move the new state into place. When the hook changed nothing, no file was written
+    (or only a full state, when the step's input was not one saved file): the step shares
+    its input's file, and its delta is empty."""
     final = state.state_file(step.name)
-    if full.exists():
+    full = final.with_suffix(".sh.partial")
+    delta = state.delta_file(step.name)
+    if written and full.exists():
         os.replace(full, final)
     else:
         try:
@@ -217,7 +231,37 @@ def _keep_state(step: Step, state: StateDir, full: Path, delta: Path) -> None:
         except FileExistsError:
             final.unlink()
             os.link(state.state_file(step.state_base), final)
-    os.replace(delta, state.delta_file(step.name))
+    if written:
+        os.replace(delta.with_suffix(".sh.partial"), delta)
+    else:
+        _create(delta)
+
+
+def _saved(step: Step, run: RunContext, pgid: int, hook_status: int,
+           ended: driver.Ended | None) -> Callable[[], None]:
+    """The child of a hook that ran to its end (with ``hook_status``) has ended (None: it
+    could not be told). The work left: keep the state it saved, note what the hook left
+    running. Unsaved if the state could not be saved."""
+    state = run.state
+    log = state.log_file(step.name)
+    if ended is None or ended.status != hook_status or not ended.saved:
+        for partial in (state.state_file(step.name), state.delta_file(step.name)):
+            partial.with_suffix(".sh.partial").unlink(missing_ok=True)
+        how = "its step driver ended" if ended is None else _status_text(
+            _signalled(ended.status))
+        raise driver.Unsaved(f"{describe(step)}: {how} while its shell state was saved; "
+                             "it runs again next time", log)
+
+    def keep() -> None:
+        _note_leftovers(step, run, pgid, log)
+        _keep_state(step, state, ended.saved == "written")
+    keep.step = step
+    return keep
+
+
+def _signalled(status: int) -> int:
+    """bash's 128+N (killed by signal N) as -N, as subprocess gives it."""
+    return -(status - 128) if status > 128 else status
 
 
 def _status_text(status: int) -> str:
@@ -288,12 +332,20 @@ def _driver(run: RunContext) -> driver.Driver:
     return driver.for_thread(run, start)
 
 
-def _start(run: RunContext, request: list[str]) -> tuple[driver.Driver, int]:
+def _start(run: RunContext, step: Step, request: list[str]) -> tuple[driver.Driver, int]:
     """Hand the step to this thread's driver; a driver that died since the last step, or
-    cannot take this one, is replaced once."""
+    cannot take this one, is replaced once. The step before must have saved its state;
+    its files are moved into place while this step runs, when this one starts from the
+    state the driver holds (the step before's, with nothing on top)."""
     for attempt in (1, 2):
         current = _driver(run)
+        keep = current.settle()
+        if keep and (keep.step.name != step.state_base or step.state_deltas):
+            keep()          # the driver may read them
+            keep = None
         pgid = current.start(request)
+        if keep:
+            keep()
         if pgid is not None:
             return current, pgid
         message = current.death()
@@ -301,9 +353,10 @@ def _start(run: RunContext, request: list[str]) -> tuple[driver.Driver, int]:
     raise driver.DriverDied(message)
 
 
-def end_run() -> None:
-    """The run's steps are done: end its drivers, so that nothing of it stays running."""
-    driver.close_all()
+def end_run() -> list[str]:
+    """The run's steps are done: end its drivers, so that nothing of it stays running.
+    What could not be saved (the last step's state), for the run to fail on."""
+    return driver.close_all()
 
 
 def run_step(step: Step, run: RunContext) -> StepOutcome:
@@ -314,7 +367,8 @@ def run_step(step: Step, run: RunContext) -> StepOutcome:
     """
     state = run.state
     log = state.log_file(step.name)
-    full = state.state_file(step.name).with_suffix(".sh.partial")
+    final = state.state_file(step.name)
+    full = final.with_suffix(".sh.partial")
     delta = state.delta_file(step.name).with_suffix(".sh.partial")
     records = state.records_file(step.name)     # what this run of the step records, only
     records.unlink(missing_ok=True)
@@ -323,21 +377,30 @@ def run_step(step: Step, run: RunContext) -> StepOutcome:
         if run.record:
             records.parent.mkdir(exist_ok=True)
             records.touch()
-        for leftover in (full, delta):      # an interrupted run's, or a full disk's
+        # an interrupted run's, or a full disk's; and the last state, which must not
+        # stand for this run's if it is killed after success, before the state is saved
+        for leftover in (full, delta, final):
             leftover.unlink(missing_ok=True)
+        # made here, while the step before may still be saving its state on another core:
+        # creating a file is the dearest thing the hook's child does before the hook
+        _create(log)
         hook_file = step.file
         if step.script:
             hook_file = state.script_file(step.name)
             hook_file.parent.mkdir(parents=True, exist_ok=True)
             hook_file.write_text(step.script, encoding="utf-8")
-        current, pgid = _start(run, _request(step, run, hook_file, log, (full, delta)))
+        current, pgid = _start(run, step, _request(step, run, hook_file, log, (full, delta)))
+    except driver.Unsaved as err:       # the step before's state (this one's start)
+        message, before_log = err.args
+        return StepOutcome(False, time.monotonic() - started, before_log,
+                           f"{message}; {step.name} did not start{_disk_note(state)}")
     except (OSError, driver.DriverDied) as err:
         return StepOutcome(False, time.monotonic() - started, log,
                            f"{describe(step)}: {err}{_disk_note(state)}")
     with _running_guard:
         _running[pgid] = step.name
     try:
-        status = current.finish()
+        ended = current.finish()
     except driver.DriverDied as err:
         processes.stop_group(pgid, state, STOP_GRACE_SECONDS)
         driver.drop(current, 0)
@@ -353,14 +416,25 @@ def run_step(step: Step, run: RunContext) -> StepOutcome:
         with _running_guard:
             _running.pop(pgid, None)
     seconds = time.monotonic() - started
-    _note_leftovers(step, run, pgid, log)
-    # The hook ran to its end and its state was saved (under errexit, only on success).
-    finished = delta.exists() and (status == 0 or not run.errexit)
-    if finished:
-        _keep_state(step, state, full, delta)
+    status = ended.status
+    if ended.ran:
+        # Its child saves the state meanwhile. In the main thread (one job) the next step
+        # waits for that; a step of another thread may start from this state at once.
+        current.pending = functools.partial(_saved, step, run, pgid, status)
+        if threading.current_thread() is not threading.main_thread():
+            try:
+                current.settle()()
+            except driver.Unsaved as err:
+                return StepOutcome(False, seconds, log, err.args[0] + _disk_note(state))
+    else:
+        _note_leftovers(step, run, pgid, log)
+        # The hook ran to its end and its state was saved (under errexit, only on success).
+        if ended.saved and (status == 0 or not run.errexit):
+            _keep_state(step, state, ended.saved == "written")
+    finished = ended.ran or ended.saved
     if status != 0:
-        status = -(status - 128) if status > 128 else status   # bash: 128+N is signal N
-        return StepOutcome(False, seconds, log, f"{describe(step)}: {_status_text(status)}"
+        return StepOutcome(False, seconds, log, f"{describe(step)}: "
+                           f"{_status_text(_signalled(status))}"
                            f"{_failing_command(log)}{_disk_note(state)}")
     if not finished:
         return StepOutcome(False, seconds, log, f"{describe(step)}: the hook called `exit` "

@@ -32,8 +32,7 @@ def run_plan(teardown_plan: Plan, ws: Workspace) -> list[str]:
         _say(f"{'ok' if outcome.ok else 'FAILED'} {outcome.seconds:.1f}s\n")
         if not outcome.ok:
             failures.append(f"{outcome.message} (log: {display_path(outcome.log)})")
-    shell.end_run()
-    return failures
+    return failures + shell.end_run()
 
 
 def stop_recorded(state: StateDir) -> tuple[list[str], list[str]]:

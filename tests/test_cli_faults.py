@@ -68,6 +68,28 @@ def test_file_size_limit_is_explained_and_the_run_resumes(ws):
     assert "install:a ... ok" in resumed.stdout and "pre-install:a" not in resumed.stdout
 
 
+def test_the_last_steps_unsaved_state_fails_the_run_and_it_runs_again(ws):
+    """A step's child saves its state while stackdag goes on: a save that fails for the
+    run's last step still fails the run, leaves no no-op shortcut, and that step runs
+    again next time."""
+    one_plugin(ws, BIG_STATE.replace("install", "test-config"))
+
+    def small_files():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))
+
+    proc = subprocess.run([str(BIN / "stackdag"), "stack"], cwd=ws.top, capture_output=True,
+                          text=True, preexec_fn=small_files, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == (
+        "stackdag: stack test-config failed in plugin a (plugins/a/devstack/plugin.sh): "
+        "killed by SIGXFSZ (a file outgrew the file size limit) while its shell state was "
+        "saved; it runs again next time")
+    assert not (ws.top / ".stack/fingerprint").exists()
+    again = ws.run("stackdag", "stack")
+    assert again.returncode == 0, again.output
+    assert "test-config:a ... ok" in again.stdout and "extra:a" not in again.stdout
+
+
 @pytest.fixture
 def small_disk(ws):
     """.stack on a 256 KiB tmpfs (needs the right to mount, as root in CI has)."""

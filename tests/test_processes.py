@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from stackdag import checks, processes
+from stackdag import checks, processes, procid
 from stackdag.state import StateDir
 
 
@@ -27,13 +27,13 @@ def child():
 
 
 def test_start_id_names_one_process(child):
-    mine = processes.start_id(os.getpid())
+    mine = procid.start_id(os.getpid())
     assert mine and mine.count(":") == 1
-    assert processes.start_id(child.pid) not in (None, mine)
+    assert procid.start_id(child.pid) not in (None, mine)
 
 
 def test_the_recorded_identity_decides_whose_group_it_is(state, child):
-    real = processes.Service("svc", child.pid, "extra:a", processes.start_id(child.pid))
+    real = processes.Service("svc", child.pid, "extra:a", procid.start_id(child.pid))
     reused = processes.Service("svc", child.pid, "extra:a", "another-boot:12")
     unknown = processes.Service("svc", child.pid, "extra:a")
     assert processes.alive(real, state) and processes.ours(real, state) == [child.pid]
@@ -57,7 +57,7 @@ def test_read_takes_old_and_new_pidfiles(state):
 
 
 def test_dead_services_are_those_of_the_step(state, child):
-    processes.record(state, "live", child.pid, "extra:a", processes.start_id(child.pid))
+    processes.record(state, "live", child.pid, "extra:a", procid.start_id(child.pid))
     processes.record(state, "gone", child.pid, "extra:a", "another-boot:12")
     processes.record(state, "other", child.pid, "extra:b", "another-boot:12")
     assert checks.dead_services(state, "extra:a") == ["gone"]

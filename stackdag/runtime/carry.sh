@@ -23,10 +23,13 @@ function _sd_carry_init {
 }
 
 # _sd_list VAR COMMAND...: VAR = what COMMAND prints (run in this shell, no subshell).
+# mapfile takes the text in a third of the time `read -d ''` does.
 function _sd_list {
     local -n _sd_out=$1
+    local -a _sd_got
     shift
-    { "$@"; printf '\0'; } 1<> "$_SD_SCRATCH" && IFS= read -r -d '' _sd_out < "$_SD_SCRATCH"
+    { "$@"; printf '\0'; } 1<> "$_SD_SCRATCH" &&
+        mapfile -d '' -t -n 1 _sd_got < "$_SD_SCRATCH" && _sd_out=${_sd_got[0]-}
 }
 
 # _sd_filtered VAR KIND PATTERN: VAR = the names compgen -A KIND gives, minus PATTERN.
@@ -44,6 +47,35 @@ function _sd_names {
     local _sd_text
     _sd_filtered _sd_text variable "$_SD_SKIP_VARS" || return 1
     _SD_NAMES=($_sd_text)         # names hold no blanks nor pattern characters
+}
+
+# _sd_glance VAR: VAR = one listing that changes when a step changed anything it carries:
+# the variables' names (filtering only stackdag's: a cheap pattern; bash's own names are
+# the same from step to step), every function's name, the held input's variables and
+# where its hook functions were defined. Most steps change nothing, and then this one
+# listing (about a third of the full one, _sd_listing) is all they pay for.
+# GITREPO, GITDIR and GITBRANCH hold an entry per plugin: listing them would make every
+# step's cost grow with the number of plugins. Their number of entries stands for them
+# (settings add libraries: the number changes); a step that only gives an existing entry
+# another value, and changes nothing else, does not carry that value.
+function _sd_glance {
+    local _sd_had=1
+    shopt -q extglob || { _sd_had=""; shopt -s extglob; }
+    (( ${#_SD_INPUT_HOOK_FUNCS[@]} == 0 )) || shopt -s extdebug
+    _sd_list "$1" _sd_glance_text
+    local _sd_status=$?
+    (( ${#_SD_INPUT_HOOK_FUNCS[@]} == 0 )) || shopt -u extdebug
+    [[ -n $_sd_had ]] || shopt -u extglob
+    return $_sd_status
+}
+
+function _sd_glance_text {
+    compgen -A variable -X '@(_sd_*|_SD_*|STACKDAG_*)'
+    compgen -A function
+    declare -p "${_SD_GLANCE_NAMES[@]}" 2>/dev/null
+    builtin echo "${#GITREPO[@]} ${#GITDIR[@]} ${#GITBRANCH[@]}"
+    (( ${#_SD_INPUT_HOOK_FUNCS[@]} == 0 )) || declare -F "${_SD_INPUT_HOOK_FUNCS[@]}" 2>/dev/null
+    return 0
 }
 
 # _sd_listing: the carried state, as text to compare: _SD_NAMES (the variables),
@@ -101,21 +133,37 @@ function _sd_snapshot {
 function _sd_hold {
     local _sd_line
     _sd_listing || return 1
+    _SD_GLANCE_NAMES=()
+    for _sd_line in "${_SD_NAMES[@]}"; do
+        case $_sd_line in
+            GITREPO|GITDIR|GITBRANCH) ;;
+            *) _SD_GLANCE_NAMES+=("$_sd_line") ;;
+        esac
+    done
     _sd_snapshot _SD_INPUT
     _SD_INPUT_VARS=$_SD_VARS _SD_INPUT_FNAMES=$_SD_FNAMES _SD_INPUT_FDEFS=$_SD_FDEFS
     _SD_INPUT_HOOK_FUNCS=("${_SD_HOOK_FUNCS[@]}")
+    _sd_glance _SD_INPUT_GLANCE || return 1
     _SD_INPUT_FUNCS=()
     while read -r _sd_line _ _SD_DESC; do
         [[ -z $_sd_line ]] || _SD_INPUT_FUNCS[$_sd_line]=$_SD_DESC
     done <<< "$_SD_FDEFS"
 }
 
-# _sd_save_state FULL DELTA: write what this step leaves behind. DELTA: what differs from
-# the step's input (held by the driver: _sd_hold). FULL: everything that differs from a
-# fresh step (_SD_BASE); not written when DELTA is empty and the input was exactly a saved
-# state (_SD_INPUT_SAVED): that file is the full state, and stackdag links it. Each file is
-# written by one redirection, with one builtin call for all its declarations.
+# _sd_save_state FULL DELTA: write what this step leaves behind; _SD_SAVED says how.
+# DELTA: what differs from the step's input (held by the driver: _sd_hold). FULL:
+# everything that differs from a fresh step (_SD_BASE). When nothing changed and the input
+# was exactly a saved state (_SD_INPUT_SAVED), neither is written (_SD_SAVED=same): that
+# file is the full state, stackdag links it and writes the empty delta. Else
+# _SD_SAVED=written. Each file is written by one redirection, with one builtin call for all
+# its declarations.
 function _sd_save_state {
+    _SD_SAVED=same
+    if [[ -n $_SD_INPUT_SAVED ]]; then
+        _sd_glance _SD_GLANCE || return 1
+        [[ $_SD_GLANCE != "$_SD_INPUT_GLANCE" ]] || return 0
+    fi
+    _SD_SAVED=written
     _sd_listing || return 1
     if [[ $_SD_VARS == "$_SD_INPUT_VARS" && $_SD_FNAMES == "$_SD_INPUT_FNAMES" \
           && $_SD_FDEFS == "$_SD_INPUT_FDEFS" ]]; then

@@ -9,15 +9,25 @@
 # Started by stackdag/driver.py with, in the environment:
 #   STACKDAG_RUNTIME  this directory;  STACKDAG_*_DIR  where the runtime writes
 #   _SD_PLUGINS_FILE  DEVSTACK_PLUGINS and GITREPO/GITDIR/GITBRANCH, as declarations
-#   _SD_NOT_CARRIED_NAMES  the variables no step carries;  _SD_SCRATCH  this driver's file
+#   _SD_NOT_CARRIED_NAMES  the variables no step carries
+#   _SD_SCRATCH_FD    an open file in memory, for the listings of carry.sh
 #   _SD_REQUEST       the file holding the request (its fields NUL-terminated, in the order
-#                     of _sd_read_request; stackdag/shell.py writes them)
+#                     of _SD_FIELDS; stackdag/shell.py writes them)
 # Protocol: stackdag writes the request file (in place: what follows the fields is stale),
 # then their number on a line of stdin; the driver answers
-# "started PID" (the child, leader of its group), then "done STATUS" (as `wait` reports it:
+# "started PID" (the child, leader of its group, says it), then "done STATUS" (as `wait` reports it:
 # 128+N when killed by signal N), or "restart" when it cannot serve the request (stackdag
 # starts a new driver). End of stdin ends the driver.
+# Between the two, a child whose hook ran to its end says "ran STATUS" (the hook's) before
+# it saves the state, so that stackdag does its own bookkeeping meanwhile, on another
+# core; "done STATUS" follows: the state was saved if the delta file exists and STATUS
+# is the hook's again.
 set -m
+
+# The scratch file moves to a descriptor out of the hooks' way; each listing opens it
+# afresh (at offset 0) by its /proc name.
+exec 243<>"/proc/self/fd/$_SD_SCRATCH_FD" {_SD_SCRATCH_FD}<&-
+_SD_SCRATCH=/proc/self/fd/243
 
 # The environment every step starts with needs no saving, and a fresh one wins on resume.
 source "$STACKDAG_RUNTIME/carry.sh"
@@ -63,12 +73,11 @@ function _sd_failed {
          "(status $1)" >&2
 }
 
-# _sd_read_request: wait for a request; its fields into _SD_* and the hook's arguments
-# into _SD_ARGS. False at the end of stdin.
-function _sd_read_request {
-    local _sd_count _sd_i
-    read -r _sd_count || return 1
-    mapfile -d '' -t -n "$_sd_count" _SD_ARGS < "$_SD_REQUEST"
+# _sd_take_request COUNT: the request's COUNT fields (from the request file) into _SD_*
+# and the hook's arguments into _SD_ARGS.
+function _sd_take_request {
+    local _sd_i
+    mapfile -d '' -t -n "$1" _SD_ARGS < "$_SD_REQUEST"
     for _sd_i in "${!_SD_FIELDS[@]}"; do
         printf -v "${_SD_FIELDS[_sd_i]}" '%s' "${_SD_ARGS[_sd_i]}"
     done
@@ -82,17 +91,23 @@ function _sd_source_hook {
     source "$_SD_FILE" "$@"
 }
 
-while _sd_read_request; do
-    _sd_want=$_SD_STATE_IN$'\n'$_SD_STATE_DELTAS
-    _sd_broken=""
-    if [[ $_sd_want != "$_SD_HELD" ]]; then
-        # Another state than the one held (a resumed run, cascade = "declared"): back to a
-        # fresh step's, then the saved files, at the top level so that they stay global.
+# Each step's child is forked as soon as the step before is done, while stackdag does its
+# bookkeeping: the child waits for its request and reads it. A request for another state
+# than the one held goes back to the driver ("serve COUNT" in the scratch file), which
+# restores that state, then forks a child with the request in hand.
+_sd_served=""       # the count of a request the driver took back from a child
+_sd_broken=""
+_sd_answer=""       # "done STATUS SAVED" for the step before, said once the next child runs
+while :; do
+    if [[ -n $_sd_served ]]; then
+        _sd_take_request "$_sd_served"
+        # Back to a fresh step's state, then the saved files, at the top level so that
+        # they stay global. A shell that cannot go back (a readonly variable) is replaced.
         if [[ -n $_SD_HELD ]]; then
-            _sd_reset || { echo restart; exit 0; }
+            _sd_reset || { builtin echo restart; exit 0; }
             eval "$_SD_PRISTINE_TEXT"
         fi
-        _SD_HELD=$_sd_want
+        _SD_HELD=$_SD_STATE_IN$'\n'$_SD_STATE_DELTAS
         _SD_INPUT_SAVED=""
         [[ -z $_SD_STATE_DELTAS ]] && _SD_INPUT_SAVED=$_SD_STATE_IN
         mapfile -t _sd_files <<< "$_SD_STATE_DELTAS"
@@ -109,6 +124,18 @@ while _sd_read_request; do
     # hook goes on, and the step fails at its end.
     (
         set +m
+        if [[ -z $_sd_served ]]; then
+            if ! read -r _SD_COUNT; then    # end of input: the driver ends too
+                builtin printf 'end\0' 1<> "$_SD_SCRATCH"
+                exit 0
+            fi
+            _sd_take_request "$_SD_COUNT"
+            if [[ $_SD_STATE_IN$'\n'$_SD_STATE_DELTAS != "$_SD_HELD" ]]; then
+                builtin printf 'serve %s\0' "$_SD_COUNT" 1<> "$_SD_SCRATCH"
+                exit 0
+            fi
+        fi
+        builtin echo "started $BASHPID"     # (the child says so: its "ran" then comes after it)
         exec < /dev/null > "$_SD_LOG" 2>&1 || exit 1
         printf '# stackdag %s: %s\n' "$_SD_STEP" "$_SD_SUMMARY"
         if [[ -n $_sd_broken ]]; then
@@ -146,23 +173,47 @@ while _sd_read_request; do
         esac
         trap - ERR
         set +o errtrace
+        # to stackdag, through the driver's stdout, opened here: the hook's processes
+        # never hold it (stackdag sees the driver's end as the end of that pipe)
+        builtin echo "ran ${_SD_FAILED:-0}" 2>/dev/null > "/proc/$$/fd/1" || :
         if ! _sd_save_state "$_SD_STATE_OUT" "$_SD_DELTA_OUT"; then
-            : > "$_SD_STATE_OUT"; : > "$_SD_DELTA_OUT"    # give back the space it took
+            command rm -f -- "$_SD_STATE_OUT" "$_SD_DELTA_OUT"   # the space they took
             echo "stackdag: could not save the shell state of $_SD_STEP" >&2
             exit 1
         fi
+        # how, for the driver: the child's last word in the scratch file
+        builtin printf '%s\0' "$_SD_SAVED" "$_SD_STATE_KEY" "$_SD_DELTA_OUT" "$_SD_ERREXIT" \
+            1<> "$_SD_SCRATCH" || exit 1
         exit "${_SD_FAILED:-0}"
     ) &
     _sd_pid=$!
-    echo "started $_sd_pid"
+    # the answer for the step before, now that this child is on its way
+    [[ -z $_sd_answer ]] || builtin echo "$_sd_answer"
     wait "$_sd_pid"
     _sd_status=$?
+    mapfile -d '' -t -n 4 _sd_got < "$_SD_SCRATCH"
+    _sd_saved=${_sd_got[0]-}
+    builtin printf '\0' 1<> "$_SD_SCRATCH"      # no word for the next child, yet
+    _sd_answer=""
+    _sd_broken=""
+    case $_sd_saved in
+        end) exit 0 ;;
+        serve\ *) _sd_served=${_sd_saved#serve }; continue ;;
+    esac
+    _sd_served=""
     # The step's state is kept (under errexit, only on success): hold it from now on.
-    if [[ -e $_SD_DELTA_OUT ]] && [[ $_sd_status == 0 || -z $_SD_ERREXIT ]]; then
-        source "$_SD_DELTA_OUT"
-        _SD_HELD=$_SD_STATE_KEY$'\n'
-        _SD_INPUT_SAVED=$_SD_STATE_KEY
-        [[ ! -s $_SD_DELTA_OUT ]] || _sd_hold || _SD_HELD="?"
-    fi
-    echo "done $_sd_status"
+    case $_sd_saved in
+        same|written)
+            # what the driver needs of the request the child served
+            _SD_STATE_KEY=${_sd_got[1]} _SD_DELTA_OUT=${_sd_got[2]} _SD_ERREXIT=${_sd_got[3]}
+            if [[ $_sd_status == 0 || -z $_SD_ERREXIT ]]; then
+                [[ $_sd_saved == same ]] || source "$_SD_DELTA_OUT"
+                _SD_HELD=$_SD_STATE_KEY$'\n'
+                _SD_INPUT_SAVED=$_SD_STATE_KEY
+                [[ ! -s $_SD_DELTA_OUT ]] || _sd_hold || _SD_HELD="?"
+            fi
+            ;;
+        *) _sd_saved="" ;;      # it did not get to the end
+    esac
+    _sd_answer="done $_sd_status $_sd_saved"
 done
