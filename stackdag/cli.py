@@ -8,7 +8,6 @@ and commands (app.py).
 from __future__ import annotations
 
 import os
-import signal
 import sys
 
 # `stackdag`, `stackdag stack`, `stackdag stack -n N`: the commands a no-op can answer.
@@ -25,16 +24,23 @@ def _no_op(argv: list[str]) -> bool:
     answer = fastpath.answer(os.getcwd())
     if answer is None:
         return False
-    print(answer)
+    print(answer, flush=True)
     return True
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)     # `stackdag list | head` ends quietly
-    if _no_op(argv):
+    try:
+        if _no_op(argv):
+            return 0
+    except BrokenPipeError:         # `stackdag | true`: nothing more to say, and no traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    import signal                   # (its enums cost a no-op a sixth of its time)
+
     from stackdag.app import run
+
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)     # `stackdag list | head` ends quietly
 
     try:
         return run(argv)

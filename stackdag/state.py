@@ -11,8 +11,6 @@ pathlib (a third of what a no-op costs); making a StateDir does.
 
 from __future__ import annotations
 
-from functools import cached_property
-
 TYPE_CHECKING = False       # typing's own costs the no-op shortcut more than all its work
 if TYPE_CHECKING:
     from pathlib import Path
@@ -77,19 +75,19 @@ class StateDir:
         return self.root / "dest"
 
     # --- directories --------------------------------------------------------------------
-    @cached_property
+    @property
     def states(self) -> Path:
         return self.root / "state"
 
-    @cached_property
+    @property
     def logs(self) -> Path:
         return self.root / "logs"
 
-    @cached_property
+    @property
     def scripts(self) -> Path:
         return self.root / "run"
 
-    @cached_property
+    @property
     def pids(self) -> Path:
         return self.root / "pids"
 
@@ -98,7 +96,7 @@ class StateDir:
         """The files each step's merges wrote, one list per step (checks.py)."""
         return self.root / "outputs"
 
-    @cached_property
+    @property
     def running(self) -> Path:
         """One marker per step driver (its process group; inside, the group of the step in
         flight), so that a killed run's are reaped."""
