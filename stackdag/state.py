@@ -36,6 +36,16 @@ class StateDir:
 
         self.top = Path(top)
         self.root = self.top / NAME
+        # the directories (made once: each step asks for several of their files)
+        self.states = self.root / "state"
+        self.logs = self.root / "logs"
+        self.scripts = self.root / "run"
+        self.pids = self.root / "pids"
+        self.outputs = self.root / "outputs"    # the files each step's merges wrote
+        # one marker per step driver (its process group; inside, the group of the step in
+        # flight), so that a killed run's are reaped
+        self.running = self.root / "running"
+        self.records = self.root / "records"    # record mode: what each step would change
 
     def __eq__(self, other) -> bool:
         return isinstance(other, StateDir) and other.root == self.root
@@ -73,39 +83,6 @@ class StateDir:
     def default_dest(self) -> Path:
         """DEST unless [stack] dest (or the localrc) says otherwise."""
         return self.root / "dest"
-
-    # --- directories --------------------------------------------------------------------
-    @property
-    def states(self) -> Path:
-        return self.root / "state"
-
-    @property
-    def logs(self) -> Path:
-        return self.root / "logs"
-
-    @property
-    def scripts(self) -> Path:
-        return self.root / "run"
-
-    @property
-    def pids(self) -> Path:
-        return self.root / "pids"
-
-    @property
-    def outputs(self) -> Path:
-        """The files each step's merges wrote, one list per step (checks.py)."""
-        return self.root / "outputs"
-
-    @property
-    def running(self) -> Path:
-        """One marker per step driver (its process group; inside, the group of the step in
-        flight), so that a killed run's are reaped."""
-        return self.root / "running"
-
-    @property
-    def records(self) -> Path:
-        """Record mode: what each step would have changed (runtime/record.sh)."""
-        return self.root / "records"
 
     @property
     def forgettable(self) -> tuple[Path, ...]:

@@ -16,6 +16,7 @@ Clone tasks run when their url/ref/depth changed, the clone is missing, or ``rec
 from __future__ import annotations
 
 import hashlib
+import inspect
 import uuid
 from functools import lru_cache
 from pathlib import Path
@@ -121,6 +122,21 @@ def take_lock(state: StateDir):
     return None
 
 
+# doit asks inspect.signature() of every uptodate check and python-action of every task it
+# runs, each time (a quarter of a millisecond a step): given once, a signature is found at
+# once (inspect looks for __signature__ first).
+for _check in (run, checks.services_running, checks.files_present, commit_unchanged):
+    _check.__signature__ = inspect.signature(_check)
+_SIGNED = {config_changed: inspect.signature(config_changed({})),
+           result_dep: inspect.signature(result_dep(""))}
+
+
+def _signed(check):
+    """A config_changed or result_dep check, its signature given."""
+    check.__signature__ = _SIGNED[type(check)]
+    return check
+
+
 def task_dicts(ws: Workspace, plan: Plan) -> list[dict]:
     """The lock task, one task dict per step in execution order, then ``stack``."""
     state = StateDir(ws.top)
@@ -139,7 +155,8 @@ def task_dicts(ws: Workspace, plan: Plan) -> list[dict]:
         if ws.stack.devstack:   # another DevStack, or another commit of it: all again
             inputs["devstack"] = [str(ws.stack.devstack),
                                   gitref.head_commit(ws.stack.devstack)]
-        uptodate = [config_changed(inputs)] + [result_dep(n) for n in step.after] + [
+        uptodate = [_signed(config_changed(inputs))] + [
+            _signed(result_dep(n)) for n in step.after] + [
             (checks.services_running, [state, step.name]), checks.files_present]
         cloned = bool(step.plugin and step.plugin.url)
         if cloned:
