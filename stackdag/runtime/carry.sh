@@ -50,9 +50,9 @@ function _sd_names {
 }
 
 # _sd_glance VAR: VAR = one listing that changes when a step changed anything it carries:
-# the variables' names (filtering only stackdag's: a cheap pattern; bash's own names are
-# the same from step to step), every function's name, the held input's variables and
-# where its hook functions were defined. Most steps change nothing, and then this one
+# the names of the variables and functions (but stackdag's own: a cheap pattern; bash's
+# variables and the runtime's functions are the same from step to step), the held input's
+# variables and where its hook functions were defined. Most steps change nothing, and then this one
 # listing (about a third of the full one, _sd_listing) is all they pay for.
 # GITREPO, GITDIR and GITBRANCH hold an entry per plugin: listing them would make every
 # step's cost grow with the number of plugins. Their number of entries stands for them
@@ -70,8 +70,7 @@ function _sd_glance {
 }
 
 function _sd_glance_text {
-    compgen -A variable -X '@(_sd_*|_SD_*|STACKDAG_*)'
-    compgen -A function
+    compgen -A variable -A function -X '@(_sd_*|_SD_*|STACKDAG_*)'
     declare -p "${_SD_GLANCE_NAMES[@]}" 2>/dev/null
     builtin echo "${#GITREPO[@]} ${#GITDIR[@]} ${#GITBRANCH[@]}"
     (( ${#_SD_INPUT_HOOK_FUNCS[@]} == 0 )) || declare -F "${_SD_INPUT_HOOK_FUNCS[@]}" 2>/dev/null
