@@ -1,4 +1,4 @@
-"""The ``stackdag`` console script.
+"""The ``stackdag`` command (bin/stackdag runs main).
 
 A no-op ``stackdag stack`` is answered from the fingerprint of the last successful run
 (fastpath.py) before doit is even imported; everything else is doit with stackdag's loader
