@@ -12,22 +12,22 @@ import functools
 import getpass
 import hashlib
 import os
-import re
 import shlex
 import signal
 import sys
 import threading
 import time
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from stackdag import driver, names, plan, processes
 from stackdag.bashenv import runtime_environment
-from stackdag.model import STACKRC_DEFAULTS, Plan, Plugin, Step, Workspace, display_path
+from stackdag.model import STACKRC_DEFAULTS, Plan, Plugin, Step, Workspace
+from stackdag.outcome import (StepOutcome, describe, disk_note, failing_command, signalled,
+                              status_text)
 from stackdag.state import StateDir, file_name
 
-LOG_TAIL_LINES = 15
 STOP_GRACE_SECONDS = 5
 _NOT_CARRIED = " ".join(sorted(names.NOT_CARRIED))
 
@@ -85,21 +85,6 @@ class RunContext:
         return cls(ws.top, StateDir(ws.top), plugin_declarations(stack_plan.plugins),
                    stack.packages, stack.record, stack.devstack,
                    devstack_localrc(ws) if stack.devstack else "", errexit)
-
-
-@dataclass(frozen=True)
-class StepOutcome:
-    ok: bool
-    seconds: float
-    log: Path
-    message: str = ""
-
-
-def describe(step: Step) -> str:
-    """Which hook ran, for whom, at which phase: the first words of every failure."""
-    who = f"plugin {step.plugin.name}" if step.plugin else step.hook
-    where = f" ({display_path(step.file)})" if step.file and not step.script else ""
-    return f"{step.call} failed in {who}{where}"
 
 
 def _run_file(state: StateDir, kind: str, text: str) -> Path:
@@ -199,14 +184,6 @@ def exit_on_signals() -> None:
             signal.signal(sig, stop)
 
 
-def tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""
-    return "\n".join(text.rstrip("\n").splitlines()[-lines:])
-
-
 def _create(path: Path) -> None:
     """An empty ``path`` (emptied if it exists), its directory made if need be."""
     try:
@@ -247,8 +224,8 @@ def _saved(step: Step, run: RunContext, pgid: int, hook_status: int,
     if ended is None or ended.status != hook_status or not ended.saved:
         for partial in (state.state_file(step.name), state.delta_file(step.name)):
             partial.with_suffix(".sh.partial").unlink(missing_ok=True)
-        how = "its step driver ended" if ended is None else _status_text(
-            _signalled(ended.status))
+        how = "its step driver ended" if ended is None else status_text(
+            signalled(ended.status))
         raise driver.Unsaved(f"{describe(step)}: {how} while its shell state was saved; "
                              "it runs again next time", log)
 
@@ -257,59 +234,6 @@ def _saved(step: Step, run: RunContext, pgid: int, hook_status: int,
         _keep_state(step, state, ended.saved == "written")
     keep.step = step
     return keep
-
-
-def _signalled(status: int) -> int:
-    """bash's 128+N (killed by signal N) as -N, as subprocess gives it."""
-    return -(status - 128) if status > 128 else status
-
-
-def _status_text(status: int) -> str:
-    if status >= 0:
-        return f"exit status {status}"
-    try:
-        name = signal.Signals(-status).name
-    except ValueError:
-        name = f"signal {-status}"
-    if -status == signal.SIGXFSZ:
-        return f"killed by {name} (a file outgrew the file size limit)"
-    return f"killed by {name}"
-
-
-_FAILED = re.compile(r"^stackdag: failed: (.*) at (\S+):(\d+) \(status \d+\)$", re.M)
-_BASH_ERROR = re.compile(r"^(/\S+): line (\d+): (.+)$", re.M)
-
-
-def _failing_command(log: Path) -> str:
-    """``; `cmd` at file:line`` from the line driver.sh logs when errexit ends a hook."""
-    try:
-        text = log.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""
-    found = _FAILED.search(text)
-    if not found:
-        # Some errors end bash without the ERR trap (`source` of a missing file,
-        # `${X:?}`): bash's own "FILE: line N: message" is the clue then.
-        errors = _BASH_ERROR.findall(text)
-        if not errors:
-            return ""
-        path, line, command = errors[-1]
-        return f"; {command} at {display_path(path)}:{line}"
-    command, path, line = found.groups()
-    return f"; `{command}` at {display_path(path)}:{line}"
-
-
-def _disk_note(state: StateDir) -> str:
-    """A failure on a full disk says so: the hook's log may not have been written."""
-    try:
-        stats = os.statvfs(state.root)
-    except OSError:
-        return ""
-    free = stats.f_bavail * stats.f_frsize
-    if free < 1024 * 1024:
-        return (f"; the file system holding {display_path(state.root)} is full ({free} bytes "
-                "free): free some space, then run again")
-    return ""
 
 
 def _note_leftovers(step: Step, run: RunContext, pgid: int, log: Path) -> None:
@@ -393,10 +317,10 @@ def run_step(step: Step, run: RunContext) -> StepOutcome:
     except driver.Unsaved as err:       # the step before's state (this one's start)
         message, before_log = err.args
         return StepOutcome(False, time.monotonic() - started, before_log,
-                           f"{message}; {step.name} did not start{_disk_note(state)}")
+                           f"{message}; {step.name} did not start{disk_note(state)}")
     except (OSError, driver.DriverDied) as err:
         return StepOutcome(False, time.monotonic() - started, log,
-                           f"{describe(step)}: {err}{_disk_note(state)}")
+                           f"{describe(step)}: {err}{disk_note(state)}")
     with _running_guard:
         _running[pgid] = step.name
     try:
@@ -425,7 +349,7 @@ def run_step(step: Step, run: RunContext) -> StepOutcome:
             try:
                 current.settle()()
             except driver.Unsaved as err:
-                return StepOutcome(False, seconds, log, err.args[0] + _disk_note(state))
+                return StepOutcome(False, seconds, log, err.args[0] + disk_note(state))
     else:
         _note_leftovers(step, run, pgid, log)
         # The hook ran to its end and its state was saved (under errexit, only on success).
@@ -434,8 +358,8 @@ def run_step(step: Step, run: RunContext) -> StepOutcome:
     finished = ended.ran or ended.saved
     if status != 0:
         return StepOutcome(False, seconds, log, f"{describe(step)}: "
-                           f"{_status_text(_signalled(status))}"
-                           f"{_failing_command(log)}{_disk_note(state)}")
+                           f"{status_text(signalled(status))}"
+                           f"{failing_command(log)}{disk_note(state)}")
     if not finished:
         return StepOutcome(False, seconds, log, f"{describe(step)}: the hook called `exit` "
                            "before it finished, so its shell state was not saved; use "

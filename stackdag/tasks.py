@@ -29,6 +29,7 @@ from stackdag import STACK_TASK, checks, git, gitref, lock, reporter, shell
 from stackdag.bashenv import RUNTIME
 from stackdag.errors import StackdagError
 from stackdag.model import Plan, Plugin, StackOptions, Step, Workspace
+from stackdag.outcome import StepOutcome, tail
 from stackdag.state import StateDir
 
 LOCK_TASK = "_lock"
@@ -44,9 +45,9 @@ def runtime_version() -> str:
     return digest.hexdigest()[:16]
 
 
-def failure_report(outcome: shell.StepOutcome) -> str:
+def failure_report(outcome: StepOutcome) -> str:
     """What a user needs after a failure: what failed, the end of its log, how to go on."""
-    shown = shell.tail(outcome.log)
+    shown = tail(outcome.log)
     lines = [outcome.message, f"log: {outcome.log}"]
     if shown:
         lines += ["--- last lines of the log ---", shown, "---"]

@@ -18,6 +18,7 @@ import pytest
 
 from conftest import BIN
 from stackdag import driver, plan, shell, workspace
+from stackdag.outcome import tail
 from stackdag.state import StateDir
 from test_cli_resume import wait_for
 
@@ -54,7 +55,7 @@ def run_all(steps, context, between=None):
         if between:
             between()
         outcome = shell.run_step(step, context)
-        assert outcome.ok, (outcome.message, shell.tail(outcome.log))
+        assert outcome.ok, (outcome.message, tail(outcome.log))
 
 
 def current_driver() -> driver.Driver:

@@ -7,6 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from stackdag import plan, shell, workspace
+from stackdag.outcome import tail
 from stackdag.state import StateDir
 
 HOSTILE = ["$(touch pwned)", "`touch pwned`", "'; touch pwned; '", '"quoted"', "back\\slash",
@@ -28,7 +29,7 @@ def run_and_read(top, value: str) -> str:
     steps = plan.plan_stack(ws).steps
     for step in steps[: [s.name for s in steps].index("install:p") + 1]:
         outcome = shell.run_step(step, shell.RunContext(ws.top, StateDir(ws.top), shell.plugin_declarations(ws.plugins)))
-        assert outcome.ok, shell.tail(outcome.log)
+        assert outcome.ok, tail(outcome.log)
     return (top / "out").read_bytes().decode("utf-8")
 
 
