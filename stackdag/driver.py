@@ -4,6 +4,10 @@ Starting a bash and sourcing the runtime, the plugin list and the carried state 
 step cost most of a step; the driver pays them once, then forks a child per step. Each
 doit worker thread (``-n N``) gets its own driver, so requests never interleave. A driver
 that dies between steps is replaced; one that dies while a step runs fails that step.
+
+A child says "ran" when its hook returns, then saves the state: stackdag does its own work
+for the step meanwhile, and ``settle`` waits for the save before anything may read it (the
+next request, the end of the run).
 """
 
 from __future__ import annotations

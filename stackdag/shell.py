@@ -17,7 +17,6 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -215,7 +214,7 @@ def _keep_state(step: Step, state: StateDir, written: bool) -> None:
 
 
 def _saved(step: Step, run: RunContext, pgid: int, hook_status: int,
-           ended: driver.Ended | None) -> Callable[[], None]:
+           ended: driver.Ended | None) -> _Keep:
     """The child of a hook that ran to its end (with ``hook_status``) has ended (None: it
     could not be told). The work left: keep the state it saved, note what the hook left
     running. Unsaved if the state could not be saved."""
@@ -229,11 +228,22 @@ def _saved(step: Step, run: RunContext, pgid: int, hook_status: int,
         raise driver.Unsaved(f"{describe(step)}: {how} while its shell state was saved; "
                              "it runs again next time", log)
 
-    def keep() -> None:
-        _note_leftovers(step, run, pgid, log)
-        _keep_state(step, state, ended.saved == "written")
-    keep.step = step
-    return keep
+    return _Keep(step, run, pgid, ended.saved == "written")
+
+
+@dataclass(frozen=True)
+class _Keep:
+    """The work left once a step's child saved its state, done when it suits the run: its
+    files into place, and a note of what its hook left running."""
+
+    step: Step
+    run: RunContext
+    pgid: int
+    written: bool       # the child wrote files (else the step shares its input's state)
+
+    def __call__(self) -> None:
+        _note_leftovers(self.step, self.run, self.pgid, self.run.state.log_file(self.step.name))
+        _keep_state(self.step, self.run.state, self.written)
 
 
 def _note_leftovers(step: Step, run: RunContext, pgid: int, log: Path) -> None:
