@@ -266,22 +266,24 @@ def _driver(run: RunContext) -> driver.Driver:
     return driver.for_thread(run, start)
 
 
-def _start(run: RunContext, step: Step, request: list[str]) -> tuple[driver.Driver, int]:
+def _start(run: RunContext, step: Step,
+           request: list[str]) -> tuple[driver.Driver, int, _Keep | None]:
     """Hand the step to this thread's driver; a driver that died since the last step, or
-    cannot take this one, is replaced once. The step before must have saved its state;
-    its files are moved into place while this step runs, when this one starts from the
-    state the driver holds (the step before's, with nothing on top)."""
+    cannot take this one, is replaced once. The step before must have saved its state.
+    Its files are moved into place at once if the driver may read them; when this step
+    starts from the state the driver holds (the step before's, with nothing on top), that
+    is left to the caller (returned), to do while this step runs."""
+    keep = None
     for attempt in (1, 2):
         current = _driver(run)
-        keep = current.settle()
-        if keep and (keep.step.name != step.state_base or step.state_deltas):
-            keep()          # the driver may read them
+        keep = current.settle() or keep
+        if keep and (attempt == 2 or keep.step.name != step.state_base
+                     or step.state_deltas):
+            keep()
             keep = None
         pgid = current.start(request)
-        if keep:
-            keep()
         if pgid is not None:
-            return current, pgid
+            return current, pgid, keep
         message = current.death()
         driver.drop(current, 0)
     raise driver.DriverDied(message)
@@ -323,7 +325,8 @@ def run_step(step: Step, run: RunContext) -> StepOutcome:
             hook_file = state.script_file(step.name)
             hook_file.parent.mkdir(parents=True, exist_ok=True)
             hook_file.write_text(step.script, encoding="utf-8")
-        current, pgid = _start(run, step, _request(step, run, hook_file, log, (full, delta)))
+        current, pgid, keep = _start(run, step,
+                                     _request(step, run, hook_file, log, (full, delta)))
     except driver.Unsaved as err:       # the step before's state (this one's start)
         message, before_log = err.args
         return StepOutcome(False, time.monotonic() - started, before_log,
@@ -331,9 +334,11 @@ def run_step(step: Step, run: RunContext) -> StepOutcome:
     except (OSError, driver.DriverDied) as err:
         return StepOutcome(False, time.monotonic() - started, log,
                            f"{describe(step)}: {err}{disk_note(state)}")
-    with _running_guard:
+    with _running_guard:        # first: an interrupt from now on stops this hook too
         _running[pgid] = step.name
     try:
+        if keep:
+            keep()      # the step before's files, moved while this step runs
         ended = current.finish()
     except driver.DriverDied as err:
         processes.stop_group(pgid, state, STOP_GRACE_SECONDS)

@@ -353,6 +353,19 @@ def test_a_library_a_plugins_settings_add_is_seen_by_later_steps(ws):
     assert ws.read("seen") == "https://example.org/alib alib stable none\n"
 
 
+def test_a_library_entry_a_later_step_changes_is_carried(ws):
+    """A step that only gives a library's GITREPO/GITBRANCH entry another value (no entry
+    added, nothing else changed) still carries it: libraries' entries are compared."""
+    ws.plugin("a", settings='GITREPO[alib]=https://example.org/one\nGITBRANCH[alib]=master\n')
+    ws.plugin("b", plugin_sh='[[ $2 != install ]] || GITBRANCH[alib]=stable\n'
+                             '[[ $2 != extra ]] || '
+                             'echo "${GITREPO[alib]} ${GITBRANCH[alib]}" > "$TOP_DIR/seen"\n',
+              settings='GITREPO[alib]=https://example.org/two\n')
+    ws.register("a", "b")
+    assert ws.run("stackdag", "stack").returncode == 0
+    assert ws.read("seen") == "https://example.org/two stable\n"
+
+
 def test_an_errexit_failure_names_the_command_and_its_line(ws):
     ws.plugin("a", plugin_sh="function helper {\n    ls /nonexistent-stackdag-dir\n}\n"
                              'if [[ $2 == install ]]; then\n    helper\nfi\n')

@@ -52,12 +52,13 @@ function _sd_names {
 # _sd_glance VAR: VAR = one listing that changes when a step changed anything it carries:
 # the names of the variables and functions (but stackdag's own: a cheap pattern; bash's
 # variables and the runtime's functions are the same from step to step), the held input's
-# variables and where its hook functions were defined. Most steps change nothing, and then this one
-# listing (about a third of the full one, _sd_listing) is all they pay for.
-# GITREPO, GITDIR and GITBRANCH hold an entry per plugin: listing them would make every
-# step's cost grow with the number of plugins. Their number of entries stands for them
-# (settings add libraries: the number changes); a step that only gives an existing entry
-# another value, and changes nothing else, does not carry that value.
+# variables and where its hook functions were defined. Most steps change nothing, and then
+# this one listing (about a third of the full one, _sd_listing) is all they pay for.
+# GITREPO, GITDIR and GITBRANCH hold an entry per plugin (from plugins.toml): listing them
+# would make every step's cost grow with the number of plugins. Their number of entries and
+# the entries of everything else (the libraries a plugin's settings add: _SD_LIB_KEYS) stand
+# for them; a step that only gives a plugin's own entry another value, and changes nothing
+# else, does not carry that value.
 function _sd_glance {
     local _sd_had=1
     shopt -q extglob || { _sd_had=""; shopt -s extglob; }
@@ -72,7 +73,12 @@ function _sd_glance {
 function _sd_glance_text {
     compgen -A variable -A function -X '@(_sd_*|_SD_*|STACKDAG_*)'
     declare -p "${_SD_GLANCE_NAMES[@]}" 2>/dev/null
-    builtin echo "${#GITREPO[@]} ${#GITDIR[@]} ${#GITBRANCH[@]}"
+    builtin echo "${#GITREPO[@]} ${#GITDIR[@]} ${#GITBRANCH[@]} ${GITREPO@a}${GITDIR@a}${GITBRANCH@a}"
+    local _sd_key
+    for _sd_key in "${_SD_LIB_KEYS[@]}"; do
+        builtin printf '%s\t%s\t%s\t%s\n' "$_sd_key" "${GITREPO[$_sd_key]-}" \
+            "${GITDIR[$_sd_key]-}" "${GITBRANCH[$_sd_key]-}"
+    done
     (( ${#_SD_INPUT_HOOK_FUNCS[@]} == 0 )) || declare -F "${_SD_INPUT_HOOK_FUNCS[@]}" 2>/dev/null
     return 0
 }
@@ -139,6 +145,7 @@ function _sd_hold {
             *) _SD_GLANCE_NAMES+=("$_sd_line") ;;
         esac
     done
+    _sd_library_keys
     _sd_snapshot _SD_INPUT
     _SD_INPUT_VARS=$_SD_VARS _SD_INPUT_FNAMES=$_SD_FNAMES _SD_INPUT_FDEFS=$_SD_FDEFS
     _SD_INPUT_HOOK_FUNCS=("${_SD_HOOK_FUNCS[@]}")
@@ -147,6 +154,21 @@ function _sd_hold {
     while read -r _sd_line _ _SD_DESC; do
         [[ -z $_sd_line ]] || _SD_INPUT_FUNCS[$_sd_line]=$_SD_DESC
     done <<< "$_SD_FDEFS"
+}
+
+# _sd_library_keys: _SD_LIB_KEYS = the keys of GITREPO, GITDIR and GITBRANCH that name no
+# plugin of the run (_SD_PLUGIN_SET, from DEVSTACK_PLUGINS). Empty unless all three are the
+# associative arrays DevStack makes them (else their attributes in the glance differ).
+function _sd_library_keys {
+    _SD_LIB_KEYS=()
+    [[ ${GITREPO@a}${GITDIR@a}${GITBRANCH@a} == AAA ]] || return 0
+    local _sd_key
+    local -A _sd_seen=()
+    for _sd_key in "${!GITREPO[@]}" "${!GITDIR[@]}" "${!GITBRANCH[@]}"; do
+        [[ -z ${_SD_PLUGIN_SET[$_sd_key]-} && -z ${_sd_seen[$_sd_key]-} ]] || continue
+        _sd_seen[$_sd_key]=1
+        _SD_LIB_KEYS+=("$_sd_key")
+    done
 }
 
 # _sd_save_state FULL DELTA: write what this step leaves behind; _SD_SAVED says how.

@@ -45,6 +45,9 @@ _sd_carry_init
 # The plugin list, as DevStack's enable_plugin would have left it: never carried, so a new
 # plugin or ref changes what the cascade says, not every step after the localrc.
 source "$_SD_PLUGINS_FILE"
+declare -gA _SD_PLUGIN_SET=()      # the run's plugins, by name (carry.sh: _sd_library_keys)
+IFS=, read -ra _sd_files <<< "${DEVSTACK_PLUGINS#,}"
+for _sd_file in "${_sd_files[@]}"; do [[ -z $_sd_file ]] || _SD_PLUGIN_SET[$_sd_file]=1; done
 _sd_hold
 for _sd_var in "${!_SD_INPUT[@]}"; do _SD_PRISTINE[$_sd_var]=${_SD_INPUT[$_sd_var]}; done
 _SD_PRISTINE_TEXT=$_SD_INPUT_VARS   # a fresh step's variables, as declarations
@@ -175,7 +178,7 @@ while :; do
             *) echo "stackdag: unknown step action '$_SD_ACTION'" >&2; exit 2 ;;
         esac
         trap - ERR
-        set +o errtrace
+        set +o errtrace +o nounset      # the hook's options end with it
         # to stackdag, through the driver's stdout, opened here: the hook's processes
         # never hold it (stackdag sees the driver's end as the end of that pipe)
         builtin echo "ran ${_SD_FAILED:-0}" 2>/dev/null > "/proc/$$/fd/1" || :
