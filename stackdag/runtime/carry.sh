@@ -73,7 +73,7 @@ function _sd_glance {
 function _sd_glance_text {
     compgen -A variable -A function -X '@(_sd_*|_SD_*|STACKDAG_*)'
     declare -p "${_SD_GLANCE_NAMES[@]}" 2>/dev/null
-    builtin echo "${#GITREPO[@]} ${#GITDIR[@]} ${#GITBRANCH[@]} ${GITREPO@a}${GITDIR@a}${GITBRANCH@a}"
+    builtin echo "${#GITREPO[@]} ${#GITDIR[@]} ${#GITBRANCH[@]}"   # (${X@a} costs O(entries))
     local _sd_key
     for _sd_key in "${_SD_LIB_KEYS[@]}"; do
         builtin printf '%s\t%s\t%s\t%s\n' "$_sd_key" "${GITREPO[$_sd_key]-}" \
@@ -158,7 +158,7 @@ function _sd_hold {
 
 # _sd_library_keys: _SD_LIB_KEYS = the keys of GITREPO, GITDIR and GITBRANCH that name no
 # plugin of the run (_SD_PLUGIN_SET, from DEVSTACK_PLUGINS). Empty unless all three are the
-# associative arrays DevStack makes them (else their attributes in the glance differ).
+# associative arrays DevStack makes them.
 function _sd_library_keys {
     _SD_LIB_KEYS=()
     [[ ${GITREPO@a}${GITDIR@a}${GITBRANCH@a} == AAA ]] || return 0
