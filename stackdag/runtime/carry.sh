@@ -5,13 +5,12 @@
 #
 # Sourced before functions.sh (the environment is snapshot first); _sd_carry_init after it.
 # Expects _SD_NOT_CARRIED_NAMES (stackdag/names.py's NOT_CARRIED) and _SD_SCRATCH (a file
-# this driver alone writes: listings go there, not through a subshell). The scratch file is
-# rewritten in place (1<>), never truncated (ext4 flushes a truncated and rewritten file
-# when it is closed: a millisecond each time); a NUL ends each listing.
+# in memory this driver and its children alone write: listings go there, not through a
+# subshell). It is rewritten in place (1<>), never truncated; a NUL ends each listing.
 #
-# Bash runs a few microseconds per command, so the names are filtered by compgen's own
-# patterns, and whether a step changed anything is one comparison of two listings; only a
-# step that changed something pays for a per-variable comparison.
+# Bash runs a few microseconds per command and per line it writes, so a step first looks at
+# its state in one listing (_sd_glance) compared with the held one; only a step that
+# changed something pays for the full listings and a per-variable comparison.
 
 # What is never carried, as extglob patterns for compgen -X.
 _SD_SKIP_VARS="@(_sd_*|_SD_*|STACKDAG_*|${_SD_NOT_CARRIED_NAMES// /|})"

@@ -14,14 +14,13 @@
 #   _SD_REQUEST       the file holding the request (its fields NUL-terminated, in the order
 #                     of _SD_FIELDS; stackdag/shell.py writes them)
 # Protocol: stackdag writes the request file (in place: what follows the fields is stale),
-# then their number on a line of stdin; the driver answers
-# "started PID" (the child, leader of its group, says it), then "done STATUS" (as `wait` reports it:
-# 128+N when killed by signal N), or "restart" when it cannot serve the request (stackdag
-# starts a new driver). End of stdin ends the driver.
-# Between the two, a child whose hook ran to its end says "ran STATUS" (the hook's) before
-# it saves the state, so that stackdag does its own bookkeeping meanwhile, on another
-# core; "done STATUS" follows: the state was saved if the delta file exists and STATUS
-# is the hook's again.
+# then their number on a line of stdin. The step's child (leader of its process group)
+# answers "started PID", and "ran STATUS" (the hook's) once its hook ran to its end, before
+# it saves the state: stackdag does its own work for the step meanwhile, on another core.
+# The driver then says "done STATUS SAVED": STATUS as `wait` reports it (128+N when killed
+# by signal N), SAVED "same" (nothing changed: no file written) or "written" when the state
+# was saved, empty when it was not. "restart" instead of "started" means the driver cannot
+# serve the request (stackdag starts a new one). End of stdin ends the driver.
 set -m
 
 # The scratch file moves to a descriptor out of the hooks' way; each listing opens it
