@@ -23,7 +23,10 @@ from stackdag.state import StateDir
 class StackdagCommand:
     """Mixed into each command class: a StackdagError anywhere below ``execute`` (loading
     the tasks included) is one ``ERROR:`` line and exit status 3, and a command that fails
-    on its input in a workspace with no state yet leaves none behind."""
+    on its input in a workspace with no state yet leaves none behind. A command whose
+    ``takes_arguments`` is False refuses any (doit would pass them by, unread)."""
+
+    takes_arguments = True
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -37,6 +40,9 @@ def _nothing_written_on_bad_input(execute):
     plugins.toml (or none) would leave a fresh ``.stack/doit.db`` behind: remove it."""
     @functools.wraps(execute)
     def guarded(self, params, args):
+        if args and not self.takes_arguments:
+            raise StackdagError(f"stackdag's {self.name} takes no arguments "
+                                f"(got: {' '.join(args)})")
         state = StateDir(workspace_dir(params))
         fresh = not state.root.exists()
         try:

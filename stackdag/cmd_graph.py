@@ -51,6 +51,7 @@ def dot(task_list, verdicts: dict, failed: set[str]) -> str:
 
 class Graph(StackdagCommand, DoitCmdBase):
     name = "graph"
+    takes_arguments = False
     doc_purpose = "print the plan as a DOT digraph (-o FILE.svg: render it with Graphviz)"
     doc_usage = "[-o FILE.svg]"
     doc_description = ("Steps in execution order; solid edges: what a step follows (it "

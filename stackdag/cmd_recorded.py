@@ -17,6 +17,7 @@ from stackdag.state import StateDir
 
 class Recorded(StackdagCommand, Command):
     name = "recorded"
+    takes_arguments = False
     doc_purpose = "list what record mode recorded instead of running"
     doc_usage = "[--json]"
     doc_description = ("After `stackdag stack --record` (or with [stack] record = true): "

@@ -50,6 +50,7 @@ def last_run(state: StateDir) -> dict | None:
 
 class Status(StackdagCommand, DoitCmdBase):
     name = "status"
+    takes_arguments = False
     doc_purpose = "show the services and the stack: the last run, and what the next will do"
     doc_usage = "[--json]"
     doc_description = ("Lists every service started with run_process (pid, alive or dead, "

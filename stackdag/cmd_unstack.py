@@ -14,6 +14,7 @@ class Unstack(StackdagCommand, DoitCmdBase):
     """DevStack's unstack order; then stackdag stops what is still recorded as running."""
 
     name = "unstack"
+    takes_arguments = False
     doc_purpose = "run the unstack hooks and stop every service stackdag started"
     doc_usage = ""
     doc_description = ("Runs override_defaults, the settings, `unstack` for extras.d hooks "

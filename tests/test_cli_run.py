@@ -138,6 +138,16 @@ def test_a_command_refused_by_its_input_writes_nothing(ws, command):
     assert not (ws.top / ".stack").exists()
 
 
+@pytest.mark.parametrize("tool", ["stackdag", "doit"])
+@pytest.mark.parametrize("command", ["unstack", "status", "graph", "recorded"])
+def test_a_command_that_takes_no_arguments_refuses_them(ws, tool, command):
+    two_plugins(ws)
+    run = ws.run(tool, command, "extra")
+    assert run.returncode == 3
+    assert run.stderr == f"ERROR: stackdag's {command} takes no arguments (got: extra)\n"
+    assert not (ws.top / ".stack").exists()
+
+
 def test_version_is_stackdags(ws):
     import stackdag
 
