@@ -78,8 +78,7 @@ def _alive(top: str, pidfile: str) -> bool:
     from stackdag import processes
     from stackdag.state import StateDir
 
-    service = processes.read(Path(pidfile))
-    return service is not None and processes.alive(service, StateDir(top))
+    return processes.alive(processes.Service(Path(pidfile).stem, *found), StateDir(top))
 
 
 def check(top) -> int | None:

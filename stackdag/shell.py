@@ -227,7 +227,6 @@ def _saved(step: Step, run: RunContext, pgid: int, hook_status: int,
             signalled(ended.status))
         raise driver.Unsaved(f"{describe(step)}: {how} while its shell state was saved; "
                              "it runs again next time", log)
-
     return _Keep(step, run, pgid, ended.saved == "written")
 
 
@@ -365,11 +364,11 @@ def run_step(step: Step, run: RunContext) -> StepOutcome:
                 current.settle()()
             except driver.Unsaved as err:
                 return StepOutcome(False, seconds, log, err.args[0] + disk_note(state))
+    elif ended.saved and (status == 0 or not run.errexit):
+        # The hook ran to its end and its state was saved (under errexit, only on success).
+        _Keep(step, run, pgid, ended.saved == "written")()
     else:
         _note_leftovers(step, run, pgid, log)
-        # The hook ran to its end and its state was saved (under errexit, only on success).
-        if ended.saved and (status == 0 or not run.errexit):
-            _keep_state(step, state, ended.saved == "written")
     finished = ended.ran or ended.saved
     if status != 0:
         return StepOutcome(False, seconds, log, f"{describe(step)}: "

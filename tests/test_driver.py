@@ -87,6 +87,21 @@ def test_state_is_carried_when_each_step_starts_a_new_driver(carrying):
     assert carrying.read("p.seen") == EXPECTED
 
 
+def test_a_steps_old_state_is_gone_until_its_new_one_is_kept(carrying):
+    """A step counts as done before its child's save is kept (the next step keeps it): its
+    state file from an earlier run must not be there meanwhile, or a run killed then would
+    resume from the old state."""
+    steps, context = steps_of(carrying)
+    run_all(steps, context)
+    shell.end_run()
+    install = next(s for s in steps if s.name == "install:p")
+    final = context.state.state_file(install.name)
+    assert final.exists()
+    outcome = shell.run_step(install, context)          # re-run: its save is pending
+    assert outcome.ok and not final.exists()
+    assert shell.end_run() == [] and final.exists()
+
+
 def test_a_driver_gone_between_steps_is_replaced(carrying):
     steps, context = steps_of(carrying)
     pids = []

@@ -201,14 +201,12 @@ while :; do
     builtin printf '\0' 1<> "$_SD_SCRATCH"      # no word for the next child, yet
     _sd_answer=""
     _sd_broken=""
+    _sd_served=""
     case $_sd_saved in
         end) exit 0 ;;
         serve\ *) _sd_served=${_sd_saved#serve }; continue ;;
-    esac
-    _sd_served=""
-    # The step's state is kept (under errexit, only on success): hold it from now on.
-    case $_sd_saved in
         same|written)
+            # The step's state is kept (under errexit, only on success): hold it from now on.
             # what the driver needs of the request the child served
             _SD_STATE_KEY=${_sd_got[1]} _SD_DELTA_OUT=${_sd_got[2]} _SD_ERREXIT=${_sd_got[3]}
             if [[ $_sd_status == 0 || -z $_SD_ERREXIT ]]; then
