@@ -31,15 +31,15 @@ MARKER_WIDTH = 12       # a pid, padded: the marker is rewritten in place
 ORPHAN_SECONDS = 10     # how long a child whose driver died may take to save its state
 
 
-def _scratch_fd(state: StateDir) -> int:
-    """The file the driver lists the shell state into, open, with no name to clean up: in
+def _scratch_fd(state: StateDir, name: str) -> int:
+    """A file the driver and its children write, open, with no name to clean up: in
     memory, as bash writes listings a line per write(2), and each costs a disk file's
     journal several microseconds (a millisecond per step). An unlinked file of the state
     directory where memory files are not available."""
     try:
-        return os.memfd_create("stackdag-scratch")
+        return os.memfd_create(f"stackdag-{name}")
     except (AttributeError, OSError):
-        fd, path = tempfile.mkstemp(dir=state.running, prefix="scratch-")
+        fd, path = tempfile.mkstemp(dir=state.running, prefix=f"{name}-")
         os.unlink(path)
         return fd
 
@@ -76,16 +76,17 @@ class Driver:
         # on close, about a millisecond per step
         self.request_fd = os.open(self.request_file, os.O_WRONLY | os.O_CREAT, 0o600)
         state.running.mkdir(parents=True, exist_ok=True)
+        self.scratch = _scratch_fd(state, "scratch")     # listings of the state
         # kept open here too: a child's last word there says whether it saved its state,
         # if its driver is gone before it could say so
-        self.scratch = _scratch_fd(state)
+        self.word = _scratch_fd(state, "word")
         env = {**env, "_SD_REQUEST": str(self.request_file),
-               "_SD_SCRATCH_FD": str(self.scratch)}
+               "_SD_SCRATCH_FD": str(self.scratch), "_SD_WORD_FD": str(self.word)}
         with open(self.stderr_file, "wb") as err:
             self.proc = subprocess.Popen(
                 ["bash", "--noprofile", "--norc", str(RUNTIME / "driver.sh")], cwd=cwd,
                 env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err,
-                start_new_session=True, pass_fds=(self.scratch,))
+                start_new_session=True, pass_fds=(self.scratch, self.word))
         # If this run is killed, the next one stops this group and the step in flight's,
         # whose number the marker holds (rewritten in place: no file per step).
         self.marker = state.running_marker(self.proc.pid)
@@ -135,14 +136,16 @@ class Driver:
 
     def _orphan_end(self, status: int) -> Ended | None:
         """The driver died while the child saved the state: the child goes on alone. Once
-        it is gone, its last word in the scratch file says whether it got to the end."""
+        it is gone, its last word says whether it got to the end."""
         deadline = time.monotonic() + ORPHAN_SECONDS
         while procid.start_id(self.child) is not None:
             if time.monotonic() > deadline:
                 return None
             time.sleep(0.01)
-        word = os.pread(self.scratch, 16, 0).partition(b"\0")[0].decode(errors="replace")
-        return Ended(False, status, word) if word in ("same", "written") else None
+        pid, _, rest = os.pread(self.word, 32, 0).partition(b"\0")   # see driver.sh
+        word = rest.partition(b"\0")[0]
+        saved = pid == b"%d" % self.child and word in (b"same", b"written")
+        return Ended(False, status, word.decode()) if saved else None
 
     def _answer(self, *words: str) -> Ended:
         word, _, rest = self.proc.stdout.readline().decode().partition(" ")
@@ -193,6 +196,7 @@ class Driver:
         os.close(self.request_fd)
         os.close(self.marker_fd)
         os.close(self.scratch)
+        os.close(self.word)
         for path in (self.marker, self.request_file, self.stderr_file):
             path.unlink(missing_ok=True)
         return unsaved

@@ -58,7 +58,8 @@ def status_text(status: int) -> str:
     return f"killed by {name}"
 
 
-_FAILED = re.compile(r"^stackdag: failed: (.*) at (\S+):(\d+) \(status \d+\)$", re.M)
+_FAILED = re.compile(
+    r"^stackdag: failed: (.*) at (\S+):(\d+)( \(function \S+\))? \(status \d+\)$", re.M)
 _BASH_ERROR = re.compile(r"^(/\S+): line (\d+): (.+)$", re.M)
 
 
@@ -77,8 +78,8 @@ def failing_command(log: Path) -> str:
             return ""
         path, line, command = errors[-1]
         return f"; {command} at {display_path(path)}:{line}"
-    command, path, line = found.groups()
-    return f"; `{command}` at {display_path(path)}:{line}"
+    command, path, line, function = found.groups()
+    return f"; `{command}` at {display_path(path)}:{line}{function or ''}"
 
 
 def disk_note(state: StateDir) -> str:

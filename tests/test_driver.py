@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from conftest import BIN
-from stackdag import driver, plan, shell, workspace
+from stackdag import driver, plan, procid, shell, workspace
 from stackdag.outcome import tail
 from stackdag.state import StateDir
 from test_cli_resume import wait_for
@@ -115,6 +115,38 @@ def test_a_driver_gone_between_steps_is_replaced(carrying):
     run_all(steps, context, between=kill_driver)
     assert carrying.read("p.seen") == EXPECTED
     assert len(pids) == len(steps) - 1 and current_driver().proc.pid not in pids
+
+
+BIG = """\
+if [[ $2 == install ]]; then for i in {1..8000}; do printf -v "BIG_$i" %s "$i"; done; fi
+if [[ $2 == post-config ]]; then echo "$BIG_1/$BIG_8000" > "$TOP_DIR/big"; fi
+"""
+
+
+def test_a_driver_killed_after_its_child_saved_but_before_it_said_so(ws):
+    """The driver takes in a large delta (seconds) before it says "done": killed then, the
+    child's word that it saved its state is still there for stackdag, and the state is
+    carried (CI once caught the driver's own listing in that window)."""
+    ws.plugin("p", plugin_sh=BIG)
+    ws.register("p")
+    steps, context = steps_of(ws)
+    try:
+        for step in steps:
+            outcome = shell.run_step(step, context)
+            assert outcome.ok, (outcome.message, tail(outcome.log))
+            if step.name == "install:p":
+                held = current_driver()
+                deadline = time.monotonic() + 60
+                while procid.start_id(held.child) is not None:     # the child saved
+                    assert time.monotonic() < deadline
+                    time.sleep(0.001)
+                time.sleep(0.05)            # the driver has its word, and takes in the delta
+                held.proc.kill()
+                held.proc.wait()
+        assert ws.read("big") == "1/8000\n"
+        assert current_driver() is not held
+    finally:
+        shell.end_run()
 
 
 def test_a_step_rerun_from_an_earlier_state(carrying):

@@ -205,20 +205,32 @@ function _sd_save_state {
     for _sd_var in "${!_SD_BASE[@]}"; do
         [[ -n ${_sd_now[$_sd_var]+set} ]] || _sd_unset_full+="unset -v $_sd_var"$'\n'
     done
-    # a function is this step's unless the input's copy (the same defining file) is there
+    # A function is this step's unless the input's copy (the same defining file) is there.
+    # Each saved function's origin goes with it (_SD_FUNC_FROM, for driver.sh's _sd_failed):
+    # once sourced from a saved state, bash knows it only by the state file.
+    local _sd_from _sd_from_full="" _sd_from_delta=""
     while read -r _sd_var _sd_line _sd_file; do
         [[ -n $_sd_var ]] || continue
         _sd_fn[$_sd_var]=1
-        [[ ${_SD_INPUT_FUNCS[$_sd_var]-} == "$_sd_file" ]] || _sd_new_funcs+=("$_sd_var")
+        if [[ $_sd_file == "$STACKDAG_STATE_DIR"/* ]]; then
+            _sd_from=${_SD_FUNC_FROM[$_sd_var]-}
+        else
+            _sd_from=$_sd_file:$_sd_line
+        fi
+        [[ -z $_sd_from ]] || _sd_from="_SD_FUNC_FROM[${_sd_var@Q}]=${_sd_from@Q}"$'\n'
+        _sd_from_full+=$_sd_from
+        [[ ${_SD_INPUT_FUNCS[$_sd_var]-} == "$_sd_file" ]] && continue
+        _sd_new_funcs+=("$_sd_var")
+        _sd_from_delta+=$_sd_from
     done <<< "$_SD_FDEFS"
     for _sd_var in "${!_SD_INPUT_FUNCS[@]}"; do
         [[ -n ${_sd_fn[$_sd_var]+set} ]] || _sd_unset_delta+="unset -f $_sd_var"$'\n'
     done
-    _sd_write "$2" _sd_delta "$_sd_unset_delta" _sd_new_funcs || return 1
-    _sd_write "$1" _sd_full "$_sd_unset_full" _SD_HOOK_FUNCS
+    _sd_write "$2" _sd_delta "$_sd_unset_delta$_sd_from_delta" _sd_new_funcs || return 1
+    _sd_write "$1" _sd_full "$_sd_unset_full$_sd_from_full" _SD_HOOK_FUNCS
 }
 
-# _sd_write FILE VARS UNSETS FUNCS: VARS' declarations, the UNSETS text, FUNCS' definitions.
+# _sd_write FILE VARS TEXT FUNCS: VARS' declarations, TEXT, FUNCS' definitions.
 # (declare -p or -f with no name would list everything: each is called only with names.)
 function _sd_write {
     local -n _sd_vars=$2 _sd_fns=$4

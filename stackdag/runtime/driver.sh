@@ -11,6 +11,7 @@
 #   _SD_PLUGINS_FILE  DEVSTACK_PLUGINS and GITREPO/GITDIR/GITBRANCH, as declarations
 #   _SD_NOT_CARRIED_NAMES  the variables no step carries
 #   _SD_SCRATCH_FD    an open file in memory, for the listings of carry.sh
+#   _SD_WORD_FD       another, for each child's last word (below)
 #   _SD_REQUEST       the file holding the request (its fields NUL-terminated, in the order
 #                     of _SD_FIELDS; stackdag/shell.py writes them)
 # Protocol: stackdag writes the request file (in place: what follows the fields is stale),
@@ -23,14 +24,17 @@
 # serve the request (stackdag starts a new one). End of stdin ends the driver.
 set -m
 
-# The scratch file moves to a descriptor out of the hooks' way; each listing opens it
-# afresh (at offset 0) by its /proc name.
+# The scratch and word files move to descriptors out of the hooks' way; each listing or
+# word opens its file afresh (at offset 0) by its /proc name.
 exec 243<>"/proc/self/fd/$_SD_SCRATCH_FD" {_SD_SCRATCH_FD}<&-
+exec 244<>"/proc/self/fd/$_SD_WORD_FD" {_SD_WORD_FD}<&-
 _SD_SCRATCH=/proc/self/fd/243
+_SD_WORD=/proc/self/fd/244
 
 # The environment every step starts with needs no saving, and a fresh one wins on resume.
 source "$STACKDAG_RUNTIME/carry.sh"
 declare -gA _SD_BASE _SD_PRISTINE _SD_INPUT _SD_INPUT_FUNCS
+declare -gA _SD_FUNC_FROM=()    # a carried function -> FILE:LINE it was defined at (carry.sh)
 _sd_names
 _sd_snapshot _SD_BASE
 source "$STACKDAG_RUNTIME/functions.sh"
@@ -61,18 +65,23 @@ _SD_FIELDS=(_SD_STEP _SD_SUMMARY _SD_LOG _SD_ACTION _SD_FILE _SD_CALLS _SD_HOOK 
 # errexit, and where it is (shell.py puts it in the failure report); failures errexit lets
 # pass are not named.
 # A command that fails inside a runtime helper (sudo, make in record mode...) is named with
-# the helper, at the line of the hook that called it.
+# the helper, at the line of the hook that called it. One that fails in a function carried
+# from an earlier step (bash knows it by the state file it was restored from) is named with
+# the function, at the place it was defined.
 function _sd_failed {
     [[ $- == *e* && -z ${_SD_FAILED_SHOWN:-} ]] || return 0
     _SD_FAILED_SHOWN=1
-    local i=1 command=$BASH_COMMAND
+    local i=1 command=$BASH_COMMAND where
     while [[ ${BASH_SOURCE[i]:-} == "$_SD_RUNTIME_DIR"/* && -n ${BASH_SOURCE[i + 1]:-} \
             && ${BASH_SOURCE[i + 1]} != "$_SD_RUNTIME_DIR"/driver.sh ]]; do
         i=$((i + 1))
     done
     ((i == 1)) || command="${FUNCNAME[i - 1]} (in it: $BASH_COMMAND)"
-    echo "stackdag: failed: $command at ${BASH_SOURCE[i]:-?}:${BASH_LINENO[i - 1]:-?}" \
-         "(status $1)" >&2
+    where=${BASH_SOURCE[i]:-?}:${BASH_LINENO[i - 1]:-?}
+    if [[ $where == "$STACKDAG_STATE_DIR"/* && -n ${_SD_FUNC_FROM[${FUNCNAME[i]:-}]-} ]]; then
+        where="${_SD_FUNC_FROM[${FUNCNAME[i]}]} (function ${FUNCNAME[i]})"
+    fi
+    echo "stackdag: failed: $command at $where (status $1)" >&2
 }
 
 # _sd_take_request COUNT: the request's COUNT fields (from the request file) into _SD_*
@@ -98,7 +107,7 @@ function _sd_source_hook {
 
 # Each step's child is forked as soon as the step before is done, while stackdag does its
 # bookkeeping: the child waits for its request and reads it. A request for another state
-# than the one held goes back to the driver ("serve COUNT" in the scratch file), which
+# than the one held goes back to the driver ("serve COUNT" in the word file), which
 # restores that state, then forks a child with the request in hand.
 _sd_served=""       # the count of a request the driver took back from a child
 _sd_broken=""
@@ -111,6 +120,7 @@ while :; do
         if [[ -n $_SD_HELD ]]; then
             _sd_reset || { builtin echo restart; exit 0; }
             eval "$_SD_PRISTINE_TEXT"
+            _SD_FUNC_FROM=()
         fi
         _SD_HELD=$_SD_STATE_IN$'\n'$_SD_STATE_DELTAS
         _SD_INPUT_SAVED=""
@@ -131,12 +141,12 @@ while :; do
         set +m
         if [[ -z $_sd_served ]]; then
             if ! read -r _SD_COUNT; then    # end of input: the driver ends too
-                builtin printf 'end\0' 1<> "$_SD_SCRATCH"
+                builtin printf '%s\0' "$BASHPID" end 1<> "$_SD_WORD"
                 exit 0
             fi
             _sd_take_request "$_SD_COUNT"
             if [[ $_SD_STATE_IN$'\n'$_SD_STATE_DELTAS != "$_SD_HELD" ]]; then
-                builtin printf 'serve %s\0' "$_SD_COUNT" 1<> "$_SD_SCRATCH"
+                builtin printf '%s\0' "$BASHPID" "serve $_SD_COUNT" 1<> "$_SD_WORD"
                 exit 0
             fi
         fi
@@ -186,9 +196,9 @@ while :; do
             echo "stackdag: could not save the shell state of $_SD_STEP" >&2
             exit 1
         fi
-        # how, for the driver: the child's last word in the scratch file
-        builtin printf '%s\0' "$_SD_SAVED" "$_SD_STATE_KEY" "$_SD_DELTA_OUT" "$_SD_ERREXIT" \
-            1<> "$_SD_SCRATCH" || exit 1
+        # how, for the driver: the child's last word
+        builtin printf '%s\0' "$BASHPID" "$_SD_SAVED" "$_SD_STATE_KEY" "$_SD_DELTA_OUT" \
+            "$_SD_ERREXIT" 1<> "$_SD_WORD" || exit 1
         exit "${_SD_FAILED:-0}"
     ) &
     _sd_pid=$!
@@ -196,9 +206,12 @@ while :; do
     [[ -z $_sd_answer ]] || builtin echo "$_sd_answer"
     wait "$_sd_pid"
     _sd_status=$?
-    mapfile -d '' -t -n 4 _sd_got < "$_SD_SCRATCH"
-    _sd_saved=${_sd_got[0]-}
-    builtin printf '\0' 1<> "$_SD_SCRATCH"      # no word for the next child, yet
+    # The child's last word, if it said one: its pid first, as what is there may be an
+    # older child's. Never cleared nor overwritten by the driver: one killed before it says
+    # "done" leaves the word for stackdag (driver.py: _orphan_end).
+    mapfile -d '' -t -n 5 _sd_got < "$_SD_WORD"
+    _sd_saved=""
+    [[ ${_sd_got[0]-} != "$_sd_pid" ]] || _sd_saved=${_sd_got[1]-}
     _sd_answer=""
     _sd_broken=""
     _sd_served=""
@@ -208,7 +221,7 @@ while :; do
         same|written)
             # The step's state is kept (under errexit, only on success): hold it from now on.
             # what the driver needs of the request the child served
-            _SD_STATE_KEY=${_sd_got[1]} _SD_DELTA_OUT=${_sd_got[2]} _SD_ERREXIT=${_sd_got[3]}
+            _SD_STATE_KEY=${_sd_got[2]} _SD_DELTA_OUT=${_sd_got[3]} _SD_ERREXIT=${_sd_got[4]}
             if [[ $_sd_status == 0 || -z $_SD_ERREXIT ]]; then
                 [[ $_sd_saved == same ]] || source "$_SD_DELTA_OUT"
                 _SD_HELD=$_SD_STATE_KEY$'\n'
