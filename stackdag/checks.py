@@ -12,6 +12,7 @@ import os
 
 from stackdag import processes
 from stackdag.state import StateDir
+from stackdag.textfiles import read_lines
 
 
 def dead_services(state: StateDir, step_name: str) -> list[str]:
@@ -37,11 +38,7 @@ def every_written(state: StateDir) -> list[str]:
 
 
 def _listed(listing) -> list[str]:
-    try:
-        lines = listing.read_text(errors="replace").splitlines()
-    except OSError:
-        return []
-    return sorted(set(filter(None, lines)))
+    return sorted(set(filter(None, read_lines(listing))))
 
 
 def services_running(task, values, state: StateDir, step_name: str) -> bool:

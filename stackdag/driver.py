@@ -26,6 +26,7 @@ from typing import NamedTuple
 from stackdag import processes, procid
 from stackdag.bashenv import RUNTIME
 from stackdag.state import StateDir
+from stackdag.textfiles import read_text
 
 MARKER_WIDTH = 12       # a pid, padded: the marker is rewritten in place
 ORPHAN_SECONDS = 10     # how long a child whose driver died may take to save its state
@@ -164,10 +165,7 @@ class Driver:
             status = None
         how = (f"was killed by {signal.Signals(-status).name}" if status and status < 0
                else f"exited (status {status})" if status is not None else "stopped answering")
-        try:
-            said = self.stderr_file.read_text(errors="replace").strip().splitlines()[-3:]
-        except OSError:
-            said = []
+        said = read_text(self.stderr_file).strip().splitlines()[-3:]
         return f"the step driver (bash, pid {self.proc.pid}) {how}" + (
             ": " + " / ".join(said) if said else "")
 

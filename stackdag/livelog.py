@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Callable
 
 from stackdag.state import StateDir
+from stackdag.textfiles import read_lines
 
 POLL_SECONDS = 0.25
 
@@ -163,21 +164,15 @@ class LiveLog:
 
     def warnings(self) -> list[tuple[str, str]]:
         """(step, text) of every warning and deprecation of this run."""
-        return [tuple(line.split("\t", 1)) for line in _lines(self.state.warnings_log)
+        return [tuple(line.split("\t", 1)) for line in read_lines(self.state.warnings_log)
                 if "\t" in line]
 
     def timers(self) -> dict[str, float]:
         """time_start/time_stop totals of this run, in seconds."""
         totals: dict[str, float] = {}
-        for line in _lines(self.state.timers_log):
+        for line in read_lines(self.state.timers_log):
             name, _, ms = line.partition("\t")
             if ms.isdigit():
                 totals[name] = totals.get(name, 0.0) + int(ms) / 1000
         return totals
 
-
-def _lines(path: Path) -> list[str]:
-    try:
-        return path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return []

@@ -11,6 +11,7 @@ import re
 
 from stackdag.errors import StackdagError
 from stackdag.model import Order, Plugin, display_path
+from stackdag.textfiles import read_lines
 
 _REQUIRES_LINE = re.compile(r"^\s*plugin_requires\s+(\S+)\s+(\S+)")
 _DEFINE_LINE = re.compile(r"^\s*define_plugin\s+(\S+)")
@@ -19,10 +20,7 @@ _DEFINE_LINE = re.compile(r"^\s*define_plugin\s+(\S+)")
 def declared_requires(plugin: Plugin) -> list[tuple[str, str]]:
     """``(other, "file:line")`` for each ``plugin_requires`` line in the plugin's settings."""
     settings = plugin.dir / "devstack" / "settings"
-    try:
-        lines = settings.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return []
+    lines = read_lines(settings)
     names = {plugin.name}
     for line in lines:
         match = _DEFINE_LINE.match(line)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from stackdag.model import Step, display_path
 from stackdag.state import StateDir
+from stackdag.textfiles import read_text
 
 LOG_TAIL_LINES = 15
 
@@ -34,11 +35,7 @@ def describe(step: Step) -> str:
 
 
 def tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""
-    return "\n".join(text.rstrip("\n").splitlines()[-lines:])
+    return "\n".join(read_text(path).rstrip("\n").splitlines()[-lines:])
 
 
 def signalled(status: int) -> int:
@@ -65,10 +62,7 @@ _BASH_ERROR = re.compile(r"^(/\S+): line (\d+): (.+)$", re.M)
 
 def failing_command(log: Path) -> str:
     """``; `cmd` at file:line`` from the line driver.sh logs when errexit ends a hook."""
-    try:
-        text = log.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""
+    text = read_text(log)
     found = _FAILED.search(text)
     if not found:
         # Some errors end bash without the ERR trap (`source` of a missing file,

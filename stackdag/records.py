@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from stackdag.model import Plan
 from stackdag.state import StateDir
+from stackdag.textfiles import read_lines
 
 # Kinds of record that mean "stackdag has no implementation of this call".
 UNIMPLEMENTED = frozenset({"missing"})
@@ -22,19 +23,11 @@ class Record:
     command: str        # as it would have run, shell-quoted
 
 
-def _lines(state: StateDir, step_name: str) -> list[str]:
-    """The step's records, one line each (none when it recorded nothing)."""
-    try:
-        return state.records_file(step_name).read_text(errors="replace").splitlines()
-    except OSError:
-        return []
-
-
 def read(state: StateDir, stack_plan: Plan) -> list[Record]:
     """Every step's records, in execution order."""
     out = []
     for step in stack_plan.steps:
-        for line in _lines(state, step.name):
+        for line in read_lines(state.records_file(step.name)):
             kind, _, rest = line.partition("\t")
             where, _, command = rest.partition("\t")
             out.append(Record(step.name, step.plugin_name, step.phase, kind, where, command))
@@ -45,7 +38,7 @@ def count(state: StateDir, steps) -> tuple[int, int]:
     """(records, calls with no implementation) of these steps, for a run's summary."""
     total = missing = 0
     for name in steps:
-        lines = _lines(state, name)
+        lines = read_lines(state.records_file(name))
         total += len(lines)
         missing += sum(1 for line in lines if line.split("\t", 1)[0] in UNIMPLEMENTED)
     return total, missing
