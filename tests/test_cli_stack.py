@@ -377,23 +377,28 @@ def test_an_errexit_failure_names_the_command_and_its_line(ws):
             "plugins/a/devstack/plugin.sh:2") in run.stdout
 
 
-def test_a_failure_in_a_carried_function_names_where_it_was_defined(ws):
+@pytest.mark.parametrize("command, status, said", [
+    ("ls /nonexistent-stackdag-dir", 2, "ls /nonexistent-stackdag-dir"),
+    ('die $LINENO "a is broken"', 1, "die a is broken")])
+def test_a_failure_in_a_carried_function_names_where_it_was_defined(ws, command, status,
+                                                                      said):
     """A function an earlier step defined reaches later steps through the saved state
     files: bash knows it by those, the report by the file and line it came from. Both when
     the run's driver holds the state and when a resumed run restores it."""
     ws.plugin("a", plugin_sh='if [[ $2 == pre-install ]]; then\n'
-                             '    function helper {\n'
-                             '        ls /nonexistent-stackdag-dir\n    }\nfi\n'
+                             f'    function helper {{\n        {command}\n    }}\nfi\n'
                              'if [[ $2 == install ]]; then CHANGED=1; fi\n'
                              'if [[ $2 == extra ]]; then\n    helper\nfi\n')
     ws.register("a")
     expected = ("extra:a: stack extra failed in plugin a (plugins/a/devstack/plugin.sh): "
-                "exit status 2; `ls /nonexistent-stackdag-dir` at "
+                f"exit status {status}; `{said}` at "
                 "plugins/a/devstack/plugin.sh:2 (function helper)")
     for _ in ("first run", "resumed at extra:a"):
         run = ws.run("stackdag", "stack")
         assert run.returncode == 1
         assert expected in run.stdout, run.stdout
+        log = ws.read(".stack/logs/extra:a.log")
+        assert ".stack/state" not in log, log     # die's [ERROR] and [Call Trace] too
 
 
 def test_a_failure_bash_ends_without_the_err_trap_names_the_file_and_line(ws):

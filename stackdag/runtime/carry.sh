@@ -206,7 +206,7 @@ function _sd_save_state {
         [[ -n ${_sd_now[$_sd_var]+set} ]] || _sd_unset_full+="unset -v $_sd_var"$'\n'
     done
     # A function is this step's unless the input's copy (the same defining file) is there.
-    # Each saved function's origin goes with it (_SD_FUNC_FROM, for driver.sh's _sd_failed):
+    # Each saved function's origin goes with it (_SD_FUNC_FROM, for messages.sh's _sd_where):
     # once sourced from a saved state, bash knows it only by the state file.
     local _sd_from _sd_from_full="" _sd_from_delta=""
     while read -r _sd_var _sd_line _sd_file; do

@@ -34,7 +34,6 @@ _SD_WORD=/proc/self/fd/244
 # The environment every step starts with needs no saving, and a fresh one wins on resume.
 source "$STACKDAG_RUNTIME/carry.sh"
 declare -gA _SD_BASE _SD_PRISTINE _SD_INPUT _SD_INPUT_FUNCS
-declare -gA _SD_FUNC_FROM=()    # a carried function -> FILE:LINE it was defined at (carry.sh)
 _sd_names
 _sd_snapshot _SD_BASE
 source "$STACKDAG_RUNTIME/functions.sh"
@@ -71,17 +70,14 @@ _SD_FIELDS=(_SD_STEP _SD_SUMMARY _SD_LOG _SD_ACTION _SD_FILE _SD_CALLS _SD_HOOK 
 function _sd_failed {
     [[ $- == *e* && -z ${_SD_FAILED_SHOWN:-} ]] || return 0
     _SD_FAILED_SHOWN=1
-    local i=1 command=$BASH_COMMAND where
+    local i=1 command=$BASH_COMMAND
     while [[ ${BASH_SOURCE[i]:-} == "$_SD_RUNTIME_DIR"/* && -n ${BASH_SOURCE[i + 1]:-} \
             && ${BASH_SOURCE[i + 1]} != "$_SD_RUNTIME_DIR"/driver.sh ]]; do
         i=$((i + 1))
     done
     ((i == 1)) || command="${FUNCNAME[i - 1]} (in it: $BASH_COMMAND)"
-    where=${BASH_SOURCE[i]:-?}:${BASH_LINENO[i - 1]:-?}
-    if [[ $where == "$STACKDAG_STATE_DIR"/* && -n ${_SD_FUNC_FROM[${FUNCNAME[i]:-}]-} ]]; then
-        where="${_SD_FUNC_FROM[${FUNCNAME[i]}]} (function ${FUNCNAME[i]})"
-    fi
-    echo "stackdag: failed: $command at $where (status $1)" >&2
+    _sd_where "${BASH_SOURCE[i]:-?}" "${BASH_LINENO[i - 1]:-?}" "${FUNCNAME[i]:-}"
+    echo "stackdag: failed: $command at $_SD_WHERE (status $1)" >&2
 }
 
 # _sd_take_request COUNT: the request's COUNT fields (from the request file) into _SD_*

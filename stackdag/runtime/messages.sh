@@ -34,9 +34,22 @@ function _sd_note_warning {
         || printf '%s\t%s\n' "${_SD_STEP:-?}" "$1" >> "$STACKDAG_WARNINGS_LOG"
 }
 
+# _sd_where FILE LINE FUNCTION: _SD_WHERE = "FILE:LINE" of a command in FUNCTION, or, for a
+# function carried from an earlier step (bash knows it by the state file it was restored
+# from), the place it was defined: "FILE:LINE (function FUNCTION)". carry.sh saves each
+# function's place in _SD_FUNC_FROM with it.
+declare -gA _SD_FUNC_FROM=()
+function _sd_where {
+    _SD_WHERE=$1:$2
+    if [[ -n $3 && $1 == "${STACKDAG_STATE_DIR:-}"/* && -n ${_SD_FUNC_FROM[$3]-} ]]; then
+        _SD_WHERE="${_SD_FUNC_FROM[$3]} (function $3)"
+    fi
+}
+
 # _sd_message LEVEL [LINENO] message...: sets _SD_MESSAGE to DevStack's
 # "[LEVEL] file:line message", where file:line is the call into the runtime (the first
-# frame up the stack that is not a runtime function), and _SD_MESSAGE_FRAME to that frame.
+# frame up the stack that is not a runtime function; _sd_where), and _SD_MESSAGE_FRAME to
+# that frame.
 # Differs from DevStack: a first argument that is not a line number is part of the message
 # (DevStack takes it as the line), and every argument is printed, not only the second.
 function _sd_message {
@@ -51,9 +64,9 @@ function _sd_message {
     else
         line=${BASH_LINENO[i - 1]:-?}
     fi
-    _SD_MESSAGE="[$level] ${BASH_SOURCE[i]:-$0}:$line $*"
+    _sd_where "${BASH_SOURCE[i]:-$0}" "$line" "${FUNCNAME[i]:-}"
+    _SD_MESSAGE="[$level] $_SD_WHERE $*"
     _SD_MESSAGE_FRAME=$i
-    _SD_MESSAGE_LINE=$line
     _SD_MESSAGE_TEXT=$*
 }
 
@@ -63,7 +76,8 @@ function _sd_backtrace {
     local d=$((${#BASH_SOURCE[@]} - 1))
     echo "[Call Trace]"
     for ((; d >= $1; d--)); do
-        echo "${BASH_SOURCE[d]:-$0}:${BASH_LINENO[d - 1]}:${FUNCNAME[d - 1]}"
+        _sd_where "${BASH_SOURCE[d]:-$0}" "${BASH_LINENO[d - 1]}" "${FUNCNAME[d]:-}"
+        echo "$_SD_WHERE:${FUNCNAME[d - 1]}"
     done
 }
 
@@ -82,7 +96,7 @@ function _sd_fail {
         # _sd_message's frame N is this function's N - 1
         local frame=$((_SD_MESSAGE_FRAME - 1))
         echo "stackdag: failed: ${FUNCNAME[frame - 1]:-die} $_SD_MESSAGE_TEXT" \
-             "at ${BASH_SOURCE[frame]:-?}:$_SD_MESSAGE_LINE (status $status)" >&2
+             "at $_SD_WHERE (status $status)" >&2
     fi
     if [[ -n ${LOGDIR:-} && -d $LOGDIR ]]; then
         echo "$_SD_MESSAGE" >> "$LOGDIR/error.log"
