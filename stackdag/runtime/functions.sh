@@ -110,7 +110,7 @@ declare -gA _SD_RUNTIME_FUNCS=(
     [is_service_enabled]=1 [is_set]=1 [plugin_requires]=1 [time_start]=1 [time_stop]=1
     [trueorfalse]=1 [use_library_from_git]=1 [verify_disabled_services]=1 [warn]=1
     [_sd_backtrace]=1 [_sd_clean_list]=1 [_sd_fail]=1 [_sd_is_service_enabled]=1
-    [_sd_message]=1 [_sd_quiet]=1 [_sd_valid_name]=1 [_sd_words]=1
+    [_sd_message]=1 [_sd_quiet]=1 [_sd_valid_name]=1 [_sd_where]=1 [_sd_words]=1
     [GetDistro]=1 [GetOSVersion]=1 [add_user_to_group]=1 [check_path_perm_sanity]=1
     [clean_pyc_files]=1 [create_disk]=1 [destroy_disk]=1
     [enable_kernel_bridge_firewall]=1 [exit_distro_not_supported]=1 [get_extra_file]=1
