@@ -91,9 +91,8 @@ def toml_str(value: str) -> str:
 
 def write_workspace(ws: Path, name: str, checkout: Path, devstack: str | None,
                     companions: dict[str, Path], libraries: list[Path]) -> None:
-    """plugins.toml, and DEST/<name> pointing at the checkout: DevStack clones a plugin into
-    $DEST/<name> and plugins find their project there (MANILA_DIR=$DEST/manila), while a
-    path plugin is used in place."""
+    """plugins.toml, and DEST/<name> pointing at each library: stack.sh clones them itself
+    (stackdag links the path plugins there, as DevStack clones every plugin)."""
     job = JOBS.get(name, {})
     dest = ws / job.get("dest", "dest")
     lines = ["[stack]", f"dest = {toml_str(str(dest))}", "record = true"]
@@ -115,9 +114,9 @@ def write_workspace(ws: Path, name: str, checkout: Path, devstack: str | None,
     ws.mkdir(parents=True)
     (ws / "plugins.toml").write_text("\n".join(lines) + "\n")
     dest.mkdir(parents=True, exist_ok=True)
-    for link, path in [*plugins.items(), *((lib.name, lib) for lib in libraries)]:
-        (dest / link).unlink(missing_ok=True)
-        (dest / link).symlink_to(path)     # libraries: what stack.sh clones itself
+    for lib in libraries:
+        (dest / lib.name).unlink(missing_ok=True)
+        (dest / lib.name).symlink_to(lib)
 
 
 def run(cmd: list[str], ws: Path, log) -> subprocess.CompletedProcess:

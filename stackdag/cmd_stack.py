@@ -56,12 +56,15 @@ class StackRun(StackdagCommand, Run):
         if answer is not None:
             self.outstream.write(answer + "\n")
             return 0
-        from stackdag import fingerprint, plan, selection, shell, workspace   # past the no-op
+        from stackdag import destlinks, fingerprint, plan, selection, shell, workspace
         if params["record"]:
             workspace.record_this_run()
+        loaded = workspace.load(top)
+        for note in destlinks.link(loaded):
+            sys.stderr.write(f"stackdag: note: {note}\n")
         # A plugin's hooks and its place in the order come from its files, so plugins not
         # cloned yet are cloned first, and the stack is planned after that.
-        pending = plan.pending_clones(workspace.load(top))
+        pending = plan.pending_clones(loaded)
         if pending:
             self.interim = True
             status_code = super().execute(params, pending)

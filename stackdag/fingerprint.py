@@ -8,7 +8,8 @@ Everything doit would look at to decide that a task is up to date:
 - the commit checked out in each cloned plugin;
 - the doit DB and the saved shell states (any run, forget, unstack or clean changes them);
 - that every service run_process started still runs and every file a merge wrote still
-  exists (checks.py: either makes its step out of date);
+  exists (checks.py: either makes its step out of date), and every path plugin's link in
+  DEST (destlinks.py: a run makes it again);
 - stackdag's own code and runtime.
 
 The inputs are read before the run and again after it, and nothing is recorded if they
@@ -21,7 +22,7 @@ from __future__ import annotations
 import marshal
 import os
 
-from stackdag import checks, fastpath, gitref, processes
+from stackdag import checks, destlinks, fastpath, gitref, processes
 from stackdag.state import StateDir
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
@@ -66,7 +67,8 @@ def _outputs(ws) -> list[tuple]:
     entries += [("commit", os.fspath(d), gitref.head_commit(d)) for d in repos]
     entries += [("alive", os.fspath(state.pidfile(s.name)), True)
                 for s in processes.recorded(state)]
-    return entries + [("exists", path, True) for path in checks.every_written(state)]
+    present = [*checks.every_written(state), *map(os.fspath, destlinks.linked(ws))]
+    return entries + [("exists", path, True) for path in present]
 
 
 def eligible(ws) -> bool:

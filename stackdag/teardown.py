@@ -11,7 +11,7 @@ import shutil
 import sys
 import time
 
-from stackdag import plan, processes, shell
+from stackdag import destlinks, plan, processes, shell
 from stackdag.model import Plan, Workspace, display_path
 from stackdag.state import StateDir
 
@@ -78,7 +78,8 @@ def clean(ws: Workspace, everything: bool) -> list[str]:
 
 def remove_clones(ws: Workspace) -> None:
     """``clean --all``: all of DEST when it is stackdag's own (under .stack/, the default);
-    elsewhere only the url plugins' clones, since DEST may hold other things."""
+    elsewhere only the url plugins' clones and the path plugins' links (never what they
+    point at), since DEST may hold other things."""
     dest = ws.stack.dest
     if StateDir(ws.top).root in dest.parents:
         if dest.exists():
@@ -96,6 +97,9 @@ def remove_clones(ws: Workspace) -> None:
                 shutil.rmtree(path, ignore_errors=True)
             elif path.exists():
                 path.unlink()
+    for place in destlinks.linked(ws):
+        _say(f"removing the link {display_path(place)}\n")
+        place.unlink()
 
 
 def summary(what: str, failures: list[str], started: float) -> int:

@@ -17,6 +17,7 @@ function is_service_enabled { [[ ,$ENABLED_SERVICES, == *,$1,* ]]; }
 function enable_service { local s; for s in "$@"; do ENABLED_SERVICES+=",$s"; done; }
 function disable_service { :; }
 function GetOSVersion { os_VENDOR=$(lsb_release -i -s); }
+function git_clone { echo "devstack's git_clone $*" >> "$DEST/cloned"; }
 """
 
 STACKRC = """\
@@ -105,6 +106,20 @@ def test_stackdag_keeps_its_process_groups(stacked):
     assert "0 ran" in ws.run("stackdag", "stack").stdout           # a re-run: nothing to do
     assert ws.run("stackdag", "unstack").returncode == 0
     assert not pidfile.exists()
+
+
+def test_devstacks_git_clone_leaves_a_linked_checkout_alone(ws, devstack):
+    ws.plugin("p", plugin_sh='if [[ $2 == install ]]; then\n'
+                             '    git_clone file:///nowhere/p.git "$DEST/p" master\n'
+                             '    git_clone file:///nowhere/lib.git "$DEST/lib" master\nfi\n')
+    ws.toml(f'[stack]\ndevstack = "{devstack}"\nreclone = true\n'
+            '[[plugin]]\nname = "p"\npath = "plugins/p"\n')
+    run = ws.run("stackdag", "stack")
+    assert run.returncode == 0, run.output
+    dest = ws.top / ".stack/dest"
+    assert ws.read(".stack/dest/cloned") == (
+        f"devstack's git_clone file:///nowhere/lib.git {dest}/lib master\n")
+    assert "links to a local checkout: used as it is" in ws.read(".stack/logs/install:p.log")
 
 
 def test_a_service_library_function_without_a_checkout_is_one_line(ws):

@@ -8,9 +8,9 @@
 # sets up inline that plugins read (LOGDIR, SSL_BUNDLE_FILE, the database URL). Plugins then
 # call DevStack's own functions. stackdag keeps only what it must (README: "DevStack's own
 # libraries"): run_process / stop_process and their helpers (process groups, so that
-# unstack stops everything), echo_summary (stack.sh's own, not a library's), in record mode
-# the recorders and the package and pip helpers that record, and an lsb_release stand-in
-# where the command is missing.
+# unstack stops everything), echo_summary (stack.sh's own, not a library's), git_clone's
+# care for a linked checkout, in record mode the recorders and the package and pip helpers
+# that record, and an lsb_release stand-in where the command is missing.
 
 _SD_STACKDAG_TOP=$TOP_DIR
 TOP_DIR=$STACKDAG_DEVSTACK        # where DevStack's files are, as plugins expect
@@ -74,6 +74,14 @@ function echo_summary {
     echo -e "$@"
     [[ -z ${STACKDAG_SUMMARY_LOG:-} ]] || echo -e "$@" >> "$STACKDAG_SUMMARY_LOG"
 }
+# A linked checkout at DEST/<name> (a path plugin's) is someone's working tree, which
+# DevStack's git_clone would fetch and reset under RECLONE (services.sh:
+# _sd_linked_checkout); DevStack's own, under another name, does the rest.
+if _sd_def=$(declare -f git_clone); then
+    eval "_sd_devstack_git_clone ${_sd_def#git_clone }"
+    function git_clone { _sd_linked_checkout "${2:-}" || _sd_devstack_git_clone "$@"; }
+fi
+unset _sd_def
 if [[ -n ${STACKDAG_RECORD:-} ]]; then
     # record mode records packages and pip through stackdag's helpers, not DevStack's
     source "$_SD_RUNTIME_DIR/packages.sh"

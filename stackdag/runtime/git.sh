@@ -35,6 +35,7 @@ function git_clone {
     local repo=${1:-} dest=${2:-} ref=${3:-}
     [[ -n $repo && -n $dest ]] || _sd_fail 1 "git_clone: needs REPO DEST [REF]"
     _sd_git_refuse "$repo" "$ref"
+    ! _sd_linked_checkout "$dest" || return 0
     if _sd_is_true "${OFFLINE:-False}"; then
         echo "Running in offline mode, clones already exist"
         [[ -d $dest ]] || _sd_fail 1 "git_clone: $dest does not exist and OFFLINE=True"

@@ -173,6 +173,15 @@ function plugin_requires {
     :
 }
 
+# _sd_linked_checkout DEST: true (and says so) when DEST is a link: a path plugin's at
+# DEST/<name> (stackdag's destlinks.py), or one a user made to a checkout of their own.
+# Either is someone's working tree: git_clone uses it as it is, never fetching, resetting
+# nor re-pointing it, whatever RECLONE says (DevStack never makes links there).
+function _sd_linked_checkout {
+    [[ -n ${1:-} && -L ${1%/} ]] || return 1
+    echo "stackdag: $1 links to a local checkout: used as it is (never fetched nor reset)"
+}
+
 # use_library_from_git NAME: true if LIBS_FROM_GIT is ALL or lists NAME.
 function use_library_from_git {
     [[ ${LIBS_FROM_GIT:-} == ALL || ,${LIBS_FROM_GIT:-}, == *,"${1:-}",* ]]
