@@ -8,6 +8,7 @@ drops them (and its own step variables, which each step sets afresh).
 from __future__ import annotations
 
 import os
+import pwd
 from pathlib import Path
 
 from stackdag.state import StateDir
@@ -27,8 +28,15 @@ def clean_environment(*drop: str) -> dict[str, str]:
 
 def runtime_environment(state: StateDir, *drop: str) -> dict[str, str]:
     """What every bash that sources the runtime starts with: the clean environment, the
-    paths under .stack/ (state.py), the runtime's directory and the workspace."""
+    paths under .stack/ (state.py), the runtime's directory and the workspace; and USER,
+    which a login shell sets and plugins use (``sudo chown $USER $CONF_DIR``), where it is
+    missing (cron, a container's shell)."""
     env = clean_environment(*drop)
+    if not env.get("USER"):
+        try:
+            env["USER"] = pwd.getpwuid(os.getuid()).pw_name
+        except KeyError:        # a uid with no name: nothing to give
+            pass
     env.update(state.runtime_environment())
     env.update({"STACKDAG_RUNTIME": str(RUNTIME), "TOP_DIR": str(state.top)})
     return env

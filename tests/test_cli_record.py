@@ -86,3 +86,34 @@ def test_record_in_plugins_toml_and_a_failing_real_command(ws):
     assert run.returncode == 1 and "install:p" in run.output   # errexit stays on
     assert ws.run("stackdag", "recorded").stdout.splitlines() == [
         "install:p  apt-get install x"]
+
+
+def test_a_carried_functions_records_name_where_it_was_defined(ws):
+    ws.plugin("rec", plugin_sh='if [[ $2 == pre-install ]]; then\n'
+                               '    function install_rec {\n'
+                               '        install_package librec\n    }\nfi\n'
+                               'if [[ $2 == install ]]; then install_rec; fi\n')
+    ws.register("rec", before="[stack]\nrecord = true\n")
+    assert ws.run("stackdag", "stack").returncode == 0
+    records = json.loads(ws.run("stackdag", "recorded", "--json").stdout)
+    plugin_sh = ws.top / "plugins/rec/devstack/plugin.sh"
+    assert [r["where"] for r in records] == [f"{plugin_sh}:2 (function install_rec)"]
+
+
+def test_ownership_for_an_account_a_recorded_package_would_make_is_recorded(ws):
+    """bind9 makes the bind user: designate's `sudo chown bind:bind $DIR` after a recorded
+    install_package bind9 is recorded; a chown to an account that exists runs."""
+    ws.plugin("rec", plugin_sh='if [[ $2 == install ]]; then\n'
+                               '    mkdir -p "$TOP_DIR/cfg"\n'
+                               '    sudo chown stackdag-no-such-user:stackdag-no-such-group '
+                               '"$TOP_DIR/cfg"\n'
+                               '    sudo chgrp stackdag-no-such-group "$TOP_DIR/cfg"\n'
+                               '    sudo chown "$(id -u):$(id -gn)" "$TOP_DIR/cfg"\nfi\n')
+    ws.register("rec", before="[stack]\nrecord = true\n")
+    run = ws.run("stackdag", "stack")
+    assert run.returncode == 0, run.output
+    records = json.loads(ws.run("stackdag", "recorded", "--json").stdout)
+    cfg = ws.top / "cfg"
+    assert [(r["kind"], r["command"]) for r in records] == [
+        ("account", f"sudo chown stackdag-no-such-user:stackdag-no-such-group {cfg}"),
+        ("account", f"sudo chgrp stackdag-no-such-group {cfg}")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pwd
 import re
 import subprocess
 
@@ -440,3 +441,13 @@ def test_a_command_failing_inside_a_helper_names_the_helper_at_the_hooks_line(ws
     assert run.returncode == 1
     assert ('exit status 2; `make (in it: command make "$@")` at '
             "plugins/a/devstack/plugin.sh:3") in run.stdout
+
+
+def test_hooks_see_user_where_the_shell_that_started_stackdag_had_none(ws, monkeypatch):
+    """A login shell sets USER, and plugins use it (barbican: `sudo chown $USER $DIR`);
+    cron and a container's shell do not."""
+    monkeypatch.delenv("USER", raising=False)
+    ws.plugin("a", plugin_sh='[[ $2 != install ]] || echo "$USER" > "$TOP_DIR/user"\n')
+    ws.register("a")
+    assert ws.run("stackdag", "stack").returncode == 0
+    assert ws.read("user") == pwd.getpwuid(os.getuid()).pw_name + "\n"

@@ -10,19 +10,22 @@
 #   kernel modules                modprobe, insmod, rmmod
 #   waiting for a service         wait_for_service, wait_for_compute (nothing was started)
 #   the openstack CLI             stable fake ids; `... list` prints nothing
+#   accounts a recorded package   sudo chown/chgrp to a user or group that does not exist
+#   would have made               (bind9 makes bind): recorded
 #   sudo of any of these, and any command that does not exist (a DevStack lib/ function,
 #   a program pip would have installed)
 # Each record is one line in $STACKDAG_RECORDS (the step's own file, stackdag/state.py):
 #   KIND <tab> FILE:LINE <tab> the command, shell-quoted
 # Sourced by functions.sh when STACKDAG_RECORD is set, after everything else.
 
-# _sd_rec_where: _SD_WHERE = FILE:LINE of the innermost call from outside the runtime.
+# _sd_rec_where: _SD_WHERE = FILE:LINE of the innermost call from outside the runtime
+# (for a function carried from an earlier step, where it was defined: _sd_where).
 function _sd_rec_where {
     local i
     _SD_WHERE="?"
     for ((i = 1; i < ${#BASH_SOURCE[@]}; i++)); do
         if [[ ${BASH_SOURCE[i]} != "$_SD_RUNTIME_DIR"/* ]]; then
-            _SD_WHERE=${BASH_SOURCE[i]}:${BASH_LINENO[i - 1]}
+            _sd_where "${BASH_SOURCE[i]}" "${BASH_LINENO[i - 1]}" "${FUNCNAME[i]:-}"
             return 0
         fi
     done
@@ -276,6 +279,27 @@ function tee {
     command tee "$@"
 }
 
+# _sd_rec_no_account chown|chgrp ARGS...: true when the owner or group it gives (the first
+# word that is no option) names no user or group here: a package this run recorded would
+# have made it. Numeric ids and --reference need no account.
+function _sd_rec_no_account {
+    local command=$1 arg owner="" group=""
+    shift
+    for arg in "$@"; do
+        case $arg in
+            --reference*) return 1 ;;
+            -*) ;;
+            *) [[ $command == chown ]] && owner=${arg%%[:.]*}
+               [[ $command == chgrp ]] && group=$arg
+               [[ $command == chown && $arg == *[:.]* ]] && group=${arg#*[:.]}
+               break ;;
+        esac
+    done
+    [[ -n $owner && ! $owner =~ ^[0-9]+$ ]] && ! getent passwd "$owner" >/dev/null && return 0
+    [[ -n $group && ! $group =~ ^[0-9]+$ ]] && ! getent group "$group" >/dev/null && return 0
+    return 1
+}
+
 # sudo [OPTIONS] COMMAND...: recorded when COMMAND is one of the above or does not exist.
 function sudo {
     local -a args=("$@")
@@ -297,7 +321,12 @@ function sudo {
         target=${target##*/}
         args[i]=$target
     fi
-    if [[ $target == @(git|make) ]]; then
+    if [[ $target == @(chown|chgrp) ]]; then
+        if _sd_rec_no_account "${args[@]:i}"; then
+            _sd_rec account sudo "$@"
+            return 0
+        fi
+    elif [[ $target == @(git|make) ]]; then
         # recorded only in a recorded clone; else run as root, for real
         if [[ $target == git && ${args[i + 1]:-} == clone ]] || {
                 _sd_rec_dir_option -C "${args[@]:i+1}"; _sd_rec_in_clone "$_SD_DIR"; }; then
@@ -407,6 +436,6 @@ _SD_RUNTIME_FUNCS+=(
     [yum]=1 [dnf]=1 [zypper]=1 [snap]=1 [pip]=1 [pip3]=1 [systemctl]=1 [service]=1
     [curl]=1 [wget]=1 [git]=1 [openstack]=1 [oslo-config-generator]=1 [sudo]=1 [env]=1 [tee]=1
     [_sd_record_scripts]=1 [_sd_record_standins]=1 [_sd_rec_clone_made]=1
-    [_sd_rec_in_clone]=1 [_sd_rec_dir_option]=1 [make]=1 [modprobe]=1 [insmod]=1 [rmmod]=1
+    [_sd_rec_in_clone]=1 [_sd_rec_dir_option]=1 [_sd_rec_no_account]=1 [make]=1 [modprobe]=1 [insmod]=1 [rmmod]=1
     [wait_for_service]=1 [wait_for_compute]=1
 )
