@@ -8,8 +8,9 @@ Everything doit would look at to decide that a task is up to date:
 - the commit checked out in each cloned plugin;
 - the doit DB and the saved shell states (any run, forget, unstack or clean changes them);
 - that every service run_process started still runs and every file a merge wrote still
-  exists (checks.py: either makes its step out of date), and every path plugin's link in
-  DEST (destlinks.py: a run makes it again);
+  exists (checks.py: either makes its step out of date), and DEST's own listing where path
+  plugins are linked (destlinks.py: a link removed or moved, and a run makes it again; one
+  stat, however many plugins);
 - stackdag's own code and runtime.
 
 The inputs are read before the run and again after it, and nothing is recorded if they
@@ -67,8 +68,9 @@ def _outputs(ws) -> list[tuple]:
     entries += [("commit", os.fspath(d), gitref.head_commit(d)) for d in repos]
     entries += [("alive", os.fspath(state.pidfile(s.name)), True)
                 for s in processes.recorded(state)]
-    present = [*checks.every_written(state), *map(os.fspath, destlinks.linked(ws))]
-    return entries + [("exists", path, True) for path in present]
+    if destlinks.linked(ws):
+        entries.append(("stat", os.fspath(ws.stack.dest), fastpath.stat(ws.stack.dest)))
+    return entries + [("exists", path, True) for path in checks.every_written(state)]
 
 
 def eligible(ws) -> bool:

@@ -100,20 +100,26 @@ def test_a_carried_functions_records_name_where_it_was_defined(ws):
     assert [r["where"] for r in records] == [f"{plugin_sh}:2 (function install_rec)"]
 
 
-def test_ownership_for_an_account_a_recorded_package_would_make_is_recorded(ws):
-    """bind9 makes the bind user: designate's `sudo chown bind:bind $DIR` after a recorded
-    install_package bind9 is recorded; a chown to an account that exists runs."""
+def test_what_a_recorded_package_would_make_is_recorded_when_chowned_or_chmodded(ws):
+    """bind9 makes the bind user and /var/cache/bind: designate's `sudo chown -R bind:bind
+    $CFG $VAR` and `sudo chmod -R g+rw $VAR` after a recorded install_package bind9 are
+    recorded; on what exists, they run."""
     ws.plugin("rec", plugin_sh='if [[ $2 == install ]]; then\n'
                                '    mkdir -p "$TOP_DIR/cfg"\n'
-                               '    sudo chown stackdag-no-such-user:stackdag-no-such-group '
+                               '    sudo chown -R stackdag-no-such-user:stackdag-no-such-group '
                                '"$TOP_DIR/cfg"\n'
                                '    sudo chgrp stackdag-no-such-group "$TOP_DIR/cfg"\n'
-                               '    sudo chown "$(id -u):$(id -gn)" "$TOP_DIR/cfg"\nfi\n')
+                               '    sudo chmod -R g+rw "$TOP_DIR/cfg" "$TOP_DIR/not-made"\n'
+                               '    sudo chown "$(id -u):$(id -gn)" "$TOP_DIR/cfg"\n'
+                               '    sudo chmod 700 -- "$TOP_DIR/cfg"\n'
+                               '    sudo chown "$(id -un)" "$TOP_DIR/cfg" -R\nfi\n')
     ws.register("rec", before="[stack]\nrecord = true\n")
     run = ws.run("stackdag", "stack")
     assert run.returncode == 0, run.output
     records = json.loads(ws.run("stackdag", "recorded", "--json").stdout)
-    cfg = ws.top / "cfg"
+    cfg, not_made = ws.top / "cfg", ws.top / "not-made"
     assert [(r["kind"], r["command"]) for r in records] == [
-        ("account", f"sudo chown stackdag-no-such-user:stackdag-no-such-group {cfg}"),
-        ("account", f"sudo chgrp stackdag-no-such-group {cfg}")]
+        ("package-made", f"sudo chown -R stackdag-no-such-user:stackdag-no-such-group {cfg}"),
+        ("package-made", f"sudo chgrp stackdag-no-such-group {cfg}"),
+        ("package-made", f"sudo chmod -R g+rw {cfg} {not_made}")]
+    assert cfg.stat().st_mode & 0o777 == 0o700

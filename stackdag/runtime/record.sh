@@ -10,8 +10,9 @@
 #   kernel modules                modprobe, insmod, rmmod
 #   waiting for a service         wait_for_service, wait_for_compute (nothing was started)
 #   the openstack CLI             stable fake ids; `... list` prints nothing
-#   accounts a recorded package   sudo chown/chgrp to a user or group that does not exist
-#   would have made               (bind9 makes bind): recorded
+#   what a recorded package       sudo chown/chgrp/chmod of a path that does not exist, or
+#   would have made               to a user or group that does not exist (bind9 makes the
+#                                 bind user and /var/cache/bind)
 #   sudo of any of these, and any command that does not exist (a DevStack lib/ function,
 #   a program pip would have installed)
 # Each record is one line in $STACKDAG_RECORDS (the step's own file, stackdag/state.py):
@@ -279,22 +280,31 @@ function tee {
     command tee "$@"
 }
 
-# _sd_rec_no_account chown|chgrp ARGS...: true when the owner or group it gives (the first
-# word that is no option) names no user or group here: a package this run recorded would
-# have made it. Numeric ids and --reference need no account.
-function _sd_rec_no_account {
-    local command=$1 arg owner="" group=""
+# _sd_rec_package_made chown|chgrp|chmod ARGS...: true when a path it names does not
+# exist, or the owner or group it gives names no user or group here: a package this run
+# recorded would have made them. (The first word that is no option is the owner, group or
+# mode; numeric ids and --reference need no account.)
+function _sd_rec_package_made {
+    local command=$1 arg spec="" owner="" group="" options=1
     shift
     for arg in "$@"; do
-        case $arg in
-            --reference*) return 1 ;;
-            -*) ;;
-            *) [[ $command == chown ]] && owner=${arg%%[:.]*}
-               [[ $command == chgrp ]] && group=$arg
-               [[ $command == chown && $arg == *[:.]* ]] && group=${arg#*[:.]}
-               break ;;
-        esac
+        if [[ -n $options ]]; then
+            case $arg in
+                --) options=""; continue ;;
+                --reference*) return 1 ;;
+                -*) continue ;;
+            esac
+        fi
+        if [[ -z $spec ]]; then
+            spec=$arg
+        elif [[ ! -e $arg && ! -L $arg ]]; then
+            return 0
+        fi
     done
+    case $command in
+        chown) owner=${spec%%[:.]*}; [[ $spec != *[:.]* ]] || group=${spec#*[:.]} ;;
+        chgrp) group=$spec ;;
+    esac
     [[ -n $owner && ! $owner =~ ^[0-9]+$ ]] && ! getent passwd "$owner" >/dev/null && return 0
     [[ -n $group && ! $group =~ ^[0-9]+$ ]] && ! getent group "$group" >/dev/null && return 0
     return 1
@@ -321,9 +331,9 @@ function sudo {
         target=${target##*/}
         args[i]=$target
     fi
-    if [[ $target == @(chown|chgrp) ]]; then
-        if _sd_rec_no_account "${args[@]:i}"; then
-            _sd_rec account sudo "$@"
+    if [[ $target == @(chown|chgrp|chmod) ]]; then
+        if _sd_rec_package_made "${args[@]:i}"; then
+            _sd_rec package-made sudo "$@"
             return 0
         fi
     elif [[ $target == @(git|make) ]]; then
@@ -436,6 +446,6 @@ _SD_RUNTIME_FUNCS+=(
     [yum]=1 [dnf]=1 [zypper]=1 [snap]=1 [pip]=1 [pip3]=1 [systemctl]=1 [service]=1
     [curl]=1 [wget]=1 [git]=1 [openstack]=1 [oslo-config-generator]=1 [sudo]=1 [env]=1 [tee]=1
     [_sd_record_scripts]=1 [_sd_record_standins]=1 [_sd_rec_clone_made]=1
-    [_sd_rec_in_clone]=1 [_sd_rec_dir_option]=1 [_sd_rec_no_account]=1 [make]=1 [modprobe]=1 [insmod]=1 [rmmod]=1
+    [_sd_rec_in_clone]=1 [_sd_rec_dir_option]=1 [_sd_rec_package_made]=1 [make]=1 [modprobe]=1 [insmod]=1 [rmmod]=1
     [wait_for_service]=1 [wait_for_compute]=1
 )
