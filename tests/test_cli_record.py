@@ -97,7 +97,7 @@ def test_a_carried_functions_records_name_where_it_was_defined(ws):
     assert ws.run("stackdag", "stack").returncode == 0
     records = json.loads(ws.run("stackdag", "recorded", "--json").stdout)
     plugin_sh = ws.top / "plugins/rec/devstack/plugin.sh"
-    assert [r["where"] for r in records] == [f"{plugin_sh}:2 (function install_rec)"]
+    assert [r["where"] for r in records] == [f"{plugin_sh}:2 (the start of install_rec)"]
 
 
 def test_what_a_recorded_package_would_make_is_recorded_when_chowned_or_chmodded(ws):

@@ -393,7 +393,7 @@ def test_a_failure_in_a_carried_function_names_where_it_was_defined(ws, command,
     ws.register("a")
     expected = ("extra:a: stack extra failed in plugin a (plugins/a/devstack/plugin.sh): "
                 f"exit status {status}; `{said}` at "
-                "plugins/a/devstack/plugin.sh:2 (function helper)")
+                "plugins/a/devstack/plugin.sh:2 (the start of helper)")
     for _ in ("first run", "resumed at extra:a"):
         run = ws.run("stackdag", "stack")
         assert run.returncode == 1

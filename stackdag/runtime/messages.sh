@@ -36,13 +36,13 @@ function _sd_note_warning {
 
 # _sd_where FILE LINE FUNCTION: _SD_WHERE = "FILE:LINE" of a command in FUNCTION, or, for a
 # function carried from an earlier step (bash knows it by the state file it was restored
-# from), the place it was defined: "FILE:LINE (function FUNCTION)". carry.sh saves each
+# from), the place it was defined: "FILE:LINE (the start of FUNCTION)". carry.sh saves each
 # function's place in _SD_FUNC_FROM with it.
 declare -gA _SD_FUNC_FROM=()
 function _sd_where {
     _SD_WHERE=$1:$2
     if [[ -n $3 && $1 == "${STACKDAG_STATE_DIR:-}"/* && -n ${_SD_FUNC_FROM[$3]-} ]]; then
-        _SD_WHERE="${_SD_FUNC_FROM[$3]} (function $3)"
+        _SD_WHERE="${_SD_FUNC_FROM[$3]} (the start of $3)"
     fi
 }
 
