@@ -4,7 +4,8 @@ Real plugins find their own project at that place (``IRONIC_DIR=$DEST/ironic``, 
 ``setup_develop $IRONIC_DIR``), so a path plugin, used in place, is also linked there:
 DEST/<name> -> its path. A link that points elsewhere (the path changed) is replaced;
 anything else at that place (a clone, a directory) is left alone, with a note, since the
-plugin's hooks then use it.
+plugin's hooks then use it. A url plugin is cloned at that place: a link there (left from
+when it was a path plugin) is removed, or its clone would adopt the linked working tree.
 """
 
 from __future__ import annotations
@@ -26,10 +27,21 @@ def _points_at(place: Path, target: Path) -> bool:
 
 
 def link(ws: Workspace) -> list[str]:
-    """Link every path plugin at DEST/<name>; a note for each place taken by something else."""
+    """Link every path plugin at DEST/<name>, and unlink url plugins' places; a note for
+    each place taken by something else, and for each link removed."""
     notes = []
+    for plugin in ws.plugins:
+        place = ws.stack.dest / plugin.name
+        if plugin.url and place.is_symlink():
+            notes.append(f"removed the link {display_path(place)} (to "
+                         f"{os.readlink(place)}): plugin {plugin.name} is cloned there now")
+            place.unlink()
     for place, target, name in _places(ws):
         if _points_at(place, target):
+            continue
+        if target in place.parents:
+            notes.append(f"DEST is inside plugin {name}'s path: not linked at "
+                         f"{display_path(place)} (its hooks find no $DEST/{name})")
             continue
         if os.path.lexists(place) and not place.is_symlink():
             notes.append(f"{display_path(place)} is not plugin {name}'s path "

@@ -167,6 +167,7 @@ class StateDir:
         """The paths the bash runtime writes to (functions.sh falls back to these names
         when it is sourced on its own)."""
         return {"STACKDAG_STATE_DIR": str(self.root), "STACKDAG_PIDS_DIR": str(self.pids),
+                "STACKDAG_STATES_DIR": str(self.states),
                 "STACKDAG_LOG_DIR": str(self.logs), "STACKDAG_OUTPUTS_DIR": str(self.outputs),
                 "STACKDAG_PACKAGES_LOG": str(self.root / "packages.log"),
                 "STACKDAG_RECORDED_CLONES": str(self.records / "clones"),

@@ -402,6 +402,25 @@ def test_a_failure_in_a_carried_function_names_where_it_was_defined(ws, command,
         assert ".stack/state" not in log, log     # die's [ERROR] and [Call Trace] too
 
 
+def test_a_failure_in_a_cloned_plugins_carried_function_names_its_clone(ws, tmp_path):
+    """A cloned plugin lives under .stack/dest, beside the saved states: its functions'
+    places are its own files, not taken for a state file's."""
+    from test_cli_clone import make_repo
+
+    carried = ('if [[ $2 == pre-install ]]; then\n'
+               '    function helper {\n        ls /nonexistent-stackdag-dir\n    }\nfi\n'
+               'if [[ $2 == install ]]; then CHANGED=1; fi\n'
+               'if [[ $2 == extra ]]; then\n    helper\nfi\n')
+    remote = make_repo(tmp_path / "remote" / "far", "far", extra=carried)
+    start = (remote / "devstack/plugin.sh").read_text().splitlines().index(
+        "    function helper {") + 1
+    ws.toml(f'[[plugin]]\nname = "far"\nurl = "file://{remote}"\n')
+    run = ws.run("stackdag", "stack")
+    assert run.returncode == 1
+    assert ("`ls /nonexistent-stackdag-dir` at "
+            f".stack/dest/far/devstack/plugin.sh:{start} (the start of helper)") in run.stdout
+
+
 def test_a_failure_bash_ends_without_the_err_trap_names_the_file_and_line(ws):
     # `source` of a missing file ends bash under errexit without running the ERR trap
     ws.plugin("a", plugin_sh='if [[ $2 == install ]]; then\n'
@@ -426,6 +445,13 @@ def test_a_hook_that_dies_names_the_message_and_its_line(ws):
     assert ("extra:a: stack extra failed in plugin a (plugins/a/devstack/plugin.sh): "
             "exit status 1; `die a did not start` at plugins/a/devstack/plugin.sh:3") \
         in run.stdout
+
+
+def test_a_die_given_a_line_names_that_line(ws):
+    ws.plugin("a", plugin_sh='if [[ $2 == extra ]]; then\n    die 99 "a is broken"\nfi\n')
+    ws.register("a")
+    run = ws.run("stackdag", "stack")
+    assert "`die a is broken` at plugins/a/devstack/plugin.sh:99" in run.stdout, run.stdout
 
 
 def test_a_command_failing_inside_a_helper_names_the_helper_at_the_hooks_line(ws):

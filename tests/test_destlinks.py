@@ -101,3 +101,32 @@ def test_a_dest_it_cannot_make_is_a_note_not_a_traceback(ws):
     assert ("stackdag: note: cannot link plugin p's path at taken/dest/p (Not a directory): "
             "its hooks find no $DEST/p") in run.stderr, run.output
     assert "Traceback" not in run.output
+
+
+def test_a_plugin_switched_to_a_url_is_cloned_not_its_old_link(ws, tmp_path):
+    """Its old link points at the user's working tree: the clone must not adopt it."""
+    from test_cli_clone import make_repo
+
+    ws.plugin("far", plugin_sh=":\n")
+    ws.register("far")
+    assert ws.run("stackdag", "stack").returncode == 0
+    assert link_of(ws, "far").is_symlink()
+    remote = make_repo(tmp_path / "remote" / "far", "far")
+    ws.toml(f'[[plugin]]\nname = "far"\nurl = "file://{remote}"\n')
+    run = ws.run("stackdag", "stack")
+    assert run.returncode == 0, run.output
+    assert (f"stackdag: note: removed the link .stack/dest/far (to {ws.top / 'plugins/far'}): "
+            "plugin far is cloned there now") in run.stderr
+    assert not link_of(ws, "far").is_symlink()
+    assert (link_of(ws, "far") / ".git").is_dir()
+    assert sorted(p.name for p in (ws.top / "plugins/far").iterdir()) == ["devstack"]
+
+
+def test_a_dest_inside_the_plugins_path_is_not_linked(ws):
+    ws.write("devstack/plugin.sh", ":\n")
+    ws.toml('[[plugin]]\nname = "self"\npath = "."\n')
+    run = ws.run("stackdag", "stack")
+    assert run.returncode == 0, run.output
+    assert ("stackdag: note: DEST is inside plugin self's path: not linked at "
+            ".stack/dest/self (its hooks find no $DEST/self)") in run.stderr
+    assert not os.path.lexists(link_of(ws, "self"))

@@ -259,3 +259,18 @@ def test_nothing_is_left_running_after_an_interrupt(ws, sig):
         time.sleep(0.05)
     assert not leftovers(ws)
     assert not list((ws.top / ".stack/running").iterdir())
+
+
+def test_a_child_waiting_for_its_request_does_not_hold_stackdags_pipe(carrying):
+    """The driver forks the next step's child before it answers "done" for the step before:
+    killed in between, stackdag must see the pipe end, not wait for that child."""
+    steps, context = steps_of(carrying)
+    run_all(steps[:2], context)
+    held = current_driver()
+    later = held.settle()
+    if later:
+        later()
+    pipe = os.readlink(f"/proc/{held.proc.pid}/fd/1")
+    children = Path(f"/proc/{held.proc.pid}/task/{held.proc.pid}/children").read_text().split()
+    assert children, "no child waits for the next request"
+    assert all(os.readlink(f"/proc/{child}/fd/1") != pipe for child in children)

@@ -214,3 +214,17 @@ def test_tee_writes_for_real_into_directories_a_recorded_install_would_make(rec)
 def test_a_recorded_command_by_its_full_path_is_recorded(rec):
     rec.ok("sudo /bin/systemctl restart apache2\n")
     assert records(rec) == [("service", "systemctl restart apache2")]
+
+
+@pytest.mark.parametrize("command, made", [
+    ("chown john.doe .", False),             # a user whose name has a dot
+    ("chown john.doe:staff .", False),
+    ("chown bind.bind .", True),             # OWNER.GROUP, neither there
+    ("chown -R john.doe -- here not-here", True),
+    ("chgrp staff . -R", False),             # options after the operands
+    ("chmod --reference=not-here .", False),
+    ("chmod 700 not-here/deeper", True)])
+def test_what_a_recorded_package_would_have_made(rec, command, made):
+    accounts = 'getent() { [[ $2 == @(john.doe|staff) ]]; }\n'
+    result = rec.run(f"{accounts}mkdir -p here\n_sd_rec_package_made {command}\n")
+    assert (result.returncode == 0) == made, result.stderr

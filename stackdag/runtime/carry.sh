@@ -212,7 +212,7 @@ function _sd_save_state {
     while read -r _sd_var _sd_line _sd_file; do
         [[ -n $_sd_var ]] || continue
         _sd_fn[$_sd_var]=1
-        if [[ $_sd_file == "$STACKDAG_STATE_DIR"/* ]]; then
+        if [[ $_sd_file == "$STACKDAG_STATES_DIR"/* ]]; then
             _sd_from=${_SD_FUNC_FROM[$_sd_var]-}
         else
             _sd_from=$_sd_file:$_sd_line

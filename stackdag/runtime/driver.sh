@@ -135,6 +135,9 @@ while :; do
     # hook goes on, and the step fails at its end.
     (
         set +m
+        # stackdag's end of the driver's stdout is never held here, only opened to speak:
+        # a child waiting for its request would keep stackdag waiting for a driver that died
+        exec > /dev/null
         if [[ -z $_sd_served ]]; then
             if ! read -r _SD_COUNT; then    # end of input: the driver ends too
                 builtin printf '%s\0' "$BASHPID" end 1<> "$_SD_WORD"
@@ -146,7 +149,8 @@ while :; do
                 exit 0
             fi
         fi
-        builtin echo "started $BASHPID"     # (the child says so: its "ran" then comes after it)
+        # (the child says so: its "ran" then comes after it)
+        builtin echo "started $BASHPID" 2>/dev/null > "/proc/$$/fd/1" || exit 1
         exec < /dev/null > "$_SD_LOG" 2>&1 || exit 1
         printf '# stackdag %s: %s\n' "$_SD_STEP" "$_SD_SUMMARY"
         if [[ -n $_sd_broken ]]; then
@@ -184,8 +188,8 @@ while :; do
         esac
         trap - ERR
         set +o errtrace +o nounset      # the hook's options end with it
-        # to stackdag, through the driver's stdout, opened here: the hook's processes
-        # never hold it (stackdag sees the driver's end as the end of that pipe)
+        # to stackdag, through the driver's stdout, opened here (as "started"): the hook's
+        # processes never hold it (stackdag sees the driver's end as the end of that pipe)
         builtin echo "ran ${_SD_FAILED:-0}" 2>/dev/null > "/proc/$$/fd/1" || :
         if ! _sd_save_state "$_SD_STATE_OUT" "$_SD_DELTA_OUT"; then
             command rm -f -- "$_SD_STATE_OUT" "$_SD_DELTA_OUT"   # the space they took

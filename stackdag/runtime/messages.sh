@@ -41,7 +41,7 @@ function _sd_note_warning {
 declare -gA _SD_FUNC_FROM=()
 function _sd_where {
     _SD_WHERE=$1:$2
-    if [[ -n $3 && $1 == "${STACKDAG_STATE_DIR:-}"/* && -n ${_SD_FUNC_FROM[$3]-} ]]; then
+    if [[ -n $3 && $1 == "${STACKDAG_STATES_DIR:-}"/* && -n ${_SD_FUNC_FROM[$3]-} ]]; then
         _SD_WHERE="${_SD_FUNC_FROM[$3]} (the start of $3)"
     fi
 }
@@ -66,6 +66,7 @@ function _sd_message {
     fi
     _sd_where "${BASH_SOURCE[i]:-$0}" "$line" "${FUNCNAME[i]:-}"
     _SD_MESSAGE="[$level] $_SD_WHERE $*"
+    _SD_MESSAGE_WHERE=$_SD_WHERE
     _SD_MESSAGE_FRAME=$i
     _SD_MESSAGE_TEXT=$*
 }
@@ -96,7 +97,7 @@ function _sd_fail {
         # _sd_message's frame N is this function's N - 1
         local frame=$((_SD_MESSAGE_FRAME - 1))
         echo "stackdag: failed: ${FUNCNAME[frame - 1]:-die} $_SD_MESSAGE_TEXT" \
-             "at $_SD_WHERE (status $status)" >&2
+             "at $_SD_MESSAGE_WHERE (status $status)" >&2
     fi
     if [[ -n ${LOGDIR:-} && -d $LOGDIR ]]; then
         echo "$_SD_MESSAGE" >> "$LOGDIR/error.log"

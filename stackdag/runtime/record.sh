@@ -283,7 +283,8 @@ function tee {
 # _sd_rec_package_made chown|chgrp|chmod ARGS...: true when a path it names does not
 # exist, or the owner or group it gives names no user or group here: a package this run
 # recorded would have made them. (The first word that is no option is the owner, group or
-# mode; numeric ids and --reference need no account.)
+# mode; numeric ids and --reference need no account. OWNER.GROUP is chown's old form, but
+# a user whose name has a dot is that user.)
 function _sd_rec_package_made {
     local command=$1 arg spec="" owner="" group="" options=1
     shift
@@ -297,17 +298,35 @@ function _sd_rec_package_made {
         fi
         if [[ -z $spec ]]; then
             spec=$arg
-        elif [[ ! -e $arg && ! -L $arg ]]; then
+        elif _sd_rec_absent "$arg"; then
             return 0
         fi
     done
     case $command in
-        chown) owner=${spec%%[:.]*}; [[ $spec != *[:.]* ]] || group=${spec#*[:.]} ;;
         chgrp) group=$spec ;;
+        chown)
+            if [[ $spec == *:* ]]; then
+                owner=${spec%%:*} group=${spec#*:}
+            elif [[ $spec == *.* ]] && ! getent passwd "$spec" >/dev/null; then
+                owner=${spec%%.*} group=${spec#*.}
+            else
+                owner=$spec
+            fi ;;
     esac
     [[ -n $owner && ! $owner =~ ^[0-9]+$ ]] && ! getent passwd "$owner" >/dev/null && return 0
     [[ -n $group && ! $group =~ ^[0-9]+$ ]] && ! getent group "$group" >/dev/null && return 0
     return 1
+}
+
+# _sd_rec_absent PATH: PATH does not exist, as far as anyone can tell: the nearest directory
+# above it that exists can be searched (one this user cannot search, /etc/sudoers.d, may
+# well hold it: sudo's command then runs).
+function _sd_rec_absent {
+    local dir=$1
+    [[ ! -e $1 && ! -L $1 ]] || return 1
+    [[ $dir == /* ]] || dir=./$dir      # each step up removes a /: it ends at . or /
+    while dir=${dir%/*}; [[ -n $dir && ! -e $dir ]]; do :; done
+    [[ -x ${dir:-/} ]]
 }
 
 # sudo [OPTIONS] COMMAND...: recorded when COMMAND is one of the above or does not exist.
@@ -446,6 +465,6 @@ _SD_RUNTIME_FUNCS+=(
     [yum]=1 [dnf]=1 [zypper]=1 [snap]=1 [pip]=1 [pip3]=1 [systemctl]=1 [service]=1
     [curl]=1 [wget]=1 [git]=1 [openstack]=1 [oslo-config-generator]=1 [sudo]=1 [env]=1 [tee]=1
     [_sd_record_scripts]=1 [_sd_record_standins]=1 [_sd_rec_clone_made]=1
-    [_sd_rec_in_clone]=1 [_sd_rec_dir_option]=1 [_sd_rec_package_made]=1 [make]=1 [modprobe]=1 [insmod]=1 [rmmod]=1
+    [_sd_rec_in_clone]=1 [_sd_rec_dir_option]=1 [_sd_rec_package_made]=1 [_sd_rec_absent]=1 [make]=1 [modprobe]=1 [insmod]=1 [rmmod]=1
     [wait_for_service]=1 [wait_for_compute]=1
 )

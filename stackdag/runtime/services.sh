@@ -178,7 +178,7 @@ function plugin_requires {
 # Either is someone's working tree: git_clone uses it as it is, never fetching, resetting
 # nor re-pointing it, whatever RECLONE says (DevStack never makes links there).
 function _sd_linked_checkout {
-    [[ -n ${1:-} && -L ${1%/} ]] || return 1
+    [[ -n ${1:-} && -L ${1%/} && -d $1 ]] || return 1
     echo "stackdag: $1 links to a local checkout: used as it is (never fetched nor reset)"
 }
 
