@@ -108,7 +108,7 @@ def test_what_a_recorded_package_would_make_is_recorded_when_chowned_or_chmodded
                                '    mkdir -p "$TOP_DIR/cfg"\n'
                                '    sudo chown -R stackdag-no-such-user:stackdag-no-such-group '
                                '"$TOP_DIR/cfg"\n'
-                               '    sudo chgrp stackdag-no-such-group "$TOP_DIR/cfg"\n'
+                               '    sudo /bin/chgrp stackdag-no-such-group "$TOP_DIR/cfg"\n'
                                '    sudo chmod -R g+rw "$TOP_DIR/cfg" "$TOP_DIR/not-made"\n'
                                '    sudo chown "$(id -u):$(id -gn)" "$TOP_DIR/cfg"\n'
                                '    sudo chmod 700 -- "$TOP_DIR/cfg"\n'
@@ -120,6 +120,6 @@ def test_what_a_recorded_package_would_make_is_recorded_when_chowned_or_chmodded
     cfg, not_made = ws.top / "cfg", ws.top / "not-made"
     assert [(r["kind"], r["command"]) for r in records] == [
         ("package-made", f"sudo chown -R stackdag-no-such-user:stackdag-no-such-group {cfg}"),
-        ("package-made", f"sudo chgrp stackdag-no-such-group {cfg}"),
+        ("package-made", f"sudo /bin/chgrp stackdag-no-such-group {cfg}"),
         ("package-made", f"sudo chmod -R g+rw {cfg} {not_made}")]
     assert cfg.stat().st_mode & 0o777 == 0o700

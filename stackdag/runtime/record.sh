@@ -350,8 +350,8 @@ function sudo {
         target=${target##*/}
         args[i]=$target
     fi
-    if [[ $target == @(chown|chgrp|chmod) ]]; then
-        if _sd_rec_package_made "${args[@]:i}"; then
+    if [[ ${target##*/} == @(chown|chgrp|chmod) ]]; then
+        if _sd_rec_package_made "${target##*/}" "${args[@]:i+1}"; then
             _sd_rec package-made sudo "$@"
             return 0
         fi
