@@ -60,6 +60,18 @@ JOBS: dict[str, dict] = {
                            "tempest"]},
     # neutron-tempest-plugin jobs: neutron's API with the OVS agent and QoS
     "neutron": {"enable": ["neutron-api", "q-svc", "q-agt", "q-qos", "tempest"]},
+    # the base every devstack-tempest job runs: keystone, its database and message queue
+    # (the services below come from each plugin's own Zuul job: devstack_services)
+    "barbican": {"enable": ["key", "mysql", "rabbit", "tempest"]},
+    "designate": {"enable": ["key", "mysql", "rabbit", "designate", "designate-api",
+                             "designate-central", "designate-producer", "designate-worker",
+                             "designate-mdns", "designate-agent", "designate-sink", "tempest"]},
+    "heat": {"enable": ["key", "mysql", "rabbit", "h-api", "h-api-cfn", "h-eng", "heat",
+                        "tempest"]},
+    # octavia's amphorae need neutron, nova and glance (its plugin dies without q-svc)
+    "octavia": {"enable": ["key", "mysql", "rabbit", "neutron", "q-svc", "q-agt", "nova",
+                           "n-api", "n-cpu", "placement-api", "glance", "g-api", "octavia",
+                           "o-api", "o-cw", "o-hm", "o-hk", "tempest"]},
     # starlingx config: no DevStack job upstream; its settings require the integ and update
     # plugins, and its hooks install sysinv and its client only when they are enabled
     "config": {"with": ["update", "integ"], "enable": ["cgtsclient", "sysinv"]},

@@ -18,6 +18,7 @@ function enable_service { local s; for s in "$@"; do ENABLED_SERVICES+=",$s"; do
 function disable_service { :; }
 function GetOSVersion { os_VENDOR=$(lsb_release -i -s); }
 function git_clone { echo "devstack's git_clone $*" >> "$DEST/cloned"; }
+function die { local line=$1; shift; echo "devstack's die at $line: $*" >&2; exit 1; }
 """
 
 STACKRC = """\
@@ -120,6 +121,16 @@ def test_devstacks_git_clone_leaves_a_linked_checkout_alone(ws, devstack):
     assert ws.read(".stack/dest/cloned") == (
         f"devstack's git_clone file:///nowhere/lib.git {dest}/lib master\n")
     assert "links to a local checkout: used as it is" in ws.read(".stack/logs/install:p.log")
+
+
+def test_a_hook_that_dies_names_its_message_under_devstacks_functions(ws, devstack):
+    ws.plugin("p", plugin_sh='if [[ $2 == install ]]; then\n'
+                             '    die "The q-svc service must be enabled"\nfi\n')
+    ws.toml(f'[stack]\ndevstack = "{devstack}"\n[[plugin]]\nname = "p"\npath = "plugins/p"\n')
+    run = ws.run("stackdag", "stack")
+    assert run.returncode == 1
+    assert ("exit status 1; `die The q-svc service must be enabled` at "
+            "plugins/p/devstack/plugin.sh:2") in run.stdout, run.stdout
 
 
 def test_a_service_library_function_without_a_checkout_is_one_line(ws):

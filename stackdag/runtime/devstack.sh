@@ -8,7 +8,8 @@
 # sets up inline that plugins read (LOGDIR, SSL_BUNDLE_FILE, the database URL). Plugins then
 # call DevStack's own functions. stackdag keeps only what it must (README: "DevStack's own
 # libraries"): run_process / stop_process and their helpers (process groups, so that
-# unstack stops everything), echo_summary (stack.sh's own, not a library's), git_clone's
+# unstack stops everything), echo_summary (stack.sh's own, not a library's), die (its
+# message in the failure report), git_clone's
 # care for a linked checkout, in record mode the recorders and the package and pip helpers
 # that record, and an lsb_release stand-in where the command is missing.
 
@@ -46,6 +47,7 @@ if ! cp "$STACKDAG_DEVSTACK_LOCALRC" "$STACKDAG_DEVSTACK/.localrc.auto"; then
     exit 1
 fi
 
+_sd_die=$(declare -f die)     # stackdag's, put back below
 source "$STACKDAG_DEVSTACK/functions"
 source "$STACKDAG_DEVSTACK/stackrc"
 _sd_lib=""
@@ -68,7 +70,12 @@ fi
 # DevStack's PS4 runs a subshell for every traced line.
 PS4='+ ${BASH_SOURCE##*/}:${LINENO}: '
 
-# What stackdag keeps: its process groups, stack.sh's echo_summary, the recorders.
+# What stackdag keeps: its process groups, stack.sh's echo_summary, the recorders, and its
+# die: DevStack's takes a first word that is no line number for the line (and drops it from
+# the message), and ends the hook without a word for the step's failure report; stackdag's
+# prints the same [Call Trace] and [ERROR] lines, then names the message in the report.
+eval "$_sd_die"
+unset _sd_die
 source "$_SD_RUNTIME_DIR/processes.sh"
 function echo_summary {
     echo -e "$@"
