@@ -9,9 +9,9 @@
 # call DevStack's own functions. stackdag keeps only what it must (README: "DevStack's own
 # libraries"): run_process / stop_process and their helpers (process groups, so that
 # unstack stops everything), echo_summary (stack.sh's own, not a library's), die (its
-# message in the failure report), git_clone's
-# care for a linked checkout, in record mode the recorders and the package and pip helpers
-# that record, and an lsb_release stand-in where the command is missing.
+# message in the failure report), git_clone's care for a linked checkout, in record mode the
+# recorders and the package and pip helpers that record, and an lsb_release stand-in where
+# the command is missing.
 
 _SD_STACKDAG_TOP=$TOP_DIR
 TOP_DIR=$STACKDAG_DEVSTACK        # where DevStack's files are, as plugins expect

@@ -65,8 +65,8 @@ _SD_FIELDS=(_SD_STEP _SD_SUMMARY _SD_LOG _SD_ACTION _SD_FILE _SD_CALLS _SD_HOOK 
 # pass are not named.
 # A command that fails inside a runtime helper (sudo, make in record mode...) is named with
 # the helper, at the line of the hook that called it. One that fails in a function carried
-# from an earlier step (bash knows it by the state file it was restored from) is named with
-# the function, at the place it was defined.
+# from an earlier step (bash knows it by the state file it was restored from) is placed at
+# the start of that function, in the file that defined it (messages.sh: _sd_where).
 function _sd_failed {
     [[ $- == *e* && -z ${_SD_FAILED_SHOWN:-} ]] || return 0
     _SD_FAILED_SHOWN=1

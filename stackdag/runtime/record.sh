@@ -265,10 +265,12 @@ function env {
     command env "$@"
 }
 
-# Commands recorded when a hook names them by their full path (sudo /bin/systemctl ...).
+# Commands recorded (chown, chgrp, chmod: looked at) when a hook names them by their full
+# path (sudo /bin/systemctl ...).
 declare -gA _SD_RECORDED_PATHS=([apt-get]=1 [apt]=1 [yum]=1 [dnf]=1 [zypper]=1 [snap]=1
                                 [pip]=1 [pip3]=1 [systemctl]=1 [service]=1 [curl]=1 [wget]=1
-                                [modprobe]=1 [insmod]=1 [rmmod]=1)
+                                [modprobe]=1 [insmod]=1 [rmmod]=1
+                                [chown]=1 [chgrp]=1 [chmod]=1)
 
 # tee [OPTIONS] FILE...: writes for real (config files are what a user inspects), into the
 # directories a recorded install would have made (/etc/apache2/sites-available...).
@@ -350,8 +352,8 @@ function sudo {
         target=${target##*/}
         args[i]=$target
     fi
-    if [[ ${target##*/} == @(chown|chgrp|chmod) ]]; then
-        if _sd_rec_package_made "${target##*/}" "${args[@]:i+1}"; then
+    if [[ $target == @(chown|chgrp|chmod) ]]; then
+        if _sd_rec_package_made "${args[@]:i}"; then
             _sd_rec package-made sudo "$@"
             return 0
         fi
@@ -465,6 +467,7 @@ _SD_RUNTIME_FUNCS+=(
     [yum]=1 [dnf]=1 [zypper]=1 [snap]=1 [pip]=1 [pip3]=1 [systemctl]=1 [service]=1
     [curl]=1 [wget]=1 [git]=1 [openstack]=1 [oslo-config-generator]=1 [sudo]=1 [env]=1 [tee]=1
     [_sd_record_scripts]=1 [_sd_record_standins]=1 [_sd_rec_clone_made]=1
-    [_sd_rec_in_clone]=1 [_sd_rec_dir_option]=1 [_sd_rec_package_made]=1 [_sd_rec_absent]=1 [make]=1 [modprobe]=1 [insmod]=1 [rmmod]=1
+    [_sd_rec_in_clone]=1 [_sd_rec_dir_option]=1 [_sd_rec_package_made]=1 [_sd_rec_absent]=1
+    [make]=1 [modprobe]=1 [insmod]=1 [rmmod]=1
     [wait_for_service]=1 [wait_for_compute]=1
 )
