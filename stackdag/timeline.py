@@ -115,12 +115,12 @@ def _items(lane: list[StepRun], scale: float) -> list[_Item]:
     for joins in (lambda a, b: small(a) and small(b) and a.phases == b.phases,
                   lambda a, b: narrow(a) and narrow(b)):
         merged: list[_Item] = []
-        for item in items:
-            last = merged[-1] if merged else None
-            if last and joins(last, item) and (item.start - last.end) * scale < MIN_BAR:
-                last.runs.extend(item.runs)
+        for before, item in zip([None, *items], items):
+            if (before and joins(before, item)
+                    and (item.start - merged[-1].end) * scale < MIN_BAR):
+                merged[-1].runs.extend(item.runs)
             else:
-                merged.append(item)
+                merged.append(_Item(list(item.runs)))
         items = merged
     return items
 
@@ -223,22 +223,19 @@ class _Drawing:
         stroke = (f' stroke="{FAILED}" stroke-width="2.5"' if not run.ok else
                   ' stroke="#fff" stroke-width="0.5"')
         self.out.append(
-            f'<rect class="{kind}" x="{x:.2f}" y="{top + 2}" width="{width:.2f}" '
-            f'height="{BAR}" fill="{fill}"{stroke}><title>'
+            f'<rect class="{kind}" data-steps="{len(item.runs)}" x="{x:.2f}" y="{top + 2}" '
+            f'width="{width:.2f}" height="{BAR}" fill="{fill}"{stroke}><title>'
             f'{escape(_tooltip(item, self.critical))}</title></rect>')
         text = _label(item, width)
         if text:
             self.out.append(f'<text x="{x + 3:.2f}" y="{top + 16}" fill="{_ink(fill)}" '
                             f'pointer-events="none">{escape(text)}</text>')
         if not run.ok:
-            self.cross(x + width + 4, top + 7, "failed")
+            self.out.append(f'<path class="failed" d="M{x + width + 4:.1f} {top + 7}l10 10'
+                            f'm0 -10l-10 10" stroke="{FAILED}" stroke-width="2.5"/>')
         if any(r.name in self.critical for r in item.runs):
             self.out.append(f'<rect class="critical" x="{x:.2f}" y="{top + BAR + 3}" '
                             f'width="{width:.2f}" height="4" fill="{PATH}"/>')
-
-    def cross(self, x: float, y: float, kind: str) -> None:
-        self.out.append(f'<path class="{kind}" d="M{x:.1f} {y:.1f}l10 10m0 -10l-10 10" '
-                        f'stroke="{FAILED}" stroke-width="2.5"/>')
 
     def links(self) -> None:
         """Where the critical path goes from one worker to another: a line joining them."""
