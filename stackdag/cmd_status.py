@@ -19,7 +19,6 @@ from stackdag.errors import StackdagError
 from stackdag.model import display_path
 from stackdag.state import StateDir
 from stackdag.textfiles import read_lines
-from stackdag.timing import clock
 
 
 def services(state: StateDir) -> list[dict]:
@@ -81,6 +80,8 @@ class Status(StackdagCommand, DoitCmdBase):
         return 0
 
     def _print(self, report: dict) -> None:
+        from stackdag.timing import clock
+
         write = self.outstream.write
         rows = report["services"]
         write(f"services ({len(rows)})\n" if rows else "services: none recorded\n")

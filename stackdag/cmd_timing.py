@@ -12,11 +12,9 @@ from pathlib import Path
 
 from doit.cmd_base import Command, opt_cwd, opt_dodo, opt_seek_file
 
-from stackdag import timing, trace
 from stackdag.cmd_base import StackdagCommand, workspace_dir
 from stackdag.cmd_status import last_run
 from stackdag.errors import StackdagError
-from stackdag.runrecord import from_json
 from stackdag.state import StateDir
 
 
@@ -35,6 +33,8 @@ class Timing(StackdagCommand, Command):
                     "help": "write the last run as Chrome trace-event JSON to this file"})
 
     def execute(self, params, args):
+        from stackdag import timing     # here: app.py imports every command for each run
+
         state = StateDir(workspace_dir(params))
         last = last_run(state)
         if last is None:
@@ -52,6 +52,9 @@ class Timing(StackdagCommand, Command):
 
     @staticmethod
     def _trace(path: Path, last: dict, state: StateDir, when: str) -> None:
+        from stackdag import trace
+        from stackdag.runrecord import from_json
+
         if "steps" not in last:
             raise StackdagError("the last run recorded no step times (an older stackdag "
                                 "ran it): run `stackdag stack` again")

@@ -29,9 +29,6 @@ import time
 
 from doit.exceptions import UnmetDependency
 
-from stackdag.runrecord import RunRecord, to_json
-from stackdag.timing import clock
-
 # The reporter of the run in progress, for steps that report as they go (clones).
 _current: "StackReporter | None" = None
 _COLOURS = {"ok": "32", "FAILED": "31;1", "up to date": "2"}
@@ -65,6 +62,8 @@ class StackReporter:
     desc = "stackdag progress: [i/N] per task, logs on failure, a timing summary"
 
     def __init__(self, outstream, options):
+        from stackdag.runrecord import RunRecord     # a run's, not every dodo.py load's
+
         self.out = outstream
         verbosity = options.get("verbosity") or 0
         self.verbose = verbosity >= 2            # every line of every step, as it comes
@@ -222,6 +221,8 @@ class StackReporter:
 
     def _eta(self) -> str:
         """"eta 3m10s" while steps remain and each has a time; "" otherwise."""
+        from stackdag.timing import clock
+
         if self.eta is None:
             return ""
         now = time.monotonic()
@@ -367,6 +368,7 @@ class StackReporter:
         if self.workspace is None:
             return
         from stackdag import estimate
+        from stackdag.runrecord import to_json
         from stackdag.state import StateDir
 
         state = StateDir(self.workspace)

@@ -148,20 +148,3 @@ def test_a_rerun_shows_an_eta_within_a_fifth_of_the_time_it_took(ws, workers):
     # status said the same of the whole run before it started
     assert 0.8 <= expected / (end - min(s["start"] for s in steps.values())) <= 1.2
 
-
-def test_status_shows_a_services_url_when_its_record_has_one(ws):
-    ws.plugin("svc", plugin_sh='[[ $2 != extra ]] || run_process svc-api "sleep 600"\n',
-              settings="enable_service svc-api\n")
-    ws.register("svc")
-    try:
-        assert ws.run("stackdag", "stack").returncode == 0
-        assert "http" not in ws.run("stackdag", "status").stdout
-        ws.write(".stack/pids/svc-api.url", "http://127.0.0.1:8080/identity\n")
-        line = ws.run("stackdag", "status").stdout.splitlines()[1]
-        assert re.fullmatch(r"  svc-api  pid \d+ +running, up \S+ +"
-                            r"http://127\.0\.0\.1:8080/identity  \.stack/logs/svc-api\.log",
-                            line), line
-        [service] = json.loads(ws.run("stackdag", "status", "--json").stdout)["services"]
-        assert service["url"] == "http://127.0.0.1:8080/identity"
-    finally:
-        ws.run("stackdag", "unstack")
