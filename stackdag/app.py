@@ -27,6 +27,7 @@ from stackdag.cmd_stack import StackRun
 from stackdag.cmd_start import Start
 from stackdag.cmd_status import Status
 from stackdag.cmd_stop import Stop
+from stackdag.cmd_timing import Timing
 from stackdag.cmd_unstack import Unstack
 
 REPLACED = ("Help", "List", "Info", "Clean", "Forget")
@@ -45,7 +46,7 @@ class StackLoader(TaskLoader2):
 class StackMain(DoitMain):
     DOIT_CMDS = tuple(c for c in DoitMain.DOIT_CMDS if c.__name__ not in REPLACED) + (
         StackHelp, StackRun, StackList, StackInfo, StackClean, StackForget, Unstack, Status,
-        Restart, Start, Stop, Graph, Recorded, Init, ImportLocalConf)
+        Restart, Start, Stop, Graph, Timing, Recorded, Init, ImportLocalConf)
 
     def run(self, all_args):
         if all_args[:1] in (["--help"], ["-h"]):

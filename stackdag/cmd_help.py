@@ -6,8 +6,8 @@ from doit.cmd_help import Help
 
 from stackdag.cmd_base import StackdagCommand
 
-OURS = ("stack", "list", "status", "restart", "start", "stop", "graph", "recorded", "info",
-        "unstack", "clean", "forget", "init", "import")
+OURS = ("stack", "list", "status", "timing", "restart", "start", "stop", "graph", "recorded",
+        "info", "unstack", "clean", "forget", "init", "import")
 
 
 class StackHelp(StackdagCommand, Help):

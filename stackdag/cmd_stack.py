@@ -119,7 +119,19 @@ class StackRun(StackdagCommand, Run):
                     "verbosity": verbosity, "num_process": num_process,
                     "failure_verbosity": failure_verbosity})
             self.reporter.interim = self.interim
+            # the clones alone say nothing of how long the stack takes
+            self.reporter.forecast = None if self.interim else self._forecast(num_process,
+                                                                               always)
             reporter = self.reporter
         return super()._execute(outfile, verbosity, always, continue_, reporter, num_process,
                                 par_type, single, auto_delayed_regex, force_verbosity,
                                 failure_verbosity, pdb)
+
+    def _forecast(self, num_process: int, always: bool):
+        """What this run is expected to run (as ``status`` predicts it), for its ETA."""
+        from stackdag import estimate, status
+
+        top = stackdag_workspace(self.task_list)
+        verdicts = status.predict(self.task_list, self.dep_manager)
+        return status.forecast(self.task_list, verdicts, estimate.load(StateDir(top)),
+                               max(num_process, 1), always)

@@ -1,5 +1,10 @@
 """``stackdag status`` / ``doit status``: the services run_process started, and the stack:
-what the last run did and what the next one will do."""
+what the last run did and what the next one will do (and, from the steps' last times, how
+long it should take: the same estimate as the ETA of that run's progress lines).
+
+A service's URL is shown when ``pids/NAME.url`` holds one: whoever knows where a service
+answers writes it there (nothing does yet; the pidfile's own format stays as it is).
+"""
 
 from __future__ import annotations
 
@@ -8,21 +13,12 @@ import time
 
 from doit.cmd_base import DoitCmdBase
 
-from stackdag import processes, status
+from stackdag import estimate, processes, status
 from stackdag.cmd_base import StackdagCommand, stackdag_workspace
 from stackdag.errors import StackdagError
 from stackdag.model import display_path
 from stackdag.state import StateDir
-
-
-def _duration(seconds: float) -> str:
-    seconds = int(seconds)
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, seconds = divmod(rest, 60)
-    parts = [f"{days}d" if days else "", f"{hours}h" if hours else "",
-             f"{minutes}m" if minutes else "", f"{seconds}s"]
-    return " ".join(p for p in parts if p)
+from stackdag.textfiles import read_lines
 
 
 def services(state: StateDir) -> list[dict]:
@@ -37,6 +33,7 @@ def services(state: StateDir) -> list[dict]:
         out.append({"name": service.name, "pid": service.pgid, "alive": alive,
                     "uptime": round(time.time() - since, 1) if alive and since else None,
                     "started_by": service.step,
+                    "url": next(iter(read_lines(state.service_url(service.name))), None),
                     "log": str(state.log_file(service.name))})
     return out
 
@@ -54,8 +51,9 @@ class Status(StackdagCommand, DoitCmdBase):
     doc_purpose = "show the services and the stack: the last run, and what the next will do"
     doc_usage = "[--json]"
     doc_description = ("Lists every service started with run_process (pid, alive or dead, "
-                       "uptime, log), what the last `stack` ran and which steps failed, and "
-                       "the steps the next `stack` will run, with the reason for the first.")
+                       "uptime, URL where known, log), what the last `stack` ran and which "
+                       "steps failed, and the steps the next `stack` will run, with the "
+                       "reason for the first and, from their last times, how long they take.")
     cmd_options = ({"name": "as_json", "long": "json", "type": bool, "default": False,
                     "help": "print the same as JSON"},)
 
@@ -66,10 +64,15 @@ class Status(StackdagCommand, DoitCmdBase):
         state = StateDir(top)
         verdicts = status.predict(self.task_list, self.dep_manager)
         self.dep_manager.close()
+        last = last_run(state)
+        workers = (last or {}).get("workers", 1)      # as the last run was made
+        eta = status.forecast(self.task_list, verdicts, estimate.load(state),
+                              workers).left(set(), {})
         report = {"workspace": str(top), "services": services(state),
-                  "last_run": last_run(state),
+                  "last_run": last and {k: v for k, v in last.items() if k != "steps"},
                   "next_run": [{"step": name, "why": v.why}
-                               for name, v in verdicts.items() if v.runs]}
+                               for name, v in verdicts.items() if v.runs],
+                  "next_run_seconds": None if eta is None else round(eta, 1)}
         if as_json:
             self.outstream.write(json.dumps(report, indent=2) + "\n")
         else:
@@ -77,13 +80,17 @@ class Status(StackdagCommand, DoitCmdBase):
         return 0
 
     def _print(self, report: dict) -> None:
+        from stackdag.timing import clock
+
         write = self.outstream.write
         rows = report["services"]
         write(f"services ({len(rows)})\n" if rows else "services: none recorded\n")
         width = max((len(r["name"]) for r in rows), default=0)
+        urls = max((len(r["url"]) + 2 for r in rows if r["url"]), default=0)
         for r in rows:
-            state = f"running, up {_duration(r['uptime'])}" if r["alive"] else "NOT RUNNING"
-            write(f"  {r['name']:<{width}}  pid {r['pid']:<7}  {state:<22}  "
+            state = f"running, up {clock(int(r['uptime']))}" if r["alive"] else "NOT RUNNING"
+            url = f"{r['url'] or '':<{urls - 2}}  " if urls else ""
+            write(f"  {r['name']:<{width}}  pid {r['pid']:<7}  {state:<22}  {url}"
                   f"{display_path(r['log'])}\n")
         last = report["last_run"]
         if last:
@@ -95,7 +102,9 @@ class Status(StackdagCommand, DoitCmdBase):
             write("last run   none yet\n")
         steps = report["next_run"]
         if steps:
-            write(f"next run   runs {len(steps)} step(s), from {steps[0]['step']}: "
+            eta = report["next_run_seconds"]
+            about = f", about {clock(eta)}" if eta is not None else ""
+            write(f"next run   runs {len(steps)} step(s){about}, from {steps[0]['step']}: "
                   f"{steps[0]['why']}\n")
         else:
             write("next run   nothing to do\n")

@@ -11,8 +11,12 @@ reporter serves both (``interim`` for the first), so the user sees one count and
 
 While steps run (livelog.py) their echo_summary lines appear as they come; on a terminal a
 long step shows its elapsed time (with ``-v 1`` also its last output line); ``-v 2``
-streams every line. At the end: the warnings of the run, where the time went (timing.py),
-and one final line with the outcome.
+streams every line. At the end: the warnings of the run, where the time went (timing.py,
+and the timeline of the steps: timeline.py), and one final line with the outcome.
+
+With a time for each step still to run (estimate.py), a step's line says how long the run
+has left once it ended (``[12/80] start:keystone ... ok 4.2s, eta 3m10s``), and on a
+terminal the open line says it while the step runs (``[13/80] test:keystone ... eta 3m06s``).
 """
 
 from __future__ import annotations
@@ -58,6 +62,8 @@ class StackReporter:
     desc = "stackdag progress: [i/N] per task, logs on failure, a timing summary"
 
     def __init__(self, outstream, options):
+        from stackdag.runrecord import RunRecord     # a run's, not every dodo.py load's
+
         self.out = outstream
         verbosity = options.get("verbosity") or 0
         self.verbose = verbosity >= 2            # every line of every step, as it comes
@@ -84,6 +90,11 @@ class StackReporter:
         self.colour = self.tty and not os.environ.get("NO_COLOR")
         self.guard = threading.RLock()
         self.t0 = time.monotonic()
+        self.workers = max(options.get("num_process") or 0, 1)
+        self.record = RunRecord(self.t0)
+        self.forecast = None          # estimate.Forecast, set by `doit stack` for each run
+        self.eta = None               # the forecast for the steps this doit run selected
+        self.settled: set[str] = set()      # steps that ran, failed or were up to date
         global _current
         _current = self
 
@@ -131,7 +142,8 @@ class StackReporter:
         """The open line again, on a terminal: elapsed time once it is long, last line."""
         name = self.open_line
         seconds = time.monotonic() - self.started.get(name, time.monotonic())
-        extra = f"{seconds:.0f}s" if seconds >= 2 else ""
+        extra = ", ".join(filter(None, [f"{seconds:.0f}s" if seconds >= 2 else "",
+                                        self._eta()]))
         if self.show_last and self.last.get(name):
             extra += f" | {self.last[name].strip()}"
         self.write("\r\x1b[K" + self._fit(self.open_prefix + extra, _OUTCOME_ROOM))
@@ -167,6 +179,8 @@ class StackReporter:
     def initialize(self, tasks, selected_tasks):
         names = {t.name for t in _selected(tasks, selected_tasks or [])}
         self.total = len(names | set(self.ran))     # a second run counts on from the first
+        self.record.new_run()
+        self.eta = self.forecast.only(names) if self.forecast else None
         self.workspace = next((t.meta["stackdag_workspace"] for t in tasks.values()
                                if t.meta and "stackdag_workspace" in t.meta), self.workspace)
 
@@ -190,7 +204,8 @@ class StackReporter:
         if not _shown(task):
             return
         with self.guard:
-            self.started[task.name] = time.monotonic()
+            self.started[task.name] = now = time.monotonic()
+            self.record.start(task.name, task.task_dep, now)    # in the worker's thread
             if self.live is None and self.workspace:
                 self._start_live_log()
             if self.live:
@@ -199,16 +214,31 @@ class StackReporter:
                 return                # several at once: each gets its line when it ends
             self._end_open_line()
             self.open_prefix = f"{self._counter()} {task.name} ... "
-            self.write(self._fit(self.open_prefix, _OUTCOME_ROOM))
+            eta = self._eta() if self.tty else ""     # off a terminal: with the outcome
+            self.write(self._fit(self.open_prefix + eta, _OUTCOME_ROOM))
             self.open_line = task.name
-            self.progressed = False
+            self.progressed = bool(eta)     # the outcome's line replaces it
+
+    def _eta(self) -> str:
+        """"eta 3m10s" while steps remain and each has a time; "" otherwise."""
+        from stackdag.timing import clock
+
+        if self.eta is None:
+            return ""
+        now = time.monotonic()
+        left = self.eta.left(self.settled, {n: now - t for n, t in self.started.items()})
+        return "" if left is None else f"eta {clock(left)}"
 
     def _finish(self, task, word: str, detail: str = "") -> float:
         with self.guard:
             if self.live:
                 self.live.finish(task.name)     # its last lines before its outcome
-            seconds = time.monotonic() - self.started.pop(task.name, time.monotonic())
-            outcome = f"{self._paint(word)} {seconds:.1f}s{detail}"
+            now = time.monotonic()
+            seconds = now - self.started.pop(task.name, now)
+            self.record.end(task.name, now, word == "ok")
+            self.settled.add(task.name)
+            eta = self._eta() if word == "ok" else ""
+            outcome = f"{self._paint(word)} {seconds:.1f}s{detail}{', ' + eta if eta else ''}"
             if self.open_line == task.name:
                 again = ("\r\x1b[K" + self._fit(self.open_prefix, _OUTCOME_ROOM)
                          if self.progressed else "")
@@ -251,6 +281,7 @@ class StackReporter:
             return
         with self.guard:
             self.skipped += 1
+            self.settled.add(task.name)
             if self.verbose:
                 self._end_open_line()
                 self.write(f"{self._counter()} {task.name} {self._paint('up to date')}\n")
@@ -279,11 +310,12 @@ class StackReporter:
                 self.live.close()
             return                  # no run took place
         seconds = time.monotonic() - self.t0
-        self._record(seconds)
+        timers = self.live.timers() if self.live else {}
+        self._record(seconds, timers)
         if self.live:
             self.live.close()
             self._warnings()
-            self._timing(seconds)
+            self._timing(seconds, timers)
         self._recorded()
         slowest = sorted(self.ran.items(), key=lambda kv: -kv[1])[:3]
         if len(self.ran) > 3:
@@ -301,21 +333,22 @@ class StackReporter:
             self.write(f"warnings ({len(found)}):\n")
             self.write("".join(f"  {step}: {text}\n" for step, text in found))
 
-    def _timing(self, seconds: float) -> None:
+    def _timing(self, seconds: float, timers: dict[str, float]) -> None:
         """Where the time went, when steps ran for long enough to care (and always in
-        the chart next to the logs)."""
-        from stackdag import timing
+        the charts next to the logs)."""
+        from stackdag import timeline, timing
 
         if not self.ran:
             return
-        timers = self.live.timers()
+        state = self.live.state
         try:
-            timing.chart(self.ran, timers, self.live.state.timing_chart)
+            timing.chart(self.ran, timers, state.timing_chart)
+            timeline.write(self.record.steps(), seconds, state.timeline_chart)
         except OSError:
             pass                    # a full disk must not hide the run's own outcome
         if seconds >= 1 or timers:
             self.write("\n".join(timing.report(self.ran, timers, seconds)) + "\n")
-            self.write(f"  chart: {self.live.state.timing_chart}\n")
+            self.write(f"  chart: {state.timing_chart}\n  timeline: {state.timeline_chart}\n")
 
     def _recorded(self) -> None:
         """In record mode: how much was recorded, and how much has no implementation."""
@@ -329,19 +362,25 @@ class StackReporter:
             self.write(f"recorded: {total} actions, {missing} of them calls with no "
                        "implementation (`stackdag recorded` lists them)\n")
 
-    def _record(self, seconds: float) -> None:
-        """What this run did, for ``stackdag status``."""
+    def _record(self, seconds: float, timers: dict[str, float]) -> None:
+        """What this run did, for ``stackdag status`` and ``stackdag timing``, and the
+        times of the steps that succeeded, for the next run's ETA."""
         if self.workspace is None:
             return
+        from stackdag import estimate
+        from stackdag.runrecord import to_json
         from stackdag.state import StateDir
 
-        path = StateDir(self.workspace).last_run
+        state = StateDir(self.workspace)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps({
+            state.last_run.parent.mkdir(parents=True, exist_ok=True)
+            state.last_run.write_text(json.dumps({
                 "finished": time.time(), "seconds": round(seconds, 3),
                 "ran": {name: round(s, 3) for name, s in self.ran.items()},
                 "up_to_date": self.skipped, "failed": self.failed,
-                "not_run": self.not_run}, indent=1), encoding="utf-8")
+                "not_run": self.not_run, "workers": self.workers, "pid": os.getpid(),
+                "timers": timers, "steps": to_json(self.record.steps())}, indent=1),
+                encoding="utf-8")
+            estimate.save(state, self.ran)
         except OSError:
             pass              # a full disk must not hide the run's own outcome

@@ -80,6 +80,11 @@ class StateDir:
         return self.root / "last-run.json"
 
     @property
+    def durations(self) -> Path:
+        """Each step's last successful time (estimate.py: the ETA)."""
+        return self.root / "durations.json"
+
+    @property
     def default_dest(self) -> Path:
         """DEST unless [stack] dest (or the localrc) says otherwise."""
         return self.root / "dest"
@@ -119,6 +124,10 @@ class StateDir:
 
     def pidfile(self, service: str) -> Path:
         return self.pids / f"{service}.pid"
+
+    def service_url(self, service: str) -> Path:
+        """Where the service answers, one line, for ``status`` (whoever knows writes it)."""
+        return self.pids / f"{service}.url"
 
     def service_record(self, service: str) -> Path:
         """How run_process started the service (sourced by ``start_recorded``)."""
@@ -162,6 +171,10 @@ class StateDir:
     @property
     def timing_chart(self) -> Path:
         return self.logs / "timing.svg"
+
+    @property
+    def timeline_chart(self) -> Path:
+        return self.logs / "timeline.svg"
 
     def runtime_environment(self) -> dict[str, str]:
         """The paths the bash runtime writes to (functions.sh falls back to these names

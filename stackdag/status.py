@@ -13,6 +13,7 @@ from doit.task import result_dep
 from doit.tools import config_changed
 
 from stackdag import checks
+from stackdag.estimate import Forecast
 from stackdag.model import display_path
 
 
@@ -66,3 +67,12 @@ def predict(task_list, dep_manager) -> dict:
         why = _own_reason(task, dep_manager, tasks)
         verdicts[task.name] = Verdict(bool(why), why)
     return verdicts
+
+
+def forecast(task_list, verdicts: dict, durations: dict[str, float], workers: int,
+             always: bool = False) -> Forecast:
+    """What a run will run (every step with ``always``), what each step waits for, and
+    the steps' last times: the ETA of a run and of ``status``'s next run."""
+    steps = [name for name, v in verdicts.items() if v.runs or always]
+    waits = {t.name: tuple(t.task_dep) for t in task_list if after_of(t) is not None}
+    return Forecast(steps, waits, durations, workers)

@@ -11,7 +11,7 @@ from stackdag.names import RESERVED_PLUGIN_NAMES
 IN_TREE = "(in-tree)"
 
 
-def _owner(step: str) -> str:
+def owner(step: str) -> str:
     """The plugin a step belongs to, from its name (``phase:hook``), or in-tree."""
     hook = step.split(":", 1)[-1]
     if (hook in RESERVED_PLUGIN_NAMES or hook.startswith(("extras.d/", "config-"))
@@ -20,8 +20,26 @@ def _owner(step: str) -> str:
     return hook
 
 
-def _phase(step: str) -> str:
+def phase(step: str) -> str:
+    """A step's phase, from its name (``unstack/unstack:a`` is in ``unstack``)."""
     return step.split(":", 1)[0].rsplit("/", 1)[-1]
+
+
+def clock(seconds: float) -> str:
+    """A duration as a progress line shows it: 4.5s, 45s, 3m10s, 1h02m, 2d03h."""
+    if seconds < 10 and seconds != int(seconds):
+        return f"{seconds:.1f}s"
+    whole = int(round(seconds))
+    minutes, secs = divmod(whole, 60)
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    if days:
+        return f"{days}d{hours:02d}h"
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    if minutes:
+        return f"{minutes}m{secs:02d}s" if secs else f"{minutes}m"
+    return f"{secs}s"
 
 
 def _sums(ran: dict[str, float], key) -> list[tuple[str, float]]:
@@ -33,8 +51,8 @@ def _sums(ran: dict[str, float], key) -> list[tuple[str, float]]:
 
 def breakdown(ran: dict[str, float], timers: dict[str, float]) -> dict[str, list]:
     """{"phase": [(phase, s)...] in run order, "plugin": [...] slowest first, "timer": ...}"""
-    return {"phase": _sums(ran, _phase),
-            "plugin": sorted(_sums(ran, _owner), key=lambda kv: -kv[1]),
+    return {"phase": _sums(ran, phase),
+            "plugin": sorted(_sums(ran, owner), key=lambda kv: -kv[1]),
             "timer": sorted(timers.items(), key=lambda kv: -kv[1])}
 
 

@@ -100,9 +100,19 @@ def test_status_shows_services_the_last_run_and_the_next(ws):
         assert report["next_run"] == []
         text = ws.run("stackdag", "status").stdout
         assert "svc-api  pid" in text and "running, up" in text and "nothing to do" in text
+        assert "http" not in text and service["url"] is None
+        # a URL column once the service's record has one
+        ws.write(".stack/pids/svc-api.url", "http://127.0.0.1:8080/identity\n")
+        assert re.fullmatch(r"  svc-api  pid \d+ +running, up \S+ +http://127\.0\.0\.1:8080/"
+                            r"identity  \.stack/logs/svc-api\.log",
+                            ws.run("stackdag", "status").stdout.splitlines()[1])
+        [service] = json.loads(ws.run("stackdag", "status", "--json").stdout)["services"]
+        assert service["url"] == "http://127.0.0.1:8080/identity"
         ws.append("plugins/svc/devstack/plugin.sh", "# edited\n")
         text = ws.run("stackdag", "status").stdout
-        assert "next run   runs 5 step(s), from pre-install:svc: changed: " in text
+        # the steps' times from the last run give how long the next one takes
+        assert re.search(r"next run   runs 5 step\(s\), about [0-9.]+s, from "
+                         r"pre-install:svc: changed: ", text)
     finally:
         ws.run("stackdag", "unstack")
     text = ws.run("stackdag", "status").stdout

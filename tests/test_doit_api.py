@@ -60,3 +60,31 @@ def test_forget_passes_its_options_by_name():
 
     assert list(inspect.signature(Forget._execute).parameters) == [
         "self", "forget_sub", "forget_disable_default", "forget_all"]
+
+
+def test_the_thread_runner_reports_a_start_from_the_thread_that_runs_the_task(tmp_path):
+    """runrecord.py numbers the workers by the thread that calls execute_task."""
+    import threading
+
+    from doit.control import TaskControl
+    from doit.runner import MThreadRunner
+    from doit.task import Task
+
+    reported, ran = {}, {}
+
+    class Reporter:
+        def execute_task(self, task):
+            reported[task.name] = threading.get_ident()
+
+        def __getattr__(self, name):          # the rest of the reporter's interface
+            return lambda *args: None
+
+    def action(name):
+        ran[name] = threading.get_ident()
+    tasks = [Task(name, [(action, [name])]) for name in ("a", "b")]
+    control = TaskControl(tasks)
+    control.process(["a", "b"])
+    runner = MThreadRunner(Dependency(DbmDB, str(tmp_path / "dep")), Reporter(),
+                           num_process=2)
+    runner.run_all(control.task_dispatcher())
+    assert reported == ran and threading.get_ident() not in ran.values()

@@ -262,3 +262,35 @@ def test_lines_fit_a_narrow_terminal(clock, monkeypatch):
     for shown in out.getvalue().split("\r\x1b[K"):
         assert len(shown) + 16 <= 40, shown         # room left for " FAILED 999.9s"
     assert out.getvalue().endswith("…")
+
+
+def test_the_eta_ends_each_line_and_a_terminal_shows_it_while_a_step_runs(clock, monkeypatch):
+    from stackdag.estimate import Forecast
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    tasks = stack_tasks("s1", "s2", "s3")
+    for out in (io.StringIO(), Terminal()):
+        rep = StackReporter(out, {})
+        rep.forecast = Forecast(["s1", "s2", "s3"], {}, {"s1": 2.0, "s2": 3.0, "s3": 1.0})
+        rep.initialize(tasks, ["stack"])
+        for name, seconds in (("s1", 2.0), ("s2", 4.0), ("s3", 1.0)):
+            ran(rep, clock, tasks[name], seconds)
+        lines = out.getvalue().split("\n")
+        if isinstance(out, Terminal):      # the open line, then the outcome over it
+            assert lines[0] == ("[1/3] s1 ... eta 6s\r\x1b[K[1/3] s1 ... "
+                                "ok 2.0s, eta 4s")
+        else:
+            assert lines[:3] == ["[1/3] s1 ... ok 2.0s, eta 4s",
+                                 "[2/3] s2 ... ok 4.0s, eta 1s",
+                                 "[3/3] s3 ... ok 1.0s"]       # nothing left: no estimate
+
+
+def test_no_eta_while_a_step_to_come_has_no_time(clock):
+    from stackdag.estimate import Forecast
+
+    tasks = stack_tasks("s1", "s2")
+    rep, out = start(tasks)
+    rep.forecast = Forecast(["s1", "s2"], {}, {"s1": 2.0})
+    rep.initialize(tasks, ["stack"])
+    ran(rep, clock, tasks["s1"], 2.0)
+    assert out.getvalue() == "[1/2] s1 ... ok 2.0s\n"
