@@ -105,3 +105,74 @@ def two_plugins(ws):
     ws.plugin("a", plugin_sh=trace_hook("a"))
     ws.plugin("b", plugin_sh=trace_hook("b"))
     ws.register("a", "b")
+
+
+# --- the machine outside the tests' temp dirs -------------------------------------------
+# A test that changes the machine breaks what runs after it, the suite's next run and the
+# machine's other users (a /dev/null left at 0644 fails every non-root writer): the session
+# fails when anything here differs between its start and its end.
+
+WATCHED_NODES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom",
+                 "/dev/shm", "/tmp", "/var/tmp", "/")
+
+
+def machine_snapshot() -> dict[str, object]:
+    """What a test could change outside its temp dirs by mistake; cheap enough to read twice."""
+    snapshot: dict[str, object] = {}
+    for path in WATCHED_NODES:
+        st = os.stat(path)
+        snapshot[f"{path}: mode and owner"] = (oct(st.st_mode), st.st_uid, st.st_gid)
+    snapshot["/: entries"] = sorted(os.listdir("/"))
+    snapshot["mounts"] = sorted(Path("/proc/self/mounts").read_text().splitlines())
+    for path in ("/etc/passwd", "/etc/group"):
+        snapshot[path] = Path(path).read_text()
+    snapshot["the checkout's git status (outside .stack/)"] = checkout_status()
+    return snapshot
+
+
+def checkout_status() -> list[str]:
+    proc = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"],
+                          cwd=SOURCE_ROOT, capture_output=True, text=True)
+    if proc.returncode != 0:      # not a git checkout (an unpacked sdist): nothing to compare
+        return []
+    return [line for line in proc.stdout.splitlines() if not line[3:].startswith(".stack/")]
+
+
+def machine_changes(before: dict[str, object], after: dict[str, object]) -> list[str]:
+    """One line per thing that changed, saying what it was before and after."""
+    changes = []
+    for key, was in before.items():
+        now = after[key]
+        if was == now:
+            continue
+        if isinstance(was, list):
+            gone = sorted(set(was) - set(now))
+            new = sorted(set(now) - set(was))
+            changes.append(f"{key}: gone {gone}, new {new}")
+        elif isinstance(was, str):
+            changes.append(f"{key}: its content changed")
+        else:
+            changes.append(f"{key}: was {was}, now {now}")
+    return changes
+
+
+_MACHINE = pytest.StashKey[dict]()
+
+
+def pytest_sessionstart(session):
+    session.stash[_MACHINE] = machine_snapshot()
+
+
+def pytest_sessionfinish(session):
+    changes = machine_changes(session.stash[_MACHINE], machine_snapshot())
+    if changes:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        text = "\n".join(["the test session changed the machine outside its temp dirs:",
+                          *changes])
+        if reporter is not None:
+            reporter.write("\n")
+            reporter.write_sep("=", "machine changed", red=True)
+            reporter.write_line(text, red=True)
+        else:
+            print(text, file=sys.stderr)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
