@@ -15,10 +15,11 @@ Clone tasks run when their url/ref/depth changed, the clone is missing, or ``rec
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
+import os
 import uuid
-from functools import lru_cache
 from pathlib import Path
 
 from doit.exceptions import TaskFailed
@@ -27,7 +28,7 @@ from doit.tools import config_changed
 
 from stackdag import STACK_TASK, checks, git, gitref, lock, reporter, shell
 from stackdag.bashenv import RUNTIME
-from stackdag.errors import StackdagError
+from stackdag.errors import StackdagError, os_error_line
 from stackdag.model import Plan, Plugin, StackOptions, Step, Workspace
 from stackdag.outcome import StepOutcome, tail
 from stackdag.state import StateDir
@@ -36,7 +37,7 @@ LOCK_TASK = "_lock"
 RESUME_HINT = "fix it and run `doit stack` (or `stackdag stack`) again to resume here"
 
 
-@lru_cache(maxsize=1)
+@functools.lru_cache(maxsize=1)
 def runtime_version() -> str:
     """A digest of the bash runtime: a new runtime re-runs every step."""
     digest = hashlib.sha256()
@@ -55,6 +56,19 @@ def failure_report(outcome: StepOutcome) -> str:
     return "\n".join(lines)
 
 
+def one_line_failure(action):
+    """An OSError in a python-action (a full disk, a permission) fails its task with one
+    line naming the path, where doit would print the traceback."""
+    @functools.wraps(action)
+    def guarded(*args):
+        try:
+            return action(*args)
+        except OSError as err:
+            return TaskFailed(os_error_line(err))
+    return guarded
+
+
+@one_line_failure
 def run(step: Step, context: shell.RunContext, cloned: bool):
     """doit python-action: run the step; a fresh result makes dependent steps re-run."""
     checks.before_run(context.state, step.name)
@@ -68,6 +82,7 @@ def run(step: Step, context: shell.RunContext, cloned: bool):
     return result
 
 
+@one_line_failure
 def clone(plugin: Plugin, options: StackOptions, state: StateDir, planned: bool):
     """doit python-action: bring the plugin's clone to its configured ref (git.sync)."""
     log = state.log_file(f"clone:{plugin.name}")
@@ -111,6 +126,7 @@ def _clone_task(step: Step, options: StackOptions, state: StateDir) -> dict:
     }
 
 
+@one_line_failure
 def take_lock(state: StateDir):
     """doit python-action: the first thing every run does; refuses a second run at once."""
     try:

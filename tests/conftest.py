@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import pwd
+import shutil
 import subprocess
 import sys
 import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,11 +73,12 @@ class Workspace:
                 self.write(f"{base}/{fname}", text)
         return self.top / where / name
 
-    def run(self, *args: str, timeout: float = 120) -> Result:
-        """Run a command (``stackdag ...`` or ``doit ...``) in the workspace."""
+    def run(self, *args: str, timeout: float = 120, prefix: Sequence[str] = ()) -> Result:
+        """Run a command (``stackdag ...`` or ``doit ...``) in the workspace (through
+        ``prefix``: another user's, see :func:`as_nobody`)."""
         env = dict(os.environ)
         env["PYTHONPATH"] = str(SOURCE_ROOT)
-        proc = subprocess.run([str(BIN / args[0]), *args[1:]], cwd=self.top, env=env,
+        proc = subprocess.run([*prefix, str(BIN / args[0]), *args[1:]], cwd=self.top, env=env,
                               capture_output=True, text=True, timeout=timeout,
                               stdin=subprocess.DEVNULL)
         return Result(proc.returncode, proc.stdout, proc.stderr)
@@ -88,6 +92,34 @@ def ws(tmp_path) -> Workspace:
     top = tmp_path / "ws"
     top.mkdir()
     return Workspace(top)
+
+
+def as_nobody() -> list[str]:
+    """A command prefix that runs as the unprivileged user ``nobody`` (a real other uid),
+    or skip: it needs root and setpriv. It keeps one capability, to read and search any
+    directory, so that nobody can reach this session's interpreter and checkout (under
+    /root, say); writing still needs nobody's own permission."""
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        pytest.skip("needs root and setpriv to run as another user")
+    try:
+        user = pwd.getpwnam("nobody")
+    except KeyError:
+        pytest.skip("no user nobody")
+    prefix = ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups",
+              "--inh-caps=+dac_read_search", "--ambient-caps=+dac_read_search"]
+    probe = subprocess.run([*prefix, sys.executable, "-c", "import stackdag"],
+                           capture_output=True, env={**os.environ, "PYTHONPATH": str(SOURCE_ROOT)})
+    if probe.returncode != 0:
+        pytest.skip(f"nobody cannot run this session's python: {probe.stderr[-200:]!r}")
+    return prefix
+
+
+def give_to_nobody(path: Path) -> None:
+    """``path`` and everything under it belong to nobody (as a workspace of theirs would)."""
+    user = pwd.getpwnam("nobody")
+    for folder, dirs, files in os.walk(path):
+        for name in [folder, *(os.path.join(folder, n) for n in dirs + files)]:
+            os.lchown(name, user.pw_uid, user.pw_gid)
 
 
 TRACE_HOOK = """\
