@@ -130,6 +130,22 @@ def test_forget_makes_the_next_stack_run_again(ws):
     assert "nothing changed" not in again
 
 
+def test_forget_without_names_forgets_nothing_and_says_how(ws):
+    two_plugins(ws)
+    assert ws.run("stackdag", "stack").returncode == 0
+    for command in ("stackdag", "doit"):
+        refused = ws.run(command, "forget")
+        assert refused.returncode == 3
+        assert refused.output == (
+            "ERROR: forget: name the steps to forget (`stackdag list` shows them), or --all "
+            "to forget every step; nothing was forgotten\n")
+    assert "0 ran, 12 up to date" in ws.run("doit", "stack").stdout
+    forgot = ws.run("stackdag", "forget", "--all")
+    assert forgot.returncode == 0 and forgot.stdout == "forgetting all tasks\n"
+    assert "stackdag: 12 ran, 0 up to date" in ws.run("stackdag", "stack").stdout
+    assert "forget STEP ... | --all" in ws.run("stackdag", "help", "forget").stdout
+
+
 @pytest.mark.parametrize("command", ["list", "unstack", "clean", "stack", "status", "graph"])
 def test_a_command_refused_by_its_input_writes_nothing(ws, command):
     ws.toml('[stack]\ncascade = "sideways"\n')
