@@ -447,6 +447,22 @@ def test_a_hook_that_dies_names_the_message_and_its_line(ws):
         in run.stdout
 
 
+def test_a_library_function_that_dies_is_placed_in_its_own_file(ws):
+    # an extras.d hook of three lines calls a function of the workspace's lib/, which dies
+    # at its line 7: the place is lib/core:7, never extras.d/50-core.sh:7
+    ws.write("lib/core", "# core's functions\n#\n#\n#\nfunction start_core {\n"
+                         '    if ! false; then\n        die $LINENO "core did not start"\n'
+                         "    fi\n}\n")
+    ws.toml("")
+    ws.write("extras.d/50-core.sh", 'source "$TOP_DIR/lib/core"\n'
+                                    "if [[ $2 == extra ]]; then\n    start_core\nfi\n")
+    run = ws.run("stackdag", "stack")
+    assert run.returncode == 1
+    assert ("exit status 1; `die core did not start` at lib/core:7\n") in run.stdout, run.stdout
+    assert (f"[ERROR] {ws.top}/lib/core:7 core did not start"
+            in ws.read(".stack/logs/extra:extras.d+50-core.sh.log"))
+
+
 def test_a_die_given_a_line_names_that_line(ws):
     ws.plugin("a", plugin_sh='if [[ $2 == extra ]]; then\n    die 99 "a is broken"\nfi\n')
     ws.register("a")
