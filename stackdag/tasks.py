@@ -2,7 +2,8 @@
 
 Each step becomes one task. What makes a task re-run (DESIGN §4):
 - ``file_dep``: the step's own files (hook, plugin.sh, settings, hypervisor file...);
-- ``config_changed``: what the step runs with (localrc, its arguments, the runtime version);
+- ``config_changed``: what the step runs with (localrc, its arguments, the runtime version,
+  the user's uid);
 - ``result_dep`` on the steps it depends on: every run returns a fresh ``run_id``, so a
   re-run upstream re-runs this task, and a skipped one does not;
 - ``targets``: its saved shell state; if that file is gone the step runs again;
@@ -158,6 +159,7 @@ def task_dicts(ws: Workspace, plan: Plan) -> list[dict]:
     """The lock task, one task dict per step in execution order, then ``stack``."""
     state = StateDir(ws.top)
     version = runtime_version()
+    uid = os.getuid()
     out = [{"name": LOCK_TASK, "doc": "hold the workspace lock for this run",
             "actions": [(take_lock, (state,))], "uptodate": [False], "verbosity": 2}]
     context = shell.RunContext.of(ws, plan)
@@ -165,8 +167,9 @@ def task_dicts(ws: Workspace, plan: Plan) -> list[dict]:
         if step.action == "clone":
             out.append(_clone_task(step, ws.stack, state))
             continue
+        # the user is configuration: files, services and sudo differ for another uid
         inputs = {"action": step.action, "script": step.script, "args": list(step.args),
-                  "calls": list(step.calls), "runtime": version}
+                  "calls": list(step.calls), "runtime": version, "uid": uid}
         if ws.stack.record:     # a recorded run is re-run for real once record is off
             inputs["record"] = True
         if ws.stack.devstack:   # another DevStack, or another commit of it: all again

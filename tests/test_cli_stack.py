@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from conftest import BIN, trace_hook, two_plugins
+from conftest import BIN, as_nobody, give_to_nobody, trace_hook, two_plugins
 from test_fastpath import SHORTCUT
 
 
@@ -493,3 +493,28 @@ def test_hooks_see_user_where_the_shell_that_started_stackdag_had_none(ws, monke
     ws.register("a")
     assert ws.run("stackdag", "stack").returncode == 0
     assert ws.read("user") == pwd.getpwuid(os.getuid()).pw_name + "\n"
+
+
+def test_another_user_runs_every_step_again(ws):
+    # root brought the workspace up; then it is nobody's, and nobody runs it: every step
+    # runs again as nobody (files, services and sudo are another user's), as after a
+    # changed setting, the no-op shortcut included; and again when root takes it back
+    nobody = as_nobody()
+    ws.plugin("a", plugin_sh='if [[ $2 == install ]]; then id -u > "$TOP_DIR/uid"; fi\n')
+    ws.register("a")
+    assert ws.run("stackdag", "stack").returncode == 0
+    assert ws.read("uid") == "0\n"
+    give_to_nobody(ws.top)
+    status = ws.run("stackdag", "list", "--status", prefix=nobody).stdout.splitlines()
+    assert [line.split()[1] for line in status if line.startswith("R ")] == [
+        "override_defaults:localrc", "source:verify_disabled_services", "pre-install:a",
+        "install:a", "post-config:a", "extra:a", "test-config:a", "stack"]
+    assert status[0].endswith("<- runs: what it runs with changed (configuration, arguments, "
+                              "runtime or user)")
+    run = ws.run("stackdag", "stack", prefix=nobody)
+    assert run.returncode == 0, run.output
+    assert "stackdag: 7 ran, 0 up to date" in run.stdout
+    assert ws.read("uid") == f"{pwd.getpwnam('nobody').pw_uid}\n"
+    assert SHORTCUT in ws.run("stackdag", "stack", prefix=nobody).stdout
+    back = ws.run("stackdag", "stack")
+    assert "stackdag: 7 ran, 0 up to date" in back.stdout and ws.read("uid") == "0\n"
