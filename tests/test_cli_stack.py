@@ -156,6 +156,30 @@ def test_shell_state_carries_across_steps_and_plugins(ws):
         "SEEN_MODE=stack install first first", "PATH starts /carried/bin"]
 
 
+def test_an_export_in_a_later_step_than_the_assignment_is_carried(ws):
+    # `OS_CLOUD=x` in one step, `export OS_CLOUD` in the next (the value unchanged): the
+    # steps after it see it exported, from the run's driver and from a resumed run's
+    # saved states (the first run fails at extra, after looking)
+    ws.plugin("a", plugin_sh="""
+        case $2 in
+            pre-install) OS_CLOUD=devstack-admin ;;
+            install) export OS_CLOUD ;;
+            post-config|extra)
+                printenv OS_CLOUD > "$TOP_DIR/seen-$2" || echo unexported > "$TOP_DIR/seen-$2" ;;
+        esac
+        if [[ $2 == extra && ! -e $TOP_DIR/go ]]; then false; fi
+    """)
+    ws.register("a")
+    assert ws.run("stackdag", "stack").returncode == 1
+    assert ws.read("seen-post-config") == ws.read("seen-extra") == "devstack-admin\n"
+    (ws.top / "seen-extra").unlink()
+    (ws.top / "go").touch()
+    resumed = ws.run("stackdag", "stack")
+    assert resumed.returncode == 0, resumed.output
+    assert "post-config:a" not in resumed.stdout
+    assert ws.read("seen-extra") == "devstack-admin\n"
+
+
 def test_devstack_variables_are_set(ws):
     ws.plugin("p", plugin_sh="""
         if [[ $1 == stack && $2 == install ]]; then
