@@ -156,8 +156,11 @@ def machine_snapshot() -> dict[str, object]:
         snapshot[f"{path}: mode and owner"] = (oct(st.st_mode), st.st_uid, st.st_gid)
     snapshot["/: entries"] = sorted(os.listdir("/"))
     snapshot["mounts"] = sorted(Path("/proc/self/mounts").read_text().splitlines())
-    for path in ("/etc/passwd", "/etc/group"):
-        snapshot[path] = Path(path).read_text()
+    for path in ("/etc/passwd", "/etc/group", "/etc/fstab", "/etc/hosts"):
+        if os.path.exists(path):     # a rewrite keeping the text still moves inode or mtime
+            st = os.stat(path)
+            snapshot[f"{path}: inode, mtime"] = (st.st_ino, st.st_mtime_ns)
+            snapshot[path] = Path(path).read_text()
     snapshot["the checkout's git status (outside .stack/)"] = checkout_status()
     return snapshot
 
