@@ -146,6 +146,17 @@ def test_forget_without_names_forgets_nothing_and_says_how(ws):
     assert "forget STEP ... | --all" in ws.run("stackdag", "help", "forget").stdout
 
 
+@pytest.mark.parametrize("command", [(), ("ignore", "install:a"), ("reset-dep",),
+                                     ("strace", "install:a")])
+def test_doits_own_commands_refused_by_a_broken_plugins_toml_say_one_line(ws, command):
+    # doit's own commands load the tasks through the dodo (no stackdag boundary of theirs)
+    ws.toml('[stack]\ncascade = "sideways"\n')
+    run = ws.run("doit", *command)
+    assert run.returncode == 3
+    assert run.output == ("ERROR: plugins.toml:2:11: stack.cascade must be one of 'linear', "
+                          "'declared', not 'sideways'\n")
+
+
 @pytest.mark.parametrize("command", ["list", "unstack", "clean", "stack", "status", "graph"])
 def test_a_command_refused_by_its_input_writes_nothing(ws, command):
     ws.toml('[stack]\ncascade = "sideways"\n')
