@@ -25,6 +25,10 @@ def os_error_line(err: OSError) -> str:
     if err.errno in (errno.EACCES, errno.EPERM):       # whose permission it lacked
         what += f" (stackdag runs as uid {os.getuid()})"
     if err.filename is None:
+        try:
+            os.getcwd()
+        except OSError:             # deleted under the shell that runs stackdag
+            return f"the current directory no longer exists ({what})"
         return what
     path = os.path.abspath(os.fsdecode(err.filename))
     if err.filename2 is not None:

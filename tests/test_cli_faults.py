@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import BIN, as_nobody, give_to_nobody
+from conftest import BIN, SOURCE_ROOT, as_nobody, give_to_nobody
 from stackdag import processes
 from test_cli_clone import git
 
@@ -147,6 +147,19 @@ def test_a_workspace_its_user_cannot_write_is_one_line(ws):
         assert "Traceback" not in refused.output
         assert refused.stderr.splitlines()[-1] == f"ERROR: {ws.top}/.stack: {NO_PERMISSION}"
     assert not (ws.top / ".stack").exists()
+
+
+@pytest.mark.parametrize("command", ["stackdag stack", "stackdag list", "doit list"])
+def test_a_deleted_current_directory_is_one_line(tmp_path, command):
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    run = subprocess.run(["bash", "-c", f'cd "$1" && rmdir "$1" && exec {BIN}/{command}',
+                          "bash", str(gone)], capture_output=True, text=True,
+                         stdin=subprocess.DEVNULL,
+                         env={**os.environ, "PYTHONPATH": str(SOURCE_ROOT)})
+    assert run.returncode == 3
+    assert run.stdout + run.stderr == (
+        "ERROR: the current directory no longer exists (No such file or directory)\n")
 
 
 def test_an_os_error_in_a_step_fails_it_in_one_line(ws):
