@@ -166,8 +166,9 @@ function _sd_note_output {
 }
 
 # _sd_merge_into REALFILE: merge _SD_MERGE_BODY into REALFILE, creating it and its
-# directory if needed; dies when it cannot (write it, say). A key given once is iniset (replaced in place, or added); a key
-# given several times replaces all the option's lines. New options end in body order.
+# directory if needed; dies when it cannot (write it, say). A key given once is iniset
+# (replaced in place, or added); a key given several times replaces all the option's
+# lines. New options end in body order.
 function _sd_merge_into {
     local real=$1 dir=. sudo=""
     [[ $real == */* ]] && dir=${real%/*}
