@@ -55,8 +55,8 @@ function _sd_where {
 # call into the runtime: "FILE:LINE (in FUNCTION, called at HOOK:LINE)".
 # Differs from DevStack: a first argument that is not a line number is part of the message
 # (DevStack takes it as the line), and every argument is printed, not only the second.
-declare -gA _SD_MESSAGE_FUNCS=([_sd_message]=1 [_sd_fail]=1 [die]=1 [err]=1 [warn]=1
-                               [die_if_not_set]=1 [err_if_not_set]=1)
+declare -gA _SD_MESSAGE_FUNCS=([_sd_fail]=1 [die]=1 [err]=1 [warn]=1 [die_if_not_set]=1
+                               [err_if_not_set]=1)
 function _sd_message {
     local level=$1 i=1 caller line IFS=' '
     shift
