@@ -31,6 +31,16 @@ def _no_op(argv: list[str]) -> bool:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:
+        return _main(argv)
+    except OSError as err:          # outside the commands' own boundary (errors.user_errors)
+        from stackdag.errors import os_error_line
+
+        print(f"ERROR: {os_error_line(err)}", file=sys.stderr)
+        return 3
+
+
+def _main(argv: list[str]) -> int:
+    try:
         if _no_op(argv):
             return 0
     except BrokenPipeError:         # `stackdag | true`: nothing more to say, and no traceback

@@ -21,10 +21,10 @@ from stackdag.state import StateDir
 
 
 class StackdagCommand:
-    """Mixed into each command class: a StackdagError anywhere below ``execute`` (loading
-    the tasks included) is one ``ERROR:`` line and exit status 3, and a command that fails
-    on its input in a workspace with no state yet leaves none behind. A command whose
-    ``takes_arguments`` is False refuses any (doit would pass them by, unread)."""
+    """Mixed into each command class: a StackdagError or an OSError anywhere below
+    ``execute`` (loading the tasks included) is one ``ERROR:`` line and exit status 3, and
+    a command that fails on its input in a workspace with no state yet leaves none behind.
+    A command whose ``takes_arguments`` is False refuses any (doit would pass them by)."""
 
     takes_arguments = True
 
@@ -47,7 +47,7 @@ def _nothing_written_on_bad_input(execute):
         fresh = not state.root.exists()
         try:
             return execute(self, params, args)
-        except (StackdagError, InvalidCommand, InvalidDodoFile):
+        except (StackdagError, InvalidCommand, InvalidDodoFile, OSError):
             if fresh:
                 state.remove_bookkeeping()
             raise

@@ -3,16 +3,17 @@
 doit keeps its DB in memory and writes it once when the run ends, so SIGTERM or SIGKILL
 would lose every task that finished. Here each task's record is written as soon as doit
 saves it, and committed with the last key doit writes for a task, so a killed run loses at
-most the task in flight.
+most the task in flight. And what doit records of a step's files (SizedMD5Checker).
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from contextlib import closing
 from pathlib import Path
 
-from doit.dependency import DatabaseException, SqliteDB
+from doit.dependency import DatabaseException, MD5Checker, SqliteDB
 
 from stackdag.errors import StackdagError, user_errors
 
@@ -72,3 +73,18 @@ class DurableSqliteDB(SqliteDB):
     def remove_all(self):
         super().remove_all()
         self._conn.commit()
+
+
+class SizedMD5Checker(MD5Checker):
+    """doit's md5 check takes a file whose modification time did not change for unchanged.
+    An edit can keep it (cp -p, tar, rsync -t, two writes within one timestamp tick): a
+    file whose size changed is changed too. The state is doit's (mtime, size, md5)."""
+
+    def check_modified(self, file_path, file_stat, state):
+        return file_stat.st_size != state[1] or super().check_modified(file_path, file_stat,
+                                                                        state)
+
+    def get_state(self, dep, current_state):
+        if current_state and os.path.getsize(dep) != current_state[1]:
+            current_state = None        # doit would keep the old state for the same mtime
+        return super().get_state(dep, current_state)

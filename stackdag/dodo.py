@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from stackdag import STACK_TASK, plan, shell, state, tasks, workspace
+from stackdag.db import SizedMD5Checker
 from stackdag.errors import user_errors
 from stackdag.reporter import StackReporter
 
@@ -18,6 +19,7 @@ DOIT_CONFIG = {
     "default_tasks": [STACK_TASK],
     "dep_file": state.DB_FILE,
     "backend": "stackdag-sqlite",
+    "check_file_uptodate": SizedMD5Checker,
     "reporter": StackReporter,
     "sort": "definition",
     "par_type": "thread",

@@ -89,7 +89,8 @@ def check(top) -> int | None:
             data = marshal.loads(handle.read())     # load(handle) reads object by object
     except (OSError, ValueError, EOFError, TypeError):
         return None
-    if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("top") != top:
+    if (not isinstance(data, dict) or data.get("format") != FORMAT or data.get("top") != top
+            or data.get("uid") != os.getuid()):       # another user re-runs every step
         return None
     if _run_in_progress(top):
         return None

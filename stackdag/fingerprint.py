@@ -11,7 +11,7 @@ Everything doit would look at to decide that a task is up to date:
   exists (checks.py: either makes its step out of date), and DEST's own listing where path
   plugins are linked (destlinks.py: a link removed or moved, and a run makes it again; one
   stat, however many plugins);
-- stackdag's own code and runtime.
+- stackdag's own code and runtime, and the user it ran as (uid: another re-runs every step).
 
 The inputs are read before the run and again after it, and nothing is recorded if they
 moved in between. A local.conf workspace (whose localrc is bash that may read the
@@ -97,6 +97,6 @@ def record(ws, plan, before: list[tuple]) -> None:
     path = StateDir(ws.top).fingerprint
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "wb") as out:
-        marshal.dump({"format": fastpath.FORMAT, "top": os.fspath(ws.top),
+        marshal.dump({"format": fastpath.FORMAT, "top": os.fspath(ws.top), "uid": os.getuid(),
                       "steps": len(plan.steps), "entries": before + _outputs(ws)}, out)
     os.replace(tmp, path)

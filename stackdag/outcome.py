@@ -56,7 +56,8 @@ def status_text(status: int) -> str:
 
 
 _FAILED = re.compile(
-    r"^stackdag: failed: (.*) at (\S+):(\d+)( \(the start of \S+\))? \(status \d+\)$", re.M)
+    r"^stackdag: failed: (.*) at (\S+):(\d+)( \(the start of \S+\))?"
+    r"(?: \(in (\S+), called at (\S+):(\d+)( \(the start of \S+\))?\))? \(status \d+\)$", re.M)
 _BASH_ERROR = re.compile(r"^(/\S+): line (\d+): (.+)$", re.M)
 
 
@@ -72,8 +73,12 @@ def failing_command(log: Path) -> str:
             return ""
         path, line, command = errors[-1]
         return f"; {command} at {display_path(path)}:{line}"
-    command, path, line, function = found.groups()
-    return f"; `{command}` at {display_path(path)}:{line}{function or ''}"
+    command, path, line, start, function, called, called_line, called_start = found.groups()
+    where = f"{display_path(path)}:{line}{start or ''}"
+    if function:        # a line in a runtime function's file (messages.sh: _sd_message)
+        where += (f" (in {function}, called at {display_path(called)}:{called_line}"
+                  f"{called_start or ''})")
+    return f"; `{command}` at {where}"
 
 
 def disk_note(state: StateDir) -> str:

@@ -48,7 +48,7 @@ def _own_reason(task, dep_manager, tasks) -> str:
         if isinstance(utd, result_dep):
             return f"{utd.dep_name} ran since it last ran"
         if isinstance(utd, config_changed):
-            return "what it runs with changed (configuration, arguments or runtime)"
+            return "what it runs with changed (configuration, arguments, runtime or user)"
     return "doit says it is out of date"
 
 

@@ -2,7 +2,8 @@
 
 Each step becomes one task. What makes a task re-run (DESIGN §4):
 - ``file_dep``: the step's own files (hook, plugin.sh, settings, hypervisor file...);
-- ``config_changed``: what the step runs with (localrc, its arguments, the runtime version);
+- ``config_changed``: what the step runs with (localrc, its arguments, the runtime version,
+  the user's uid);
 - ``result_dep`` on the steps it depends on: every run returns a fresh ``run_id``, so a
   re-run upstream re-runs this task, and a skipped one does not;
 - ``targets``: its saved shell state; if that file is gone the step runs again;
@@ -15,10 +16,11 @@ Clone tasks run when their url/ref/depth changed, the clone is missing, or ``rec
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
+import os
 import uuid
-from functools import lru_cache
 from pathlib import Path
 
 from doit.exceptions import TaskFailed
@@ -27,7 +29,7 @@ from doit.tools import config_changed
 
 from stackdag import STACK_TASK, checks, git, gitref, lock, reporter, shell
 from stackdag.bashenv import RUNTIME
-from stackdag.errors import StackdagError
+from stackdag.errors import StackdagError, os_error_line
 from stackdag.model import Plan, Plugin, StackOptions, Step, Workspace
 from stackdag.outcome import StepOutcome, tail
 from stackdag.state import StateDir
@@ -36,7 +38,7 @@ LOCK_TASK = "_lock"
 RESUME_HINT = "fix it and run `doit stack` (or `stackdag stack`) again to resume here"
 
 
-@lru_cache(maxsize=1)
+@functools.lru_cache(maxsize=1)
 def runtime_version() -> str:
     """A digest of the bash runtime: a new runtime re-runs every step."""
     digest = hashlib.sha256()
@@ -55,6 +57,19 @@ def failure_report(outcome: StepOutcome) -> str:
     return "\n".join(lines)
 
 
+def one_line_failure(action):
+    """An OSError in a python-action (a full disk, a permission) fails its task with one
+    line naming the path, where doit would print the traceback."""
+    @functools.wraps(action)
+    def guarded(*args):
+        try:
+            return action(*args)
+        except OSError as err:
+            return TaskFailed(os_error_line(err))
+    return guarded
+
+
+@one_line_failure
 def run(step: Step, context: shell.RunContext, cloned: bool):
     """doit python-action: run the step; a fresh result makes dependent steps re-run."""
     checks.before_run(context.state, step.name)
@@ -68,6 +83,7 @@ def run(step: Step, context: shell.RunContext, cloned: bool):
     return result
 
 
+@one_line_failure
 def clone(plugin: Plugin, options: StackOptions, state: StateDir, planned: bool):
     """doit python-action: bring the plugin's clone to its configured ref (git.sync)."""
     log = state.log_file(f"clone:{plugin.name}")
@@ -111,6 +127,7 @@ def _clone_task(step: Step, options: StackOptions, state: StateDir) -> dict:
     }
 
 
+@one_line_failure
 def take_lock(state: StateDir):
     """doit python-action: the first thing every run does; refuses a second run at once."""
     try:
@@ -142,6 +159,7 @@ def task_dicts(ws: Workspace, plan: Plan) -> list[dict]:
     """The lock task, one task dict per step in execution order, then ``stack``."""
     state = StateDir(ws.top)
     version = runtime_version()
+    uid = os.getuid()
     out = [{"name": LOCK_TASK, "doc": "hold the workspace lock for this run",
             "actions": [(take_lock, (state,))], "uptodate": [False], "verbosity": 2}]
     context = shell.RunContext.of(ws, plan)
@@ -149,8 +167,9 @@ def task_dicts(ws: Workspace, plan: Plan) -> list[dict]:
         if step.action == "clone":
             out.append(_clone_task(step, ws.stack, state))
             continue
+        # the user is configuration: files, services and sudo differ for another uid
         inputs = {"action": step.action, "script": step.script, "args": list(step.args),
-                  "calls": list(step.calls), "runtime": version}
+                  "calls": list(step.calls), "runtime": version, "uid": uid}
         if ws.stack.record:     # a recorded run is re-run for real once record is off
             inputs["record"] = True
         if ws.stack.devstack:   # another DevStack, or another commit of it: all again

@@ -51,7 +51,15 @@ NEUTRON_SERVICE_PLUGINS_FILE=$DATA_DIR/service_plugins
 function neutron_service_plugin_class_add {
     mkdir -p $DATA_DIR && echo "$1" >> $NEUTRON_SERVICE_PLUGINS_FILE
 }
+# (lines, so that the next die's line is past the end of any hook here)
+#
+#
+function neutron_plugin_check {
+    [[ -n ${1:-} ]] || die $LINENO "neutron: no plugin named"
+    die_if_not_set $LINENO NEUTRON_NOT_SET "neutron: NEUTRON_NOT_SET is needed"
+}
 """
+NEUTRON_DIES_AT = 9
 
 PLUGIN_SH = """\
 if [[ $1 == stack && $2 == install ]]; then
@@ -131,6 +139,28 @@ def test_a_hook_that_dies_names_its_message_under_devstacks_functions(ws, devsta
     assert run.returncode == 1
     assert ("exit status 1; `die The q-svc service must be enabled` at "
             "plugins/p/devstack/plugin.sh:2") in run.stdout, run.stdout
+
+
+@pytest.mark.parametrize("call, line, said", [
+    ("neutron_plugin_check", NEUTRON_DIES_AT, "die neutron: no plugin named"),
+    ("neutron_plugin_check p", NEUTRON_DIES_AT + 1,
+     "die_if_not_set neutron: NEUTRON_NOT_SET is needed")])
+def test_a_library_function_that_dies_is_placed_in_its_own_file(ws, devstack, call, line,
+                                                                 said):
+    # DevStack's functions are the runtime's, so the call into the runtime is the hook's
+    # line 2; the line `die $LINENO` gives is the library's, in the library's file
+    ws.plugin("p", plugin_sh=f'if [[ $2 == install ]]; then\n    {call}\nfi\n')
+    ws.toml(f'[stack]\ndevstack = "{devstack}"\n[[plugin]]\nname = "p"\npath = "plugins/p"\n')
+    run = ws.run("stackdag", "stack")
+    assert run.returncode == 1
+    lib = f"{devstack}/lib/neutron"
+    assert (f"exit status 1; `{said}` at {lib}:{line} (in neutron_plugin_check, called at "
+            "plugins/p/devstack/plugin.sh:2)") in run.stdout, run.stdout
+    log = ws.read(".stack/logs/install:p.log").splitlines()
+    assert f"[ERROR] {lib}:{line} {said.split(' ', 1)[1]}" in log
+    trace = log[log.index("[Call Trace]") + 1:]
+    assert f"{ws.top}/plugins/p/devstack/plugin.sh:2:neutron_plugin_check" in trace
+    assert f"{lib}:{line}:{said.split()[0]}" in trace
 
 
 def test_a_service_library_function_without_a_checkout_is_one_line(ws):

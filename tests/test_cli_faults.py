@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import BIN
+from conftest import BIN, SOURCE_ROOT, as_nobody, give_to_nobody
 from stackdag import processes
 from test_cli_clone import git
 
@@ -132,6 +132,65 @@ def test_corrupted_state_database(ws):
     assert (ws.top / ".stack/doit.db.corrupt").exists()
     rerun = ws.run("doit", "stack")
     assert rerun.returncode == 0 and "0 up to date" in rerun.stdout
+
+
+NO_PERMISSION = "Permission denied (stackdag runs as uid 65534)"     # nobody
+
+
+def test_a_workspace_its_user_cannot_write_is_one_line(ws):
+    nobody = as_nobody()
+    one_plugin(ws, ":\n")          # root's workspace: nobody may read it, not write it
+    for command in (("stackdag", "stack"), ("doit", "stack"), ("stackdag", "list"),
+                    ("doit", "list")):
+        refused = ws.run(*command, prefix=nobody)
+        assert refused.returncode == 3, refused.output
+        assert "Traceback" not in refused.output
+        assert refused.stderr.splitlines()[-1] == f"ERROR: {ws.top}/.stack: {NO_PERMISSION}"
+    assert not (ws.top / ".stack").exists()
+
+
+@pytest.mark.parametrize("command", ["stackdag stack", "stackdag list", "doit list"])
+def test_a_deleted_current_directory_is_one_line(tmp_path, command):
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    run = subprocess.run(["bash", "-c", f'cd "$1" && rmdir "$1" && exec {BIN}/{command}',
+                          "bash", str(gone)], capture_output=True, text=True,
+                         stdin=subprocess.DEVNULL,
+                         env={**os.environ, "PYTHONPATH": str(SOURCE_ROOT)})
+    assert run.returncode == 3
+    assert run.stdout + run.stderr == (
+        "ERROR: the current directory no longer exists (No such file or directory)\n")
+
+
+def test_an_os_error_in_a_step_fails_it_in_one_line(ws):
+    one_plugin(ws, ":\n")
+    (ws.top / ".stack/outputs/install:a").mkdir(parents=True)    # where a file must go
+    failed = ws.run("stackdag", "stack")
+    assert failed.returncode == 1
+    assert "Traceback" not in failed.output
+    assert f"\ninstall:a: {ws.top}/.stack/outputs/install:a: Is a directory\n" in failed.stdout
+
+
+def test_an_unwritable_dev_null_is_one_line(ws, tmp_path):
+    # As `stack`, with the machine's /dev/null left at 0644, evaluating local.conf's localrc
+    # (a subprocess with stdin=DEVNULL) raised PermissionError: that /dev/null exists here
+    # only, bound over it in a private mount namespace.
+    nobody = as_nobody()
+    if subprocess.run(["unshare", "--mount", "true"], capture_output=True).returncode != 0:
+        pytest.skip("cannot make a private mount namespace")
+    null = tmp_path / "null"
+    null.write_text("")
+    null.chmod(0o644)
+    private_null = ["unshare", "--mount", "sh", "-c", 'mount --bind "$0" /dev/null && exec "$@"',
+                    str(null)]
+    ws.write("local.conf", "[[local|localrc]]\nADMIN_PASSWORD=secret\n")
+    give_to_nobody(ws.top)
+    for command in (("stackdag", "stack"), ("doit", "list")):
+        refused = ws.run(*command, prefix=private_null + nobody)
+        assert refused.returncode == 3, refused.output
+        assert refused.output == f"ERROR: /dev/null: {NO_PERMISSION}\n"
+        assert not (ws.top / ".stack").exists()     # a refused first command leaves no state
+    assert ws.run("stackdag", "list", prefix=nobody).returncode == 0
 
 
 # uploadpack.packObjectsHook: send the first MiB of the pack, say so, then stall there.

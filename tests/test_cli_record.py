@@ -4,6 +4,7 @@ to the end, nothing is changed, and `stackdag recorded` says what would have bee
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -56,6 +57,43 @@ def test_a_recorded_run_completes_and_changes_nothing(recording):
     assert "rec_opt = 1" in (ws.top / "etc/neutron/neutron.conf").read_text()
     assert ws.read("sid").startswith("fake")
     assert not (ws.top / ".stack/pids").exists() or not any((ws.top / ".stack/pids").iterdir())
+
+
+FAKE_SYSTEM_COMMAND = '#!/bin/sh\necho "$(basename "$0") $*" >> "{marker}"\n'
+
+
+def test_a_disk_is_recorded_never_made_nor_mounted(ws):
+    # create_disk and destroy_disk (mkfs, mount, fstab) change the machine: in record mode
+    # every one of their commands is recorded, and none runs, the fakes here included
+    fakes = ws.top / "fakebin"
+    fakes.mkdir()
+    for name in ("mkfs.xfs", "mount", "umount", "losetup", "truncate"):
+        ws.write(f"fakebin/{name}", FAKE_SYSTEM_COMMAND.format(marker=ws.top / "ran"),
+                 executable=True)
+    ws.plugin("disk", plugin_sh=f'PATH={fakes}:$PATH\n'
+                                'if [[ $2 == install ]]; then\n'
+                                '    create_disk "$TOP_DIR/disk.img" "$TOP_DIR/mnt" 1G\n'
+                                'elif [[ $2 == extra ]]; then\n'
+                                '    destroy_disk "$TOP_DIR/disk.img" "$TOP_DIR/mnt"\nfi\n')
+    ws.register("disk")
+    fstab = os.stat("/etc/fstab") if os.path.exists("/etc/fstab") else None
+    run = ws.run("stackdag", "stack", "--record")
+    assert run.returncode == 0, run.output
+    assert not (ws.top / "ran").exists(), ws.read("ran")
+    assert not (ws.top / "disk.img").exists() and not (ws.top / "mnt").exists()
+    records = json.loads(ws.run("stackdag", "recorded", "--json").stdout)
+    image, mnt = ws.top / "disk.img", ws.top / "mnt"
+    made = [r["command"] for r in records if r["step"] == "install:disk"]
+    assert [c.split()[1] for c in made] == ["sed", "rm", "mkdir", "truncate", "mkfs.xfs",
+                                            "fstab", "mkdir", "mount"]
+    assert made[4] == f"system mkfs.xfs -f -i size=1024 {image}"
+    assert made[7] == f"system mount -v {mnt}"
+    assert all(r["kind"] == "system" for r in records)
+    assert [r["command"].split()[1] for r in records if r["step"] == "extra:disk"] == [
+        "sed", "rm"]
+    if fstab is not None:
+        now = os.stat("/etc/fstab")
+        assert (now.st_ino, now.st_mtime_ns) == (fstab.st_ino, fstab.st_mtime_ns)
 
 
 def test_records_as_json_name_plugin_phase_and_line(recording):

@@ -140,6 +140,33 @@ def test_forget_makes_the_next_stack_run_again(ws):
     assert "nothing changed" not in again
 
 
+def test_forget_without_names_forgets_nothing_and_says_how(ws):
+    two_plugins(ws)
+    assert ws.run("stackdag", "stack").returncode == 0
+    for command in ("stackdag", "doit"):
+        refused = ws.run(command, "forget")
+        assert refused.returncode == 3
+        assert refused.output == (
+            "ERROR: forget: name the steps to forget (`stackdag list` shows them), or --all "
+            "to forget every step; nothing was forgotten\n")
+    assert "0 ran, 12 up to date" in ws.run("doit", "stack").stdout
+    forgot = ws.run("stackdag", "forget", "--all")
+    assert forgot.returncode == 0 and forgot.stdout == "forgetting all tasks\n"
+    assert "stackdag: 12 ran, 0 up to date" in ws.run("stackdag", "stack").stdout
+    assert "forget STEP ... | --all" in ws.run("stackdag", "help", "forget").stdout
+
+
+@pytest.mark.parametrize("command", [(), ("ignore", "install:a"), ("reset-dep",),
+                                     ("strace", "install:a")])
+def test_doits_own_commands_refused_by_a_broken_plugins_toml_say_one_line(ws, command):
+    # doit's own commands load the tasks through the dodo (no stackdag boundary of theirs)
+    ws.toml('[stack]\ncascade = "sideways"\n')
+    run = ws.run("doit", *command)
+    assert run.returncode == 3
+    assert run.output == ("ERROR: plugins.toml:2:11: stack.cascade must be one of 'linear', "
+                          "'declared', not 'sideways'\n")
+
+
 @pytest.mark.parametrize("command", ["list", "unstack", "clean", "stack", "status", "graph"])
 def test_a_command_refused_by_its_input_writes_nothing(ws, command):
     ws.toml('[stack]\ncascade = "sideways"\n')

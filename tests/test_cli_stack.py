@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from conftest import BIN, trace_hook, two_plugins
+from conftest import BIN, as_nobody, give_to_nobody, trace_hook, two_plugins
 from test_fastpath import SHORTCUT
 
 
@@ -154,6 +154,30 @@ def test_shell_state_carries_across_steps_and_plugins(ws):
         "FOO=1", "LIST=b c (2)", "MAP=v w", "EXPORTED=it's \"quoted\"",
         "child sees EXPORTED=it's \"quoted\"", "helper saw 1", "scratch=unset unset",
         "SEEN_MODE=stack install first first", "PATH starts /carried/bin"]
+
+
+def test_an_export_in_a_later_step_than_the_assignment_is_carried(ws):
+    # `OS_CLOUD=x` in one step, `export OS_CLOUD` in the next (the value unchanged): the
+    # steps after it see it exported, from the run's driver and from a resumed run's
+    # saved states (the first run fails at extra, after looking)
+    ws.plugin("a", plugin_sh="""
+        case $2 in
+            pre-install) OS_CLOUD=devstack-admin ;;
+            install) export OS_CLOUD ;;
+            post-config|extra)
+                printenv OS_CLOUD > "$TOP_DIR/seen-$2" || echo unexported > "$TOP_DIR/seen-$2" ;;
+        esac
+        if [[ $2 == extra && ! -e $TOP_DIR/go ]]; then false; fi
+    """)
+    ws.register("a")
+    assert ws.run("stackdag", "stack").returncode == 1
+    assert ws.read("seen-post-config") == ws.read("seen-extra") == "devstack-admin\n"
+    (ws.top / "seen-extra").unlink()
+    (ws.top / "go").touch()
+    resumed = ws.run("stackdag", "stack")
+    assert resumed.returncode == 0, resumed.output
+    assert "post-config:a" not in resumed.stdout
+    assert ws.read("seen-extra") == "devstack-admin\n"
 
 
 def test_devstack_variables_are_set(ws):
@@ -447,6 +471,22 @@ def test_a_hook_that_dies_names_the_message_and_its_line(ws):
         in run.stdout
 
 
+def test_a_library_function_that_dies_is_placed_in_its_own_file(ws):
+    # an extras.d hook of three lines calls a function of the workspace's lib/, which dies
+    # at its line 7: the place is lib/core:7, never extras.d/50-core.sh:7
+    ws.write("lib/core", "# core's functions\n#\n#\n#\nfunction start_core {\n"
+                         '    if ! false; then\n        die $LINENO "core did not start"\n'
+                         "    fi\n}\n")
+    ws.toml("")
+    ws.write("extras.d/50-core.sh", 'source "$TOP_DIR/lib/core"\n'
+                                    "if [[ $2 == extra ]]; then\n    start_core\nfi\n")
+    run = ws.run("stackdag", "stack")
+    assert run.returncode == 1
+    assert ("exit status 1; `die core did not start` at lib/core:7\n") in run.stdout, run.stdout
+    assert (f"[ERROR] {ws.top}/lib/core:7 core did not start"
+            in ws.read(".stack/logs/extra:extras.d+50-core.sh.log"))
+
+
 def test_a_die_given_a_line_names_that_line(ws):
     ws.plugin("a", plugin_sh='if [[ $2 == extra ]]; then\n    die 99 "a is broken"\nfi\n')
     ws.register("a")
@@ -477,3 +517,28 @@ def test_hooks_see_user_where_the_shell_that_started_stackdag_had_none(ws, monke
     ws.register("a")
     assert ws.run("stackdag", "stack").returncode == 0
     assert ws.read("user") == pwd.getpwuid(os.getuid()).pw_name + "\n"
+
+
+def test_another_user_runs_every_step_again(ws):
+    # root brought the workspace up; then it is nobody's, and nobody runs it: every step
+    # runs again as nobody (files, services and sudo are another user's), as after a
+    # changed setting, the no-op shortcut included; and again when root takes it back
+    nobody = as_nobody()
+    ws.plugin("a", plugin_sh='if [[ $2 == install ]]; then id -u > "$TOP_DIR/uid"; fi\n')
+    ws.register("a")
+    assert ws.run("stackdag", "stack").returncode == 0
+    assert ws.read("uid") == "0\n"
+    give_to_nobody(ws.top)
+    status = ws.run("stackdag", "list", "--status", prefix=nobody).stdout.splitlines()
+    assert [line.split()[1] for line in status if line.startswith("R ")] == [
+        "override_defaults:localrc", "source:verify_disabled_services", "pre-install:a",
+        "install:a", "post-config:a", "extra:a", "test-config:a", "stack"]
+    assert status[0].endswith("<- runs: what it runs with changed (configuration, arguments, "
+                              "runtime or user)")
+    run = ws.run("stackdag", "stack", prefix=nobody)
+    assert run.returncode == 0, run.output
+    assert "stackdag: 7 ran, 0 up to date" in run.stdout
+    assert ws.read("uid") == f"{pwd.getpwnam('nobody').pw_uid}\n"
+    assert SHORTCUT in ws.run("stackdag", "stack", prefix=nobody).stdout
+    back = ws.run("stackdag", "stack")
+    assert "stackdag: 7 ran, 0 up to date" in back.stdout and ws.read("uid") == "0\n"

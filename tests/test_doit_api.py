@@ -2,12 +2,13 @@
 doit's minor version for them). If a new doit changes one, this fails first and names it."""
 
 import inspect
+import os
 import sqlite3
 
 from doit.cmd_list import List
 from doit.cmd_run import Run
 from doit.cmdparse import CmdParse, CmdOption, DefaultUpdate
-from doit.dependency import DbmDB, Dependency, JSONCodec, SqliteDB
+from doit.dependency import DbmDB, Dependency, JSONCodec, MD5Checker, SqliteDB
 
 from stackdag.db import DurableSqliteDB
 
@@ -88,3 +89,16 @@ def test_the_thread_runner_reports_a_start_from_the_thread_that_runs_the_task(tm
                            num_process=2)
     runner.run_all(control.task_dispatcher())
     assert reported == ran and threading.get_ident() not in ran.values()
+
+
+def test_the_md5_checker_keeps_mtime_size_and_md5_and_trusts_an_unchanged_mtime(tmp_path):
+    # db.SizedMD5Checker reads the size from doit's state and refuses that trust
+    path = tmp_path / "f"
+    path.write_text("one")
+    state = MD5Checker().get_state(str(path), None)
+    assert len(state) == 3 and state[:2] == (os.path.getmtime(path), 3)
+    assert MD5Checker().get_state(str(path), state) is None
+    st = path.stat()
+    path.write_text("longer")
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert not MD5Checker().check_modified(str(path), path.stat(), state)

@@ -38,6 +38,20 @@ def test_die(bash, body, status, message):
     assert "[Call Trace]" in result.stderr
 
 
+@pytest.mark.parametrize("runtime", [True, False])
+def test_die_given_a_line_in_another_files_function_names_that_file(bash, runtime):
+    # a library function (the runtime's, as DevStack's functions-common is under [stack]
+    # devstack, or the workspace's own lib/) gives its own $LINENO: the place is its file
+    lib = bash.tmp / "lib.sh"
+    lib.write_text('# a library\n\nfunction lib_check {\n    die $LINENO "lib says no"\n}\n')
+    hook = write_hook(bash, f"source {q(lib)}\n"
+                            f"{'_SD_RUNTIME_FUNCS[lib_check]=1' if runtime else ':'}\nlib_check\n")
+    result = bash.run(f"source {q(hook)}")
+    assert result.returncode == 1
+    assert f"[ERROR] {lib}:4 lib says no" in result.stderr.splitlines()
+    assert result.stderr.splitlines()[-3:-1] == [f"{hook}:3:lib_check", f"{lib}:4:die"]
+
+
 def test_die_appends_to_logdir_error_log(bash):
     (bash.tmp / "logs").mkdir()
     result = bash.run(f"LOGDIR={q(bash.tmp / 'logs')}; die 5 boom")

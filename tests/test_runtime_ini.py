@@ -272,6 +272,21 @@ def test_merge_failures(bash):
     assert bash.run("merge_config_text").returncode == 1
 
 
+@pytest.mark.parametrize("errexit", [True, False])
+def test_merge_config_file_dies_when_its_target_cannot_be_written(bash, errexit):
+    # as DevStack's: the hook ends through die, and a caller's `|| ...` never runs
+    (bash.tmp / "local.conf").write_text("[[post-config|$CONF]]\n[s]\nk = v\n")
+    (bash.tmp / "conf.d").mkdir()          # where the file should be
+    result = bash.run(f"CONF={q(bash.tmp / 'conf.d')}\n"
+                      "merge_config_file local.conf post-config '$CONF' || echo returned $?\n"
+                      "echo went on", errexit=errexit)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    call = 4 if errexit else 3          # the merge_config_file line, after the prelude
+    assert (f"[ERROR] bash:{call} could not write config file {bash.tmp}/conf.d"
+            in result.stderr.splitlines())
+
+
 def test_merge_empty_body_creates_the_file(bash):
     assert merge(bash, "empty.conf", "# nothing\n").returncode == 0
     assert (bash.tmp / "empty.conf").read_text() == ""

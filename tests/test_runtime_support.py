@@ -222,12 +222,15 @@ def test_the_devstack_lib_table_is_names_and_files_only():
     assert not {line.split()[-1] for line in out.splitlines()} & set(names)
 
 
-def test_loading_a_family_keeps_errtrace_and_functrace(bash):
+def test_loading_a_family_keeps_errtrace_and_functrace(bash, tmp_path):
     # a stack step runs with errtrace (its ERR trap names the failing command in functions);
-    # the first helper of a family loads it, which must not turn errtrace off
-    out = bash.ok("set -o errtrace -o functrace\nis_ubuntu || :\niniget /dev/null s k || :\n"
-                  'echo "flags $-"\nset +o errtrace +o functrace\nsafe_chmod 644 /dev/null || :\n'
-                  'echo "flags $-"\n')
+    # the first helper of a family loads it, which must not turn errtrace off. The helpers
+    # act on a scratch file: never on the machine's own files (/dev/null's mode is everyone's).
+    scratch = tmp_path / "scratch.ini"
+    scratch.write_text("")
+    out = bash.ok(f"set -o errtrace -o functrace\nis_ubuntu || :\niniget {q(scratch)} s k || :\n"
+                  'echo "flags $-"\nset +o errtrace +o functrace\n'
+                  f'safe_chmod 644 {q(scratch)} || :\necho "flags $-"\n')
     on, off = [line for line in out.splitlines() if line.startswith("flags ")]
     assert "E" in on and "T" in on
     assert "E" not in off and "T" not in off

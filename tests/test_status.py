@@ -8,6 +8,7 @@ from doit.task import dict_to_task
 
 from stackdag import plan, tasks, workspace
 from stackdag.db import DurableSqliteDB
+from stackdag.dodo import DOIT_CONFIG
 from stackdag.status import Verdict, predict
 
 NEVER_RAN = "it has not run yet (or failed last time)"
@@ -35,7 +36,8 @@ def predicted(ws, monkeypatch):
     def run_predict() -> dict[str, Verdict]:
         loaded = workspace.load(ws.top)
         task_list = [dict_to_task(d) for d in tasks.task_dicts(loaded, plan.plan_stack(loaded))]
-        dep = Dependency(DurableSqliteDB, str(ws.top / ".stack" / "doit.db"))
+        dep = Dependency(DurableSqliteDB, str(ws.top / ".stack" / "doit.db"),
+                         checker_cls=DOIT_CONFIG["check_file_uptodate"])
         managers.append(dep)
         return predict(task_list, dep)
 
@@ -105,8 +107,8 @@ def test_a_new_configuration_runs_the_localrc_and_everything(two, predicted):
     two.toml('[settings]\nFOO = "1"\n' + two.read("plugins.toml"))
     steps = names("a", "b")
     assert predicted() == {
-        steps[0]: Verdict(True, "what it runs with changed (configuration, arguments or "
-                                "runtime)"),
+        steps[0]: Verdict(True, "what it runs with changed (configuration, arguments, "
+                                "runtime or user)"),
         **follows(steps)}
 
 

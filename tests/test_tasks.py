@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from doit.task import result_dep
 from doit.tools import config_changed
@@ -75,7 +77,7 @@ def test_a_step_task(built):
     what, after, services, files = task["uptodate"]
     assert isinstance(what, config_changed) and what.config == {
         "action": "source", "script": "", "args": ["stack", "install"], "calls": [],
-        "runtime": tasks.runtime_version()}
+        "runtime": tasks.runtime_version(), "uid": os.getuid()}
     assert isinstance(after, result_dep) and after.dep_name == "install:u"
     assert services == (checks.services_running, [StateDir(loaded.top), "install:a"])
     assert files is checks.files_present

@@ -87,6 +87,42 @@ def test_unstack_stops_every_service_and_the_next_stack_starts_them(services):
     assert "install:tidy" not in again.stdout
 
 
+# A service that is a shell with a child of its own: the child writes its pid once it
+# traps TERM (and the hook waits for that), then writes "term" when TERM reaches it.
+FAMILY = """\
+if [[ $1 == stack && $2 == extra ]]; then
+    run_process family "bash $TOP_DIR/family.sh"
+    while [[ ! -s $TOP_DIR/child.pid ]]; do sleep 0.05; done
+fi
+"""
+FAMILY_SH = """\
+bash -c 'trap "echo term > {top}/child.term; exit 0" TERM; echo $$ > {top}/child.pid
+         sleep 600 & wait' &
+wait
+"""
+
+
+@pytest.mark.parametrize("command", [("unstack",), ("stop", "family")])
+def test_stopping_a_service_signals_its_whole_group(ws, command):
+    # TERM goes to every process of the group, not only its leader (whose death would
+    # leave the child running until KILL, or for ever)
+    ws.plugin("p", settings="enable_service family\n", plugin_sh=FAMILY)
+    ws.write("family.sh", FAMILY_SH.format(top=ws.top))
+    ws.register("p")
+    assert ws.run("stackdag", "stack").returncode == 0
+    pgid = pid_of(ws, "family")
+    child = int(ws.read("child.pid"))
+    try:
+        assert os.getpgid(child) == pgid and pgid != child
+        stopped = ws.run("stackdag", *command)
+        assert stopped.returncode == 0, stopped.output
+        assert ws.read("child.term") == "term\n"        # the TERM path, not KILL's
+        assert not alive(pgid)
+    finally:
+        if alive(pgid):
+            os.killpg(pgid, signal.SIGKILL)
+
+
 def test_unstack_reports_a_failing_hook_and_goes_on(services):
     ws = services
     assert ws.run("doit", "stack").returncode == 0

@@ -49,24 +49,43 @@ function _sd_where {
 # _sd_message LEVEL [LINENO] message...: sets _SD_MESSAGE to DevStack's
 # "[LEVEL] file:line message", where file:line is the call into the runtime (the first
 # frame up the stack that is not a runtime function; _sd_where), and _SD_MESSAGE_FRAME to
-# that frame.
+# that frame. A given LINENO is a line of the file of the function that called die (or
+# warn, err...): when that function is the runtime's (DevStack's functions-common under
+# [stack] devstack), that file and line are the place, and _SD_MESSAGE_WHERE adds the
+# call into the runtime: "FILE:LINE (in FUNCTION, called at HOOK:LINE)".
 # Differs from DevStack: a first argument that is not a line number is part of the message
 # (DevStack takes it as the line), and every argument is printed, not only the second.
+declare -gA _SD_MESSAGE_FUNCS=([_sd_fail]=1 [die]=1 [err]=1 [warn]=1 [die_if_not_set]=1
+                               [err_if_not_set]=1)
 function _sd_message {
-    local level=$1 i=1 line IFS=' '
+    local level=$1 i=1 caller line IFS=' '
     shift
     while [[ -n ${FUNCNAME[i]:-} && -n ${_SD_RUNTIME_FUNCS[${FUNCNAME[i]}]:-} ]]; do
         i=$((i + 1))
     done
+    caller=$i
     if [[ ${1:-} =~ ^[0-9]+$ ]]; then
         line=$1
         shift
+        caller=1
+        while [[ -n ${FUNCNAME[caller]:-} && -n ${_SD_MESSAGE_FUNCS[${FUNCNAME[caller]}]:-} ]]
+        do
+            caller=$((caller + 1))
+        done
     else
         line=${BASH_LINENO[i - 1]:-?}
     fi
-    _sd_where "${BASH_SOURCE[i]:-$0}" "$line" "${FUNCNAME[i]:-}"
+    if ((caller < i)); then         # the line is in a runtime function's file
+        _sd_where "${BASH_SOURCE[i]:-$0}" "${BASH_LINENO[i - 1]:-?}" "${FUNCNAME[i]:-}"
+        local called=$_SD_WHERE
+        _sd_where "${BASH_SOURCE[caller]}" "$line" "${FUNCNAME[caller]}"
+        _SD_MESSAGE_WHERE="$_SD_WHERE (in ${FUNCNAME[caller]}, called at $called)"
+        i=$caller
+    else
+        _sd_where "${BASH_SOURCE[i]:-$0}" "$line" "${FUNCNAME[i]:-}"
+        _SD_MESSAGE_WHERE=$_SD_WHERE
+    fi
     _SD_MESSAGE="[$level] $_SD_WHERE $*"
-    _SD_MESSAGE_WHERE=$_SD_WHERE
     _SD_MESSAGE_FRAME=$i
     _SD_MESSAGE_TEXT=$*
 }

@@ -166,8 +166,9 @@ function _sd_note_output {
 }
 
 # _sd_merge_into REALFILE: merge _SD_MERGE_BODY into REALFILE, creating it and its
-# directory if needed. A key given once is iniset (replaced in place, or added); a key
-# given several times replaces all the option's lines. New options end in body order.
+# directory if needed; dies when it cannot (write it, say). A key given once is iniset
+# (replaced in place, or added); a key given several times replaces all the option's
+# lines. New options end in body order.
 function _sd_merge_into {
     local real=$1 dir=. sudo=""
     [[ $real == */* ]] && dir=${real%/*}
@@ -214,7 +215,8 @@ function _sd_merge_into {
             _sd_ini_add_lines $((_SD_INI_HEAD + 1)) "${values[@]}"
         done
     done
-    _sd_ini_write "$sudo" "$real"
+    # as DevStack's merge_config_file, a target that cannot be written ends the hook (die)
+    _sd_ini_write "$sudo" "$real" || _sd_fail $? "could not write config file $real"
 }
 
 # _sd_config_target EXPR [WHERE]: _SD_EXPANDED = the config file EXPR names. False (after

@@ -150,13 +150,13 @@ function is_plugin_enabled {
 # only checks it; one that does not means the localrc changed while stackdag ran.
 function enable_plugin {
     local name=${1:-} url=${2:-} ref=${3:-master}
-    [[ -n $name && -n $url ]] || die "${BASH_LINENO[0]}" "enable_plugin: needs NAME URL [REF]"
+    [[ -n $name && -n $url ]] || die "enable_plugin: needs NAME URL [REF]"
     if [[ -n ${_SD_ENABLED_PLUGINS[$name]:-} ]]; then
-        die "${BASH_LINENO[0]}" "Plugin attempted to be enabled twice: $name"
+        die "Plugin attempted to be enabled twice: $name"
     fi
     if ! is_plugin_enabled "$name" || [[ ${GITREPO[$name]:-} != "$url" \
             || ${GITBRANCH[$name]:-} != "$ref" ]]; then
-        die "${BASH_LINENO[0]}" "enable_plugin $name $url $ref: not what stackdag planned" \
+        die "enable_plugin $name $url $ref: not what stackdag planned" \
             "this run from; the localrc changed while it ran: run again"
     fi
     declare -gA _SD_ENABLED_PLUGINS
