@@ -357,6 +357,13 @@ function sudo {
             _sd_rec package-made sudo "$@"
             return 0
         fi
+    elif [[ $target == tee ]]; then
+        # as the tee above, with its directories made as root too; then tee runs as root
+        local arg
+        for arg in "${args[@]:i+1}"; do
+            [[ $arg == -* || $arg == */ ]] || sudo mkdir -p -- "$(dirname -- "$arg")" \
+                2>/dev/null || :
+        done
     elif [[ $target == @(git|make) ]]; then
         # recorded only in a recorded clone; else run as root, for real
         if [[ $target == git && ${args[i + 1]:-} == clone ]] || {
