@@ -168,3 +168,39 @@ def test_a_root_that_may_not_mount_is_refused(ws):
         "namespaces of their own), which needs CAP_SYS_ADMIN, which this root lacks (a "
         "container?); nothing was run"]
     assert not (ws.top / "ran").exists()
+
+
+WAIT_FOR = """\
+function wait_for {
+    local i
+    for ((i = 0; i < 1200; i++)); do [[ -e $1 ]] && return 0; sleep 0.05; done
+    return 1
+}
+"""
+
+
+def test_the_drivers_of_a_parallel_run_share_one_overlay(ws):
+    """With -n 2, a's install and b's pre-install run at once, in two drivers: what a writes
+    outside the workspace, b sees, even where it had looked before (an overlay of its own
+    would remember that nothing was there)."""
+    name = f"/etc/stackdag-test-{uuid.uuid4().hex[:8]}"
+    ws.plugin("a", plugin_sh=WAIT_FOR + f"""\
+if [[ $2 == install ]]; then
+    wait_for $TOP_DIR/looked
+    mkdir -p {name} && echo 1 > {name}/x
+    touch $TOP_DIR/written
+fi
+""")
+    ws.plugin("b", plugin_sh=WAIT_FOR + f"""\
+if [[ $2 == pre-install ]]; then
+    ls {name}/x 2>/dev/null || :
+    touch $TOP_DIR/looked
+    wait_for $TOP_DIR/written
+    cat {name}/x > $TOP_DIR/seen
+fi
+""", settings="plugin_requires b a\n")
+    ws.register("a", "b", before='[stack]\ncascade = "declared"\n')
+    run = ws.run("stackdag", "stack", "--record", "-n", "2")
+    assert run.returncode == 0, run.output
+    assert ws.read("seen") == "1\n"
+    assert not os.path.lexists(name)
