@@ -35,7 +35,7 @@ from stackdag.errors import StackdagError
 from stackdag.state import StateDir
 
 ISOLATE_SH = RUNTIME / "isolate.sh"
-TOOLS = ("unshare", "setpriv", "mount", "umount", "mountpoint", "pivot_root")
+TOOLS = ("unshare", "setpriv", "mount", "umount", "mountpoint", "pivot_root")   # util-linux
 CAP_SYS_ADMIN = 21
 ROOT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"   # sudo's
 # The keeper runs stackdag's own overlay_keeper.py, whatever python -I would find.
@@ -97,7 +97,7 @@ class Keeper:
             self.proc = subprocess.Popen(
                 [*elevation(), sys.executable, "-I", "-c", BOOT,
                  str(Path(__file__).resolve().parent.parent), str(state.top),
-                 str(state.overlay), str(ISOLATE_SH)],
+                 str(state.overlay)],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, cwd="/",
                 start_new_session=True)
         self.root = state.overlay / "root"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 import os
 import stat
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote
 
@@ -32,6 +32,13 @@ def mountpoint_of(name: str) -> str:
     return unquote(name)
 
 
+# What a listing keeps of an entry of a layer, compared from one step to the next: its
+# lstat's mode, uid, gid, size, mtime, ctime (a chmod or a chown changes it), rdev; a
+# symlink's target, or "y" for an opaque directory; and its file in the layer. A tuple:
+# a layer may hold thousands of entries, listed after every step.
+Raw = tuple[int, int, int, int, int, int, int, str, str]
+
+
 @dataclass(frozen=True)
 class Entry:
     """A path as the hooks see it: its type and what a write changes."""
@@ -41,28 +48,31 @@ class Entry:
     uid: int = 0
     gid: int = 0
     size: int = 0
-    mtime: int = 0
-    ctime: int = 0
     target: str = ""        # a symlink's
     opaque: bool = False    # a directory that replaced the one below it
-    where: str = field(default="", compare=False)   # the file to read its content from
+    where: str = ""         # the file to read its content from
 
 
-def _entry(path: str, st: os.stat_result, opaque: bool = False) -> Entry:
+def _raw(path: str, st: os.stat_result) -> Raw:
     mode = st.st_mode
+    extra = os.readlink(path) if stat.S_ISLNK(mode) else \
+        "y" if stat.S_ISDIR(mode) and _opaque(path) else ""
+    return (mode, st.st_uid, st.st_gid, st.st_size, st.st_mtime_ns, st.st_ctime_ns,
+            st.st_rdev, extra, path)
+
+
+def entry(raw: Raw) -> Entry:
+    mode, uid, gid, size, _, _, rdev, extra, path = raw
     if stat.S_ISREG(mode):
-        kind = "file"
-    elif stat.S_ISDIR(mode):
-        kind = "directory"
-    elif stat.S_ISLNK(mode):
-        kind = "symlink"
-    elif stat.S_ISCHR(mode) and st.st_rdev == 0:
+        return Entry("file", stat.S_IMODE(mode), uid, gid, size, where=path)
+    if stat.S_ISDIR(mode):
+        return Entry("directory", stat.S_IMODE(mode), uid, gid, opaque=extra == "y",
+                     where=path)
+    if stat.S_ISLNK(mode):
+        return Entry("symlink", stat.S_IMODE(mode), uid, gid, target=extra, where=path)
+    if stat.S_ISCHR(mode) and rdev == 0:
         return Entry("deleted", where=path)
-    else:
-        kind = "other"
-    return Entry(kind, stat.S_IMODE(mode), st.st_uid, st.st_gid,
-                 st.st_size if kind == "file" else 0, st.st_mtime_ns, st.st_ctime_ns,
-                 os.readlink(path) if kind == "symlink" else "", opaque, path)
+    return Entry("other", stat.S_IMODE(mode), uid, gid, where=path)
 
 
 def _opaque(path: str) -> bool:
@@ -72,9 +82,9 @@ def _opaque(path: str) -> bool:
         return False
 
 
-def snapshot(layers: Path) -> dict[str, Entry]:
+def snapshot(layers: Path) -> dict[str, Raw]:
     """Every entry of every upper layer under ``layers``, by the path hooks see it at."""
-    found: dict[str, Entry] = {}
+    found: dict[str, Raw] = {}
     try:
         names = sorted(os.listdir(layers))
     except FileNotFoundError:
@@ -85,7 +95,7 @@ def snapshot(layers: Path) -> dict[str, Entry]:
     return found
 
 
-def _walk(real: str, seen_as: str, found: dict[str, Entry]) -> None:
+def _walk(real: str, seen_as: str, found: dict[str, Raw]) -> None:
     try:
         entries = os.scandir(real)
     except OSError:
@@ -94,31 +104,31 @@ def _walk(real: str, seen_as: str, found: dict[str, Entry]) -> None:
         for item in entries:
             path = f"{seen_as}/{item.name}"
             st = item.stat(follow_symlinks=False)
-            directory = stat.S_ISDIR(st.st_mode)
-            found[path] = _entry(item.path, st, directory and _opaque(item.path))
-            if directory:
+            found[path] = _raw(item.path, st)
+            if stat.S_ISDIR(st.st_mode):
                 _walk(item.path, path, found)
 
 
 def _host(path: str) -> Entry | None:
     """``path`` on the host, below the overlay."""
     try:
-        return _entry(path, os.lstat(path))
+        return entry(_raw(path, os.lstat(path)))
     except OSError:
         return None
 
 
-def view(path: str, snap: dict[str, Entry]) -> Entry | None:
+def view(path: str, snap: dict[str, Raw]) -> Entry | None:
     """``path`` as the hooks saw it when ``snap`` was taken: the upper layer's entry, else
     the host's, unless a directory above it was deleted, replaced, or made opaque."""
     if path in snap:
-        entry = snap[path]
-        return None if entry.kind == "deleted" else entry
+        found = entry(snap[path])
+        return None if found.kind == "deleted" else found
     above = path
     while (above := above.rpartition("/")[0]):
-        entry = snap.get(above)
-        if entry is not None and (entry.kind != "directory" or entry.opaque):
-            return None
+        if above in snap:
+            found = entry(snap[above])
+            if found.kind != "directory" or found.opaque:
+                return None
     return _host(path)
 
 
@@ -131,17 +141,18 @@ class Steps:
         self.last = snapshot(layers)
         self.kept: dict[str, bytes] = {}
         self.kept_bytes = 0
-        for path, entry in self.last.items():
-            self._keep(path, entry)
+        for path, raw in self.last.items():
+            self._keep(path, raw)
 
     def changes(self) -> list[dict]:
         """What changed since the last call (or since the start), one dict per path, in
         path order: path, change (created, changed, deleted), type, and a diff or a note."""
         now = snapshot(self.layers)
+        last = self.last
+        changed = [path for path, raw in now.items() if last.get(path) != raw]
+        gone = [path for path in last if path not in now]
         out = []
-        for path in sorted(self.last.keys() | now.keys()):
-            if self.last.get(path) == now.get(path):
-                continue
+        for path in sorted(changed + gone):
             before, after = view(path, self.last), view(path, now)
             if before is None or before.kind != "file":
                 old = None
@@ -152,21 +163,21 @@ class Steps:
             change = describe(path, before, after, old)
             if change:
                 out.append(change)
-        for path in self.last.keys() - now.keys():
+        for path in gone:
             self._forget(path)
-        for path, entry in now.items():
-            if self.last.get(path) != entry:
-                self._forget(path)
-                self._keep(path, entry)
+        for path in changed:
+            self._forget(path)
+            self._keep(path, now[path])
         self.last = now
         return out
 
-    def _keep(self, path: str, entry: Entry) -> None:
-        if entry.kind != "file" or entry.size > DIFF_INPUT_BYTES:
+    def _keep(self, path: str, raw: Raw) -> None:
+        mode, size, where = raw[0], raw[3], raw[8]
+        if not stat.S_ISREG(mode) or size > DIFF_INPUT_BYTES:
             return
-        if self.kept_bytes + entry.size > KEPT_BYTES:
+        if self.kept_bytes + size > KEPT_BYTES:
             return
-        data = _read(entry.where)
+        data = _read(where)
         if data is not None and _text(data) is not None:
             self.kept[path] = data
             self.kept_bytes += len(data)

@@ -1,5 +1,5 @@
 """What each step wrote, told from an overlay's upper layer (overlay_diff.py), and which
-mounts the isolated root copies (overlay_keeper.py). Real files in a temp dir stand for
+mounts the isolated root copies (overlay_mount.py). Real files in a temp dir stand for
 the machine below a layer and for the layer itself, as the kernel writes them."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import os
 import pytest
 
 from stackdag.overlay_diff import DIFF_INPUT_BYTES, OPAQUE, Steps, layer_name
-from stackdag.overlay_keeper import mount_plan
+from stackdag.overlay_mount import mount_plan
 
 root_only = pytest.mark.skipif(os.geteuid() != 0, reason="whiteouts and trusted.* need root")
 
