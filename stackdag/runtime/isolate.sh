@@ -35,19 +35,13 @@ function _sd_discard {
 }
 
 function _sd_enter {
-    local new=$1 ws=$2 env_file=$3 parent=$4 fd
-    local -a fd_list
-    IFS=, read -ra fd_list <<< "$8"
-    for fd in "${fd_list[@]}"; do
-        [[ $fd =~ ^[0-9]+$ ]] && eval "exec $fd<>/proc/$parent/fd/$fd"
-    done
     exec unshare --mount --net --uts --ipc --propagation private \
         bash --noprofile --norc "${BASH_SOURCE[0]}" inside "$@"
 }
 
 # _sd_inside: _sd_enter's arguments, in the new namespaces.
 function _sd_inside {
-    local new=$1 ws=$2 env_file=$3 uid=$5 gid=$6 groups=$7
+    local new=$1 ws=$2 env_file=$3 parent=$4 uid=$5 gid=$6 groups=$7 fds=$8
     shift 9     # and the --
     local -a vars group_option=(--clear-groups)
     [[ $groups == - ]] || group_option=(--groups "$groups")
@@ -60,12 +54,27 @@ function _sd_inside {
     ip link set lo up 2>/dev/null || :
     cd "$ws"
     exec setpriv --reuid="$uid" --regid="$gid" "${group_option[@]}" --inh-caps=-all \
-        --bounding-set="$_SD_KEPT_CAPS" -- env -i "${vars[@]}" "$@"
+        --bounding-set="$_SD_KEPT_CAPS" -- bash --noprofile --norc "${BASH_SOURCE[0]}" \
+        reopen "$parent" "$fds" env -i "${vars[@]}" "$@"
+}
+
+# _sd_reopen PARENT FDS COMMAND...: as the user (root may not look into another user's
+# process where it lacks CAP_SYS_PTRACE, as in a sandbox), PARENT's descriptors FDS.
+function _sd_reopen {
+    local parent=$1 fd
+    local -a fd_list
+    IFS=, read -ra fd_list <<< "$2"
+    shift 2
+    for fd in "${fd_list[@]}"; do
+        [[ $fd =~ ^[0-9]+$ ]] && eval "exec $fd<>/proc/$parent/fd/$fd"
+    done
+    exec "$@"
 }
 
 case ${1:-} in
     discard) shift; _sd_discard "$@" ;;
     enter) shift; _sd_enter "$@" ;;
     inside) shift; _sd_inside "$@" ;;
+    reopen) shift; _sd_reopen "$@" ;;
     *) echo "usage: isolate.sh discard|enter ..." >&2; exit 2 ;;
 esac
