@@ -148,6 +148,11 @@ def launcher(state: StateDir, record: bool, cwd: Path):
             keeper = _keepers[state] = Keeper(state)
     groups = ",".join(str(g) for g in os.getgroups()) or "-"
 
+    def reopened(fds: tuple[int, ...]) -> str:
+        """The descriptors the driver's user opens again: sudo closes them (as root they
+        are passed as they are)."""
+        return ",".join(map(str, fds)) if elevation() else "-"
+
     def launch(argv: list[str], env: dict[str, str], fds: tuple[int, ...]) -> list[str]:
         state.scripts.mkdir(parents=True, exist_ok=True)
         fd, env_file = tempfile.mkstemp(dir=state.scripts, prefix="driver-env-")
@@ -156,7 +161,7 @@ def launcher(state: StateDir, record: bool, cwd: Path):
                                for key, value in env.items()))
         return [*elevation(), "bash", "--noprofile", "--norc", str(ISOLATE_SH), "enter",
                 str(keeper.root), str(cwd), env_file, str(os.getpid()), str(os.getuid()),
-                str(os.getgid()), groups, ",".join(map(str, fds)), "--", *argv]
+                str(os.getgid()), groups, reopened(fds), "--", *argv]
     return launch
 
 

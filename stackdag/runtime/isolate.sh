@@ -9,11 +9,11 @@
 #   Runs COMMAND (a step driver) in namespaces of its own (mount, network, host name,
 #   IPC), with NEWROOT as its root, in WORKSPACE, as UID:GID with the supplementary
 #   GROUPS (comma-separated, or "-"), in the environment ENV_FILE holds (NUL-separated,
-#   removed once read), with the descriptors FDS (comma-separated) of process PARENT open
-#   under the same numbers: sudo closes them, and resets the environment. There, /sys is
-#   a read-only sysfs of its network namespace, which has only lo. Root's powers over the
-#   machine (modules, clocks, devices, mounts, other users' processes) are out of the
-#   bounding set, so not even sudo inside gets them.
+#   removed once read), with the descriptors FDS (comma-separated, or "-") of process
+#   PARENT opened again under the same numbers: sudo closes them, and resets the
+#   environment. There, /sys is a read-only sysfs of its network namespace, which has
+#   only lo. Root's powers over the machine (modules, clocks, devices, mounts, other
+#   users' processes) are out of the bounding set, so not even sudo inside gets them.
 set -euo pipefail
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
