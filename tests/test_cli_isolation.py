@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 import uuid
 
 import pytest
@@ -204,3 +205,59 @@ fi
     assert run.returncode == 0, run.output
     assert ws.read("seen") == "1\n"
     assert not os.path.lexists(name)
+
+
+def mounted(path) -> bool:
+    with open("/proc/self/mountinfo") as info:
+        return any(line.split()[4] == str(path) for line in info)
+
+
+def test_a_killed_record_mode_run_leaves_nothing_mounted_and_resumes(ws):
+    """The keeper unmounts the run's root when stackdag dies, however it dies (its input
+    ends); the next run reaps the orphaned hook and resumes at its step."""
+    ws.plugin("p", plugin_sh=WAIT_FOR + """\
+if [[ $2 == install ]]; then
+    echo x > /etc/stackdag-killed-$$
+    if [[ ! -e $TOP_DIR/resumed ]]; then
+        echo $$ > $TOP_DIR/held.pid
+        wait_for $TOP_DIR/never
+    fi
+fi
+""")
+    ws.register("p")
+    root = ws.top / ".stack/overlay/root"
+    first = subprocess.Popen([str(BIN / "stackdag"), "stack", "--record"], cwd=ws.top,
+                             env={**os.environ, "PYTHONPATH": str(SOURCE_ROOT)},
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             stdin=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: (ws.top / "held.pid").exists())
+        assert mounted(root)
+        first.kill()
+    finally:
+        first.wait()
+    wait_until(lambda: not mounted(root))
+    (ws.top / "resumed").touch()
+    again = ws.run("stackdag", "stack", "--record")
+    assert again.returncode == 0, again.output
+    assert "install:p" in again.stdout and "pre-install:p" not in again.stdout
+    assert not mounted(root)
+    driver = int(ws.read("held.pid"))      # the hook's $$: its driver, which ends with it
+    wait_until(lambda: not alive(driver))
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
+
+
+def wait_until(condition, timeout: float = 60) -> None:
+    """Wait for ``condition()`` (a thing that must happen, given time to happen)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{condition} never held")
+        time.sleep(0.05)
