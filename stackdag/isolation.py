@@ -81,14 +81,13 @@ def elevation() -> tuple[str, ...]:
     return ("sudo", "-n")
 
 
-
 def require() -> None:
     """Refuse record mode, with one line, where the hooks cannot be isolated."""
     elevation()
 
 
 class Keeper:
-    """The root process that made a run's namespaces and lists what each step wrote."""
+    """The root process that mounted a run's root and lists what each step wrote there."""
 
     def __init__(self, state: StateDir):
         state.logs.mkdir(parents=True, exist_ok=True)
@@ -148,12 +147,9 @@ def launcher(state: StateDir, record: bool, cwd: Path):
             keeper = _keepers[state] = Keeper(state)
     groups = ",".join(str(g) for g in os.getgroups()) or "-"
 
-    def reopened(fds: tuple[int, ...]) -> str:
-        """The descriptors the driver's user opens again: sudo closes them (as root they
-        are passed as they are)."""
-        return ",".join(map(str, fds)) if elevation() else "-"
-
     def launch(argv: list[str], env: dict[str, str], fds: tuple[int, ...]) -> list[str]:
+        # sudo closes the descriptors: the driver's user opens them again (root's pass)
+        reopened = ",".join(map(str, fds)) if elevation() else "-"
         state.scripts.mkdir(parents=True, exist_ok=True)
         fd, env_file = tempfile.mkstemp(dir=state.scripts, prefix="driver-env-")
         with os.fdopen(fd, "wb") as out:
@@ -161,7 +157,7 @@ def launcher(state: StateDir, record: bool, cwd: Path):
                                for key, value in env.items()))
         return [*elevation(), "bash", "--noprofile", "--norc", str(ISOLATE_SH), "enter",
                 str(keeper.root), str(cwd), env_file, str(os.getpid()), str(os.getuid()),
-                str(os.getgid()), groups, reopened(fds), "--", *argv]
+                str(os.getgid()), groups, reopened, "--", *argv]
     return launch
 
 
