@@ -100,7 +100,12 @@ class Keeper:
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, cwd="/",
                 start_new_session=True)
         self.root = state.overlay / "root"
-        word, _, rest = self.proc.stdout.readline().decode(errors="replace").partition(" ")
+        while True:
+            line = self.proc.stdout.readline().decode(errors="replace")
+            word, _, rest = line.partition(" ")
+            if word != "note":
+                break
+            sys.stderr.write(f"stackdag: note: {rest}")
         if word.strip() != "ready":
             self.close()
             said = rest.strip() or f"it exited; see {self.log}"

@@ -10,9 +10,9 @@ of the run makes namespaces of its own with that root as theirs (runtime/isolate
 enter): they share one overlay, and the kernel needs no more of them than the right to
 make namespaces (not to enter another's, which a sandbox may not grant).
 
-Protocol, on stdin and stdout: "ready" or "error MESSAGE" first; then each line "changes"
-is answered by one line of JSON, what changed since the last answer. End of input ends
-it, and unmounts the root.
+Protocol, on stdin and stdout: "note TEXT" lines for the user, then "ready" or "error
+MESSAGE"; then each line "changes" is answered by one line of JSON, what changed since the
+last answer. End of input ends it, and unmounts the root.
 """
 
 from __future__ import annotations
@@ -22,24 +22,24 @@ import sys
 from pathlib import Path
 
 from stackdag.overlay_diff import Steps
-from stackdag.overlay_mount import build_root, unmount
+from stackdag.overlay_mount import build_root, unmount_all
 
 
 def main(workspace: str, overlay: str) -> int:
     try:
         notes = build_root(Path(overlay), Path(workspace))
     except OSError as err:
-        unmount(Path(overlay) / "root")
+        unmount_all(Path(overlay))
         print(f"error {err.strerror or err}", flush=True)
         return 1
     try:
         for note in notes:
-            sys.stderr.write(f"stackdag: {note}\n")
+            print(f"note {note}")
         steps = Steps(Path(overlay) / "layers")
         print("ready", flush=True)
         for request in sys.stdin:
             if request.strip() == "changes":
                 print(json.dumps(steps.changes()), flush=True)
     finally:
-        unmount(Path(overlay) / "root")
+        unmount_all(Path(overlay))
     return 0

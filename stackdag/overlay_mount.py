@@ -60,6 +60,12 @@ def unmount(path: Path) -> None:
         _call("umount", _libc.umount2(os.fsencode(str(path)), MNT_DETACH), str(path))
 
 
+def unmount_all(overlay: Path) -> None:
+    """The root, and the layers where they are in memory."""
+    unmount(overlay / "root")
+    unmount(overlay / "layers")
+
+
 def _mountpoints() -> set[str]:
     with open("/proc/self/mountinfo", encoding="utf-8", errors="surrogateescape") as info:
         return {_unescape(line.split()[4]) for line in info}
@@ -82,24 +88,36 @@ def _under(path: str, top: str) -> bool:
     return path == top or path.startswith(top.rstrip("/") + "/")
 
 
+def _mounts(mountinfo: str):
+    """(mount point, per-mount options, file system type) of each line."""
+    for line in mountinfo.splitlines():
+        fields = line.split()
+        if "-" in fields:
+            yield _unescape(fields[4]), fields[5].split(","), fields[fields.index("-") + 1]
+
+
+def fstype(path: str, mountinfo: str) -> str:
+    """The type of the file system ``path`` is on (the last mount over it wins)."""
+    found, depth = "", -1
+    for mountpoint, _, kind in _mounts(mountinfo):
+        if _under(path, mountpoint) and len(mountpoint) >= depth:
+            found, depth = kind, len(mountpoint)
+    return found
+
+
 def mount_plan(mountinfo: str, workspace: str) -> list[tuple[str, str]]:
     """(action, mount point) for each mount the new root copies, parents first: "overlay"
     for what may be written, "ro" for what may not. The workspace and what is mounted
     under it are bound through as they are; /proc, /sys and /dev are made afresh."""
     found: dict[str, tuple[str, str]] = {}
-    for line in mountinfo.splitlines():
-        fields = line.split()
-        if "-" not in fields:
-            continue
-        mountpoint, options = _unescape(fields[4]), fields[5].split(",")
-        fstype = fields[fields.index("-") + 1]
+    for mountpoint, options, kind in _mounts(mountinfo):
         if any(_under(mountpoint, top) for top in OWN) or (
                 mountpoint != "/" and _under(mountpoint, workspace)):
             continue
-        if fstype in PSEUDO:
+        if kind in PSEUDO:
             found.pop(mountpoint, None)     # a later mount hides an earlier one there
             continue
-        read_only = "ro" in options or fstype.startswith("fuse")
+        read_only = "ro" in options or kind.startswith("fuse")
         found[mountpoint] = ("ro" if read_only else "overlay", mountpoint)
     return sorted(found.values(), key=lambda item: (item[1].count("/"), item[1]))
 
@@ -111,17 +129,24 @@ def _escape(path: Path | str) -> str:
 
 def build_root(overlay: Path, workspace: Path) -> list[str]:
     """Mount the root at ``overlay``/root, its layers under ``overlay``/layers; notes on
-    what could only be bound read-only."""
+    what could only be bound read-only, or kept in memory."""
     new = overlay / "root"
     new.mkdir(parents=True, exist_ok=True)
     os.chmod(overlay, 0o700)
-    unmount(new)        # a killed run's
+    unmount_all(overlay)        # a killed run's
     with open("/proc/self/mountinfo", encoding="utf-8", errors="surrogateescape") as info:
-        plan = mount_plan(info.read(), str(workspace))
+        mountinfo = info.read()
+    notes = []
+    if fstype(str(overlay), mountinfo) == "overlay":
+        # An overlay's upper layer cannot be on an overlay (a container's root, a sandbox's
+        # without the workspace bound into it): in memory, for this run only.
+        (overlay / "layers").mkdir(exist_ok=True)
+        mount("stackdag-record", overlay / "layers", "tmpfs", MS_NOSUID | MS_NODEV, "mode=700")
+        notes.append("the workspace is on an overlay file system, which cannot hold what "
+                     "this run writes outside it: that is kept in memory, not for later runs")
     bind(new, new)
     mount(None, new, None, MS_PRIVATE)
-    notes = []
-    for action, mountpoint in plan:
+    for action, mountpoint in mount_plan(mountinfo, str(workspace)):
         target = Path(str(new) + mountpoint.rstrip("/"))
         layer = overlay / "layers" / layer_name(mountpoint)
         try:

@@ -4,7 +4,8 @@
 # sourced by a hook.
 #
 # isolate.sh discard OVERLAY
-#   The overlay's root unmounted (if a killed run left it mounted), then OVERLAY removed.
+#   The overlay's root (and layers, in memory) unmounted, if a killed run left them
+#   mounted, then OVERLAY removed.
 # isolate.sh enter NEWROOT WORKSPACE ENV_FILE PARENT UID GID GROUPS FDS -- COMMAND...
 #   Runs COMMAND (a step driver) in namespaces of its own (mount, network, host name,
 #   IPC), with NEWROOT as its root, in WORKSPACE, as UID:GID with the supplementary
@@ -31,6 +32,7 @@ function _sd_unmount {
 
 function _sd_discard {
     _sd_unmount "$1/root"
+    _sd_unmount "$1/layers"
     rm -rf --one-file-system -- "$1"
 }
 
