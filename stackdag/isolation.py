@@ -105,7 +105,7 @@ class Keeper:
             word, _, rest = line.partition(" ")
             if word != "note":
                 break
-            sys.stderr.write(f"stackdag: note: {rest}")
+            sys.__stderr__.write(f"stackdag: note: {rest}")     # doit holds sys.stderr
         if word.strip() != "ready":
             self.close()
             said = rest.strip() or f"it exited; see {self.log}"

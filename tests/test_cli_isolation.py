@@ -276,3 +276,33 @@ def wait_until(condition, timeout: float = 60) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"{condition} never held")
         time.sleep(0.05)
+
+
+def test_a_workspace_on_an_overlay_keeps_the_writes_in_memory(tmp_path):
+    """As in a container whose workspace is in its overlay root: an overlay's upper layer
+    cannot be on an overlay, so the run's writes are kept in memory, for that run."""
+    if os.geteuid() != 0 or on_overlay(tmp_path):
+        pytest.skip("needs root, on a file system an overlay can be made on")
+    (tmp_path / "lower").mkdir()
+    ws = Workspace(tmp_path / "lower")
+    name = f"/etc/stackdag-test-{uuid.uuid4().hex[:8]}"
+    ws.plugin("p", plugin_sh=f'[[ $2 != install ]] || echo x > {name}\n'
+                             f'[[ $2 != test-config ]] || cat {name} > $TOP_DIR/seen\n')
+    ws.register("p")
+    for part in ("upper", "work", "ws"):
+        (tmp_path / part).mkdir()
+    top = tmp_path / "ws"
+    script = (f"mount -t overlay stackdag-test -o lowerdir={ws.top},upperdir={tmp_path}/upper,"
+              f"workdir={tmp_path}/work {top} && cd {top} && {BIN}/stackdag stack --record "
+              f"&& {BIN}/stackdag recorded")
+    run = subprocess.run(["unshare", "--mount", "--propagation", "private", "bash", "-c",
+                          script], env={**os.environ, "PYTHONPATH": str(SOURCE_ROOT)},
+                         capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert ("stackdag: note: the workspace is on an overlay file system, which cannot hold "
+            "what this run writes outside it: that is kept in memory, not for later runs"
+            ) in run.stderr
+    assert f"install:p  wrote {name} (created)" in run.stdout
+    assert (tmp_path / "upper/seen").read_text() == "x\n"
+    assert not os.path.lexists(name)
+    assert not any((tmp_path / "upper/.stack/overlay/layers").iterdir())
