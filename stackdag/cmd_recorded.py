@@ -1,11 +1,11 @@
 """``stackdag recorded [--json]``: what record mode recorded instead of running, in the
-order the steps run: one line each, the step then the command as it would have run."""
+order the steps run: one line each, the step then the command as it would have run, or
+what it wrote outside the workspace."""
 
 from __future__ import annotations
 
 import json
 import sys
-from dataclasses import asdict
 from pathlib import Path
 
 from doit.cmd_base import Command
@@ -22,8 +22,9 @@ class Recorded(StackdagCommand, Command):
     doc_usage = "[--json]"
     doc_description = ("After `stackdag stack --record` (or with [stack] record = true): "
                        "one line per recorded action, the step then the command as it would "
-                       "have run; --json gives step, plugin, phase, kind, file:line and the "
-                       "command.")
+                       "have run, or the file it wrote outside the workspace; --json gives "
+                       "step, plugin, phase, kind, file:line and the command, and for a "
+                       "file its path, change, type and a diff.")
     cmd_options = ({"name": "as_json", "long": "json", "type": bool, "default": False,
                     "help": "print the records as JSON"},)
 
@@ -31,7 +32,7 @@ class Recorded(StackdagCommand, Command):
         ws = workspace.load(Path.cwd())
         records = read(StateDir(ws.top), plan.plan_stack(ws))
         if opt_values["as_json"]:
-            json.dump([asdict(r) for r in records], sys.stdout, indent=1)
+            json.dump([r.as_json() for r in records], sys.stdout, indent=1)
             sys.stdout.write("\n")
             return 0
         width = max((len(r.step) for r in records), default=0)

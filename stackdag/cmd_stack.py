@@ -60,6 +60,9 @@ class StackRun(StackdagCommand, Run):
         if params["record"]:
             workspace.record_this_run()
         loaded = workspace.load(top)
+        if loaded.stack.record:
+            from stackdag import isolation
+            isolation.require()
         for note in destlinks.link(loaded):
             sys.stderr.write(f"stackdag: note: {note}\n")
         # A plugin's hooks and its place in the order come from its files, so plugins not

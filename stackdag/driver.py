@@ -45,6 +45,11 @@ def _scratch_fd(state: StateDir, name: str) -> int:
         return fd
 
 
+# How a driver is started other than as it is (record mode's isolation, isolation.py): its
+# command, environment and descriptors to the command that starts it.
+Launch = Callable[[list[str], dict[str, str], tuple[int, ...]], list[str]]
+
+
 class Ended(NamedTuple):
     """A step's end, as the driver reports it."""
 
@@ -66,7 +71,8 @@ class DriverDied(Exception):
 class Driver:
     """One ``bash driver.sh``: requests in, ``started PID`` and ``done STATUS`` out."""
 
-    def __init__(self, key, state: StateDir, cwd: Path, env: dict[str, str]):
+    def __init__(self, key, state: StateDir, cwd: Path, env: dict[str, str],
+                 launch: Launch | None = None):
         self.key = key
         self.state = state
         token = f"{os.getpid()}-{threading.get_ident()}-{id(self)}"
@@ -83,11 +89,13 @@ class Driver:
         self.word = _scratch_fd(state, "word")
         env = {**env, "_SD_REQUEST": str(self.request_file),
                "_SD_SCRATCH_FD": str(self.scratch), "_SD_WORD_FD": str(self.word)}
+        argv = ["bash", "--noprofile", "--norc", str(RUNTIME / "driver.sh")]
+        if launch:
+            argv = launch(argv, env, (self.scratch, self.word))
         with open(self.stderr_file, "wb") as err:
             self.proc = subprocess.Popen(
-                ["bash", "--noprofile", "--norc", str(RUNTIME / "driver.sh")], cwd=cwd,
-                env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err,
-                start_new_session=True, pass_fds=(self.scratch, self.word))
+                argv, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=err, start_new_session=True, pass_fds=(self.scratch, self.word))
         # If this run is killed, the next one stops this group and the step in flight's,
         # whose number the marker holds (rewritten in place: no file per step).
         self.marker = state.running_marker(self.proc.pid)

@@ -357,10 +357,11 @@ class StackReporter:
         from stackdag.records import count
         from stackdag.state import StateDir
 
-        total, missing = count(StateDir(self.workspace), self.ran)
-        if total:
+        total, missing, written = count(StateDir(self.workspace), self.ran)
+        files = f", {written} files written outside the workspace" if written else ""
+        if total or written:
             self.write(f"recorded: {total} actions, {missing} of them calls with no "
-                       "implementation (`stackdag recorded` lists them)\n")
+                       f"implementation{files} (`stackdag recorded` lists them)\n")
 
     def _record(self, seconds: float, timers: dict[str, float]) -> None:
         """What this run did, for ``stackdag status`` and ``stackdag timing``, and the

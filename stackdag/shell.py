@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from stackdag import driver, names, plan, processes
+from stackdag import driver, isolation, names, plan, processes
 from stackdag.bashenv import runtime_environment
 from stackdag.model import STACKRC_DEFAULTS, Plan, Plugin, Step, Workspace
 from stackdag.outcome import (StepOutcome, describe, disk_note, failing_command, signalled,
@@ -261,7 +261,8 @@ def _driver(run: RunContext) -> driver.Driver:
     def start() -> driver.Driver:
         for folder in (run.state.logs, run.state.states):
             folder.mkdir(parents=True, exist_ok=True)
-        return driver.Driver(run, run.state, run.top, _driver_environment(run))
+        return driver.Driver(run, run.state, run.top, _driver_environment(run),
+                             isolation.launcher(run.state, run.record, run.top))
     return driver.for_thread(run, start)
 
 
@@ -291,7 +292,9 @@ def _start(run: RunContext, step: Step,
 def end_run() -> list[str]:
     """The run's steps are done: end its drivers, so that nothing of it stays running.
     What could not be saved (the last step's state), for the run to fail on."""
-    return driver.close_all()
+    unsaved = driver.close_all()
+    isolation.close_all()
+    return unsaved
 
 
 def run_step(step: Step, run: RunContext) -> StepOutcome:
@@ -307,6 +310,7 @@ def run_step(step: Step, run: RunContext) -> StepOutcome:
     delta = state.delta_file(step.name).with_suffix(".sh.partial")
     records = state.records_file(step.name)     # what this run of the step records, only
     records.unlink(missing_ok=True)
+    state.writes_file(step.name).unlink(missing_ok=True)
     started = time.monotonic()
     try:
         if run.record:
@@ -353,6 +357,8 @@ def run_step(step: Step, run: RunContext) -> StepOutcome:
     finally:
         with _running_guard:
             _running.pop(pgid, None)
+    if run.record:
+        isolation.note_writes(state, step.name)
     seconds = time.monotonic() - started
     status = ended.status
     if ended.ran:

@@ -46,6 +46,8 @@ class StateDir:
         # flight), so that a killed run's are reaped
         self.running = self.root / "running"
         self.records = self.root / "records"    # record mode: what each step would change
+        # record mode: the overlay the hooks run on (isolation.py), kept across runs
+        self.overlay = self.root / "overlay"
 
     def __eq__(self, other) -> bool:
         return isinstance(other, StateDir) and other.root == self.root
@@ -108,6 +110,10 @@ class StateDir:
 
     def records_file(self, step_name: str) -> Path:
         return self.records / f"{file_name(step_name)}.tsv"
+
+    def writes_file(self, step_name: str) -> Path:
+        """Record mode: the files a step wrote outside the workspace (JSON)."""
+        return self.records / f"{file_name(step_name)}.writes.json"
 
     def script_file(self, step_name: str) -> Path:
         """Where a step's generated bash (the localrc, a merge's text) is written."""

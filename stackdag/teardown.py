@@ -11,7 +11,7 @@ import shutil
 import sys
 import time
 
-from stackdag import destlinks, plan, processes, shell
+from stackdag import destlinks, isolation, plan, processes, shell
 from stackdag.model import Plan, Workspace, display_path
 from stackdag.state import StateDir
 
@@ -56,6 +56,8 @@ def unstack(ws: Workspace) -> tuple[list[str], list[str]]:
     ``stack`` starts them again, whoever stopped them) and the failures.
     """
     state = StateDir(ws.top)
+    if ws.stack.record:
+        isolation.require()
     started_by = sorted({s.step for s in processes.recorded(state) if s.step})
     failures = run_plan(plan.plan_unstack(ws), ws)
     _, refused = stop_recorded(state)
@@ -69,8 +71,12 @@ def clean(ws: Workspace, everything: bool) -> list[str]:
     """
     _, failures = unstack(ws)
     failures += run_plan(plan.plan_clean(ws), ws)
-    for folder in StateDir(ws.top).forgettable:
+    state = StateDir(ws.top)
+    for folder in state.forgettable:
         shutil.rmtree(folder, ignore_errors=True)
+    left = isolation.discard(state)
+    if left:
+        failures.append(left)
     if everything:
         remove_clones(ws)
     return failures

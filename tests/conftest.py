@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import pwd
+import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -211,3 +213,86 @@ def pytest_sessionfinish(session):
         else:
             print(text, file=sys.stderr)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+# --- another user, with or without sudo, on a machine left as it was -------------------------
+
+USER_SETUP = r"""
+set -eu
+scratch=$1 user=$2 home=$3 sudo=$4; shift 4
+mount -t tmpfs stackdag-test "$scratch"
+# a throwaway /etc (the user, its sudo rule), and searchable directories on the way to this
+# Python and this checkout (a venv made under /root)
+for dir in /etc "$@"; do
+    layer=$scratch/$(echo "$dir" | tr / +)
+    mkdir -p "$layer/upper" "$layer/work"
+    mount -t overlay stackdag-test -o "lowerdir=$dir,upperdir=$layer/upper,workdir=$layer/work" "$dir"
+    [[ $dir == /etc ]] || chmod o+x "$dir"
+done
+# a /dev/null of its own, that every user may write (another test may chmod the
+# machine's), where this root may make one
+if mknod -m 666 "$scratch/null" c 1 3 2>/dev/null; then
+    mount --bind "$scratch/null" /dev/null
+fi
+useradd -M -d "$home" -U -s /bin/bash "$user"
+chown -R "$user:" "$home" "$OWNED"
+[[ -z $sudo ]] || echo "$user ALL=(root) NOPASSWD:ALL" > "/etc/sudoers.d/$user"
+exec runuser -u "$user" --preserve-environment -- bash -c "$SCRIPT"
+"""
+
+
+@dataclass
+class OtherUser:
+    """A user that exists only in a mount namespace of its own, where stackdag runs as it:
+    its /etc (with the user, and its sudo rule with ``sudo``) is a throwaway overlay."""
+
+    name: str
+    home: Path
+    sudo: bool
+
+    def run(self, script: str, cwd: Path, timeout: float = 180) -> Result:
+        """Run bash ``script`` as the user in ``cwd`` (made the user's), with this
+        session's stackdag."""
+        blocked = sorted({str(d) for d in _ancestors(Path(sys.executable).resolve(), BIN,
+                                                      SOURCE_ROOT) if not d.stat().st_mode & 1})
+        scratch = Path(tempfile.mkdtemp(prefix="stackdag-user-"))
+        env = {"PATH": f"{BIN}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
+               "PYTHONPATH": str(SOURCE_ROOT), "HOME": str(self.home), "USER": self.name,
+               "LC_ALL": "C.UTF-8",
+               "SCRIPT": f"cd {shlex.quote(str(cwd))} && {script}", "OWNED": str(cwd)}
+        try:
+            proc = subprocess.run(
+                ["unshare", "--mount", "--propagation", "private", "bash", "-c",
+                 USER_SETUP, "setup",
+                 str(scratch), self.name, str(self.home), "1" if self.sudo else "",
+                 *blocked], env=env, capture_output=True, text=True, timeout=timeout,
+                stdin=subprocess.DEVNULL)
+        finally:
+            scratch.rmdir()
+        return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+def _ancestors(*paths: Path) -> set[Path]:
+    return {parent for path in paths for parent in path.parents if parent != Path("/")}
+
+
+@pytest.fixture
+def shared_tmp():
+    """A temp directory every user may enter (pytest's own is root's alone), removed after."""
+    path = Path(tempfile.mkdtemp(prefix="stackdag-test-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def other_user(shared_tmp: Path, sudo: bool) -> OtherUser:
+    """A user as DevStack's ``stack`` user (with ``sudo``: NOPASSWD sudo), or one with no
+    sudo at all; skips where this session cannot make one."""
+    if os.geteuid() != 0:
+        pytest.skip("making another user needs root")
+    for tool in ("unshare", "useradd", "runuser", *(("sudo",) if sudo else ())):
+        if not shutil.which(tool):
+            pytest.skip(f"{tool} is not installed (.ci/run installs sudo where apt-get is)")
+    home = shared_tmp / "home"
+    home.mkdir(exist_ok=True)
+    return OtherUser(f"sdtest{os.getpid() % 100000}", home, sudo)

@@ -228,3 +228,36 @@ def test_what_a_recorded_package_would_have_made(rec, command, made):
     accounts = 'getent() { [[ $2 == @(john.doe|staff) ]]; }\n'
     result = rec.run(f"{accounts}mkdir -p here\n_sd_rec_package_made {command}\n")
     assert (result.returncode == 0) == made, result.stderr
+
+
+HOST_TOOLS = ("mysql", "psql", "rabbitmqctl", "ovs-vsctl", "ovn-nbctl", "a2ensite",
+              "a2dissite", "docker", "apt-key", "add-apt-repository", "iptables")
+
+
+def test_what_reaches_a_server_or_the_kernel_is_recorded_installed_or_not(rec, tmp_path):
+    """A DevStack host has these tools (fakes on PATH that log a call stand for them): none
+    runs, and the records are what a bare machine gives."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in HOST_TOOLS:
+        (bin_dir / tool).write_text(f"#!/bin/sh\necho {tool} >> {q(tmp_path / 'called')}\n")
+        (bin_dir / tool).chmod(0o755)
+    script = ("mysql -uroot -e 'DROP DATABASE IF EXISTS heat;'\nrecreate_database heat\n"
+              "sudo rabbitmqctl add_user u p\n"
+              "if ! sudo ovs-vsctl br-exists br-int; then sudo ovs-vsctl add-br br-int; fi\n"
+              "sudo ovn-nbctl ls-add x\nsudo a2ensite heat-api\n"
+              "sudo /usr/sbin/a2dissite 000-default\nsudo docker ps\n"
+              "echo key | sudo apt-key add -\nsudo add-apt-repository -y ppa:x/y\n"
+              "sudo iptables -I INPUT -j ACCEPT\n")
+    for path in (f"{bin_dir}:{os.environ['PATH']}", os.environ["PATH"]):
+        (rec.tmp / "records.tsv").unlink(missing_ok=True)
+        rec.ok(script, PATH=path)
+        assert not (tmp_path / "called").exists()
+        assert records(rec) == [
+            ("database", "mysql -uroot -e DROP\\ DATABASE\\ IF\\ EXISTS\\ heat\\;"),
+            ("database", "recreate_database heat"), ("queue", "rabbitmqctl add_user u p"),
+            ("ovs", "ovs-vsctl br-exists br-int"), ("ovs", "ovs-vsctl add-br br-int"),
+            ("ovs", "ovn-nbctl ls-add x"), ("apache", "a2ensite heat-api"),
+            ("apache", "a2dissite 000-default"), ("container", "docker ps"),
+            ("package", "apt-key add -"), ("package", "add-apt-repository -y ppa:x/y"),
+            ("firewall", "iptables -I INPUT -j ACCEPT")]

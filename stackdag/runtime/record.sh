@@ -1,7 +1,11 @@
 #!/bin/bash
 # Record mode ([stack] record = true, or `stackdag stack --record`): every hook runs for
-# real, but what would change the system is recorded instead of run, and what it would
-# have produced is made to exist, so that the hook goes on under errexit:
+# real, isolated from the machine (stackdag/isolation.py: namespaces of its own on an
+# overlay of the machine's file systems, no network), so what it writes outside the
+# workspace changes nothing, and is recorded with a diff. What reaches beyond the overlay
+# (a server, the kernel, the network) or needs content the network would have given is
+# recorded here instead of run, and what it would have produced is made to exist, so that
+# the hook goes on under errexit:
 #   package managers and pip      (the package helpers record through _sd_record)
 #   service managers, run_process nothing is started
 #   downloads                     curl/wget leave an empty output file
@@ -10,6 +14,9 @@
 #   kernel modules                modprobe, insmod, rmmod
 #   waiting for a service         wait_for_service, wait_for_compute (nothing was started)
 #   the openstack CLI             stable fake ids; `... list` prints nothing
+#   database, queue, OVS/OVN      mysql, psql, recreate_database*, rabbitmqctl,
+#   clients, apache, docker,      ovs-vsctl, ovn-*ctl, a2en*/a2dis*, docker, apt-key,
+#   apt keys, iptables            add-apt-repository, iptables: whether or not installed
 #   what a recorded package       sudo chown/chgrp/chmod of a path that does not exist, or
 #   would have made               to a user or group that does not exist (bind9 makes the
 #                                 bind user and /var/cache/bind)
@@ -272,6 +279,37 @@ declare -gA _SD_RECORDED_PATHS=([apt-get]=1 [apt]=1 [yum]=1 [dnf]=1 [zypper]=1 [
                                 [modprobe]=1 [insmod]=1 [rmmod]=1
                                 [chown]=1 [chgrp]=1 [chmod]=1)
 
+# What reaches a server, a kernel table or the network, which the overlay the hooks run on
+# cannot hold (isolation.py): recorded whether or not it is installed here, so that a
+# plugin's records are the same on a bare machine and on a DevStack host.
+declare -gA _SD_RECORDED_KINDS=(
+    [mysql]=database [mysqladmin]=database [psql]=database [createdb]=database
+    [dropdb]=database [createuser]=database [dropuser]=database
+    [recreate_database]=database [recreate_database_mysql]=database
+    [recreate_database_postgresql]=database
+    [rabbitmqctl]=queue
+    [ovs-vsctl]=ovs [ovs-ofctl]=ovs [ovs-appctl]=ovs [ovs-dpctl]=ovs [ovn-nbctl]=ovs
+    [ovn-sbctl]=ovs [ovn-appctl]=ovs [ovn-ic-nbctl]=ovs [ovn-ic-sbctl]=ovs
+    [a2ensite]=apache [a2dissite]=apache [a2enmod]=apache [a2dismod]=apache
+    [a2enconf]=apache [a2disconf]=apache
+    [docker]=container
+    [apt-key]=package [add-apt-repository]=package
+    [iptables]=firewall [ip6tables]=firewall [iptables-save]=firewall
+    [iptables-restore]=firewall [ip6tables-save]=firewall [ip6tables-restore]=firewall)
+for _sd_name in "${!_SD_RECORDED_KINDS[@]}"; do
+    eval "function $_sd_name { _sd_rec ${_SD_RECORDED_KINDS[$_sd_name]} $_sd_name \"\$@\"; }"
+    _SD_RECORDED_PATHS[$_sd_name]=1
+    _SD_RUNTIME_FUNCS[$_sd_name]=1
+done
+unset _sd_name
+
+# ovs-vsctl: a new machine has no bridges, so that the add-br after a `br-exists` is
+# recorded too.
+function ovs-vsctl {
+    _sd_rec ovs ovs-vsctl "$@"
+    [[ " $* " != *" br-exists "* ]] || return 2
+}
+
 # tee [OPTIONS] FILE...: writes for real (config files are what a user inspects), into the
 # directories a recorded install would have made (/etc/apache2/sites-available...).
 function tee {
@@ -357,6 +395,13 @@ function sudo {
             _sd_rec package-made sudo "$@"
             return 0
         fi
+    elif [[ $target == tee ]]; then
+        # as the tee above, with its directories made as root too; then tee runs as root
+        local arg
+        for arg in "${args[@]:i+1}"; do
+            [[ $arg == -* || $arg == */ ]] || sudo mkdir -p -- "$(dirname -- "$arg")" \
+                2>/dev/null || :
+        done
     elif [[ $target == @(git|make) ]]; then
         # recorded only in a recorded clone; else run as root, for real
         if [[ $target == git && ${args[i + 1]:-} == clone ]] || {
@@ -367,10 +412,10 @@ function sudo {
     elif [[ -n $target ]] && { [[ $(type -t -- "$target") == function ]] \
             || ! type -P -- "$target" >/dev/null; }; then
         if [[ $(type -t -- "$target") == function ]]; then
-            "${args[@]:i}"          # the wrapper records it
-        else
-            _sd_rec missing sudo "$@"
+            "${args[@]:i}"          # the wrapper records it, and answers
+            return
         fi
+        _sd_rec missing sudo "$@"
         return 0
     fi
     if ! type -P sudo >/dev/null && ((EUID == 0)); then
