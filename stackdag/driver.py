@@ -8,6 +8,11 @@ that dies between steps is replaced; one that dies while a step runs fails that 
 A child says "ran" when its hook returns, then saves the state: stackdag does its own work
 for the step meanwhile, and ``settle`` waits for the save before anything may read it (the
 next request, the end of the run).
+
+A driver's pipe has one reader: the thread whose steps it runs. When stackdag stops (a
+signal, the end of the run), the main thread ends every driver; one whose worker thread has
+a step in flight is left to that thread until the step ends, or two threads would wait for
+the one answer the driver gives.
 """
 
 from __future__ import annotations
@@ -95,22 +100,36 @@ class Driver:
         self.child = 0          # the pid of the last step's child
         self.saving = None      # the hook's status while its child saves the state
         self.pending: Callable[[Ended | None], Callable[[], None]] | None = None  # then
+        self.owner = threading.current_thread()     # the one thread that talks to it
+        # The step in flight: "sent" (its request), "running" (its "started" read),
+        # "saving" (its "ran" read), "" none: its "done" read. Guarded by ``turn``, which
+        # a thread closing the driver waits on while the owner's step is in flight.
+        self.phase = ""
+        self.closed = False
+        self.turn = threading.Condition()
 
     def start(self, fields: list[str]) -> int | None:
         """Send a step; the pid of its child (leader of its process group), or None when
-        this driver cannot serve it (it exits; start another)."""
+        this driver cannot serve it (it exits, or was closed; start another)."""
+        with self.turn:
+            if self.closed:
+                return None
+            self.phase = "sent"
         os.pwrite(self.request_fd, b"".join(
             f.encode("utf-8", "surrogateescape") + b"\0" for f in fields), 0)
         try:
             self.proc.stdin.write(b"%d\n" % len(fields))
             self.proc.stdin.flush()
         except (BrokenPipeError, ValueError):
+            self._over()
             return None
         word, _, value = self.proc.stdout.readline().decode().partition(" ")
         if word != "started":
+            self._over()        # nothing runs: no child says "started" once its driver is gone
             return None
         os.pwrite(self.marker_fd, value.strip().encode().ljust(MARKER_WIDTH), 0)
         self.child = int(value)
+        self.phase = "running"
         return self.child
 
     def finish(self) -> Ended:
@@ -119,6 +138,7 @@ class Driver:
         ended = self._answer("ran", "done")
         if ended.ran:
             self.saving = ended.status
+            self.phase = "saving"
         return ended
 
     def settle(self) -> Callable[[], None] | None:
@@ -131,6 +151,7 @@ class Driver:
             ended = self._answer("done")
         except DriverDied:
             ended = self._orphan_end(self.saving)
+            self._over()
         self.saving = None
         after, self.pending = self.pending, None
         return after(ended) if after else None
@@ -155,7 +176,14 @@ class Driver:
         status, _, saved = rest.strip().partition(" ")
         if word == "done":
             os.pwrite(self.marker_fd, b" " * MARKER_WIDTH, 0)
+            self._over()
         return Ended(word == "ran", int(status), saved)
+
+    def _over(self) -> None:
+        """No step is in flight any more: a thread closing the driver may go on."""
+        with self.turn:
+            self.phase = ""
+            self.turn.notify_all()
 
     def death(self) -> str:
         """How the driver ended, for the step it was running."""
@@ -174,9 +202,24 @@ class Driver:
 
     def close(self, grace: float) -> Unsaved | None:
         """End the driver: end of input, ``grace`` seconds, then its group is killed.
-        Unsaved (returned) if the last step's state could not be saved."""
+        Unsaved (returned) if the last step's state could not be saved.
+
+        A step another (live) thread has in flight is waited for: that thread reads its
+        answers (on an interrupt its hook was told to stop). One this thread left in
+        flight, interrupted, is stopped here; a save in flight is waited for and kept."""
+        me = threading.current_thread()
+        with self.turn:
+            while (self.phase and not self.closed and self.owner is not me
+                   and self.owner.is_alive()):
+                self.turn.wait(0.1)     # (awake now and then: the owner may end first)
+            if self.closed:
+                return None
+            self.closed = True
+            self.turn.notify_all()
         unsaved = None
         try:
+            # before the end of input: a child waiting for a request would read it and
+            # leave its word where the saving child's is, if the driver died in between
             later = self.settle()
             if later:
                 later()
@@ -186,6 +229,8 @@ class Driver:
             self.proc.stdin.close()
         except OSError:
             pass
+        if self.phase:
+            self._stop_step(grace)
         try:
             self.proc.wait(timeout=grace)
         except subprocess.TimeoutExpired:
@@ -199,9 +244,28 @@ class Driver:
             path.unlink(missing_ok=True)
         return unsaved
 
+    def _stop_step(self, grace: float) -> None:
+        """The step in flight was interrupted before its end was read (its caller is gone):
+        stop its hook's group as an interrupt does: TERM, ``grace`` seconds for the hook
+        (and so the driver) to end, then KILL what is left. Its child's pid comes with
+        "started", which follows a request sent; with none sent, the child waiting for it
+        reads the end of input (closed first) and the pipe ends."""
+        if self.phase == "sent":
+            word, _, value = self.proc.stdout.readline().decode().partition(" ")
+            if word != "started":
+                return
+            self.child = int(value)
+        processes.signal_group(self.child, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            pass
+        processes.signal_group(self.child, signal.SIGKILL)
+
 
 _drivers: dict[int, Driver] = {}      # thread ident -> the driver serving it
 _guard = threading.Lock()
+_stopping = ""          # set once the process stops: see stop()
 
 
 def for_thread(key, start) -> Driver:
@@ -209,6 +273,8 @@ def for_thread(key, start) -> Driver:
     there is none, it died, or it served another run."""
     ident = threading.get_ident()
     with _guard:
+        if _stopping:
+            raise DriverDied(f"not started: stackdag is stopping ({_stopping})")
         current = _drivers.get(ident)
     if current is not None and current.key == key and current.alive():
         return current
@@ -234,11 +300,33 @@ def drop(driver: Driver, grace: float) -> None:
 
 
 def close_all(grace: float = 5) -> list[str]:
-    """End every driver (end of a run, or of the process); what could not be saved."""
-    with _guard:
-        drivers = list(_drivers.values())
-        _drivers.clear()
-    return [note.args[0] for note in (driver.close(grace) for driver in drivers) if note]
+    """End every driver (end of a run, or of the process); what could not be saved.
+    Each is forgotten as it is closed: what an interrupt leaves is closed at exit."""
+    notes = []
+    while True:
+        with _guard:
+            if not _drivers:
+                return notes
+            ident = next(iter(_drivers))
+            driver = _drivers[ident]
+        note = driver.close(grace)
+        with _guard:
+            if _drivers.get(ident) is driver:
+                del _drivers[ident]
+        if note:
+            notes.append(note.args[0])
+
+
+def stop(reason: str) -> None:
+    """The process stops (``reason``: a signal's name): no step starts from now on, in
+    any thread; the steps in flight end, and ``close_all`` ends their drivers."""
+    global _stopping
+    _stopping = reason
+
+
+def stopping() -> str:
+    """Why the process stops ("" while it does not)."""
+    return _stopping
 
 
 atexit.register(close_all)
