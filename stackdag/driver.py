@@ -111,35 +111,39 @@ class Driver:
     def start(self, fields: list[str]) -> int | None:
         """Send a step; the pid of its child (leader of its process group), or None when
         this driver cannot serve it (it exits, or was closed; start another)."""
-        with self.turn:
-            if self.closed:
+        with _exchange():
+            with self.turn:
+                if self.closed:
+                    return None
+                self.phase = "sent"
+            word = value = ""
+            try:
+                os.pwrite(self.request_fd, b"".join(
+                    f.encode("utf-8", "surrogateescape") + b"\0" for f in fields), 0)
+                self.proc.stdin.write(b"%d\n" % len(fields))
+                self.proc.stdin.flush()
+                word, _, value = self.proc.stdout.readline().decode().partition(" ")
+            except (BrokenPipeError, ValueError):
+                pass
+            finally:
+                if word != "started":   # nothing runs: no child says so once its driver
+                    self._over()        # is gone
+            if word != "started":
                 return None
-            self.phase = "sent"
-        os.pwrite(self.request_fd, b"".join(
-            f.encode("utf-8", "surrogateescape") + b"\0" for f in fields), 0)
-        try:
-            self.proc.stdin.write(b"%d\n" % len(fields))
-            self.proc.stdin.flush()
-        except (BrokenPipeError, ValueError):
-            self._over()
-            return None
-        word, _, value = self.proc.stdout.readline().decode().partition(" ")
-        if word != "started":
-            self._over()        # nothing runs: no child says "started" once its driver is gone
-            return None
-        os.pwrite(self.marker_fd, value.strip().encode().ljust(MARKER_WIDTH), 0)
-        self.child = int(value)
-        self.phase = "running"
-        return self.child
+            self.child = int(value)
+            self.phase = "running"
+            os.pwrite(self.marker_fd, value.strip().encode().ljust(MARKER_WIDTH), 0)
+            return self.child
 
     def finish(self) -> Ended:
         """How the step's child ended. When its hook ran to its end, the child goes on to
         save the state: ``settle`` waits for that."""
-        ended = self._answer("ran", "done")
-        if ended.ran:
-            self.saving = ended.status
-            self.phase = "saving"
-        return ended
+        with _exchange():
+            ended = self._answer("ran", "done")
+            if ended.ran:
+                self.saving = ended.status
+                self.phase = "saving"
+            return ended
 
     def settle(self) -> Callable[[], None] | None:
         """Wait for the child saving its state, then give ``pending`` (set by the caller)
@@ -147,14 +151,15 @@ class Driver:
         the work left (moving files into place), for the caller to do when it suits."""
         if self.saving is None:
             return None
-        try:
-            ended = self._answer("done")
-        except DriverDied:
-            ended = self._orphan_end(self.saving)
-            self._over()
-        self.saving = None
-        after, self.pending = self.pending, None
-        return after(ended) if after else None
+        with _exchange():
+            try:
+                ended = self._answer("done")
+            except DriverDied:
+                ended = self._orphan_end(self.saving)
+                self._over()
+            self.saving = None
+            after, self.pending = self.pending, None
+            return after(ended) if after else None
 
     def _orphan_end(self, status: int) -> Ended | None:
         """The driver died while the child saved the state: the child goes on alone. Once
@@ -205,8 +210,8 @@ class Driver:
         Unsaved (returned) if the last step's state could not be saved.
 
         A step another (live) thread has in flight is waited for: that thread reads its
-        answers (on an interrupt its hook was told to stop). One this thread left in
-        flight, interrupted, is stopped here; a save in flight is waited for and kept."""
+        answers (on an interrupt its hook was told to stop). Of a step this thread left
+        (interrupted between exchanges), a save is waited for and kept, a hook stopped."""
         me = threading.current_thread()
         with self.turn:
             while (self.phase and not self.closed and self.owner is not me
@@ -229,7 +234,7 @@ class Driver:
             self.proc.stdin.close()
         except OSError:
             pass
-        if self.phase:
+        if self.phase == "running":
             self._stop_step(grace)
         try:
             self.proc.wait(timeout=grace)
@@ -245,16 +250,9 @@ class Driver:
         return unsaved
 
     def _stop_step(self, grace: float) -> None:
-        """The step in flight was interrupted before its end was read (its caller is gone):
-        stop its hook's group as an interrupt does: TERM, ``grace`` seconds for the hook
-        (and so the driver) to end, then KILL what is left. Its child's pid comes with
-        "started", which follows a request sent; with none sent, the child waiting for it
-        reads the end of input (closed first) and the pipe ends."""
-        if self.phase == "sent":
-            word, _, value = self.proc.stdout.readline().decode().partition(" ")
-            if word != "started":
-                return
-            self.child = int(value)
+        """The step's hook runs, but its end will not be read (its caller was interrupted):
+        stop its group as an interrupt does: TERM, ``grace`` seconds for the hook (and so
+        the driver, its input closed) to end, then KILL what is left."""
         processes.signal_group(self.child, signal.SIGTERM)
         try:
             self.proc.wait(timeout=grace)
@@ -266,6 +264,33 @@ class Driver:
 _drivers: dict[int, Driver] = {}      # thread ident -> the driver serving it
 _guard = threading.Lock()
 _stopping = ""          # set once the process stops: see stop()
+_talk = threading.local()       # per thread: in an exchange; the exit it put off
+
+
+class _exchange:
+    """An exchange with a driver (a request and its answer, or one answer read and taken
+    in): an interrupt in its thread waits for its end (``interrupt``). Raised in the middle,
+    it could lose an answer read but not yet taken in, and the driver's close would then
+    wait for it for ever. (A class, not a generator: cheaper, once per exchange.)"""
+
+    def __enter__(self) -> None:
+        _talk.busy = True
+
+    def __exit__(self, *exc) -> None:
+        _talk.busy = False
+        later = getattr(_talk, "later", None)
+        if later is not None:
+            _talk.later = None
+            raise later
+
+
+def interrupt(exit: BaseException) -> None:
+    """Raise ``exit`` (a signal's, in the main thread) at once, or as soon as this thread's
+    exchange with a driver ends: its answer comes soon, as the hook was told to stop."""
+    if getattr(_talk, "busy", False):
+        _talk.later = exit
+        return
+    raise exit
 
 
 def for_thread(key, start) -> Driver:

@@ -31,7 +31,7 @@ STOP_GRACE_SECONDS = 5
 _NOT_CARRIED = " ".join(sorted(names.NOT_CARRIED))
 
 _running: dict[int, str] = {}     # process group of each hook in flight -> its step
-_running_guard = threading.Lock()
+_running_guard = threading.RLock()  # (re-entered by a signal's handler in its holder)
 
 
 def plugin_declarations(plugins: tuple[Plugin, ...]) -> str:
@@ -173,7 +173,8 @@ def exit_on_signals() -> None:
     """SIGINT/SIGTERM: stop the running hooks, keep finished tasks, exit non-zero.
 
     Raising SystemExit (not KeyboardInterrupt) lets doit close its DB on the way out and
-    spares the user a traceback. Only the main thread can install handlers. With ``-n N``
+    spares the user a traceback; it is raised between exchanges with a step driver, never
+    in one (driver.interrupt). Only the main thread can install handlers. With ``-n N``
     the worker threads go on: no step starts any more (driver.stop), a hook started as the
     signal came stops itself (run_step), and the drivers are ended when each thread's step
     has ended (driver.close_all).
@@ -187,7 +188,7 @@ def exit_on_signals() -> None:
         sys.__stderr__.write(f"\nstackdag: {name}: stopping the running hooks; finished "
                              f"tasks are kept, run again to resume (interrupted: {steps})\n")
         _stop_hooks(running)
-        raise SystemExit(128 + signum)
+        driver.interrupt(SystemExit(128 + signum))
 
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGINT, signal.SIGTERM):

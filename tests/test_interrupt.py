@@ -13,12 +13,13 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import termios
 from pathlib import Path
 
 import pytest
 
-from conftest import BIN, leftovers, until, wait_for, wchan
+from conftest import BIN, SOURCE_ROOT, leftovers, until, wait_for, wchan
 
 # After its hook returned, the step's child says "ran" and saves the shell state; then, at
 # its exit, this trap holds it until `go` exists: the driver says "done" only after that.
@@ -107,3 +108,77 @@ def test_a_signal_while_a_worker_waits_for_a_save_does_not_hang(ws, sig):
     again = ws.run("stackdag", "stack")
     assert again.returncode == 0, again.output
     assert ws.read("seen") == "HELD=1\n"
+
+
+# Runs the stack's steps in this process (the main thread: as `stackdag stack` without -n)
+# with stackdag's signal handlers; the driver's output is read through a reader that sends
+# SIGINT to this process as soon as it has read the line starting with argv[2]. The signal
+# then lands just after an answer was read, before stackdag took it in.
+SIGNAL_AFTER_READ = """\
+import os, signal, sys
+from pathlib import Path
+from stackdag import driver, plan, shell, workspace
+
+
+class SignalAfterRead:
+    def __init__(self, stream, word):
+        self.stream, self.word = stream, word
+
+    def readline(self):
+        line = self.stream.readline()
+        if line.startswith(self.word):
+            os.kill(os.getpid(), signal.SIGINT)
+        return line
+
+    def __getattr__(self, name):
+        return getattr(self.stream, name)
+
+
+ws = workspace.load(Path.cwd())
+stack = plan.plan_stack(ws)
+context = shell.RunContext.of(ws, stack)
+shell.exit_on_signals()
+try:
+    for step in stack.steps:
+        if step.name == "install:p":
+            held = next(iter(driver._drivers.values()))
+            held.proc.stdout = SignalAfterRead(held.proc.stdout, sys.argv[1].encode())
+        assert shell.run_step(step, context).ok, step.name
+except SystemExit as exit:
+    print("interrupted", exit.code, flush=True)
+print("unsaved:", shell.end_run(), flush=True)
+"""
+
+SLOW_INSTALL = """\
+if [[ $2 == pre-install ]]; then BEFORE=1; fi
+if [[ $2 == install ]]; then sleep 600; fi
+"""
+
+
+@pytest.mark.parametrize("word", ["done", "started"])
+def test_a_signal_just_after_an_answer_was_read_loses_nothing(ws, word):
+    """The signal lands after stackdag read the driver's answer, before it took it in: the
+    "done" of the step before, whose save it waited for (raised there, the answer was lost
+    and the driver's close waited for it for ever), or the "started" of a hook (raised there,
+    that hook was never stopped). The interrupt waits for the end of the exchange."""
+    ws.plugin("p", plugin_sh=SLOW_INSTALL)
+    ws.register("p")
+    proc = subprocess.Popen([sys.executable, "-c", SIGNAL_AFTER_READ, word], cwd=ws.top,
+                            env={**os.environ, "PYTHONPATH": str(SOURCE_ROOT)},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            stdin=subprocess.DEVNULL)
+    try:
+        out, _ = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, _ = proc.communicate()
+        raise AssertionError(f"stackdag hung after SIGINT:\n{out}") from None
+    try:
+        assert proc.returncode == 0 and "interrupted 130\nunsaved: []\n" in out, out
+        until(lambda: not leftovers(ws.top), "every process of the run ended", timeout=30)
+        assert not list((ws.top / ".stack/running").iterdir())
+    finally:
+        for pid in leftovers(ws.top):
+            os.kill(pid, signal.SIGKILL)
+    (ws.top / "plugins/p/devstack/plugin.sh").write_text("")
+    assert ws.run("stackdag", "stack").returncode == 0
