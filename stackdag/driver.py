@@ -326,7 +326,7 @@ def drop(driver: Driver, grace: float) -> None:
 
 def close_all(grace: float = 5) -> list[str]:
     """End every driver (end of a run, or of the process); what could not be saved.
-    Each is forgotten as it is closed: what an interrupt leaves is closed at exit."""
+    Each is forgotten once closed: those a second interrupt kept it from, at exit."""
     notes = []
     while True:
         with _guard:
