@@ -1,8 +1,9 @@
-"""SIGINT or SIGTERM sent to stackdag alone (``kill PID``, ``timeout``, a CI runner) while
-``-n 2`` runs: the run stops, keeps what finished, and never hangs.
+"""SIGINT or SIGTERM sent to stackdag alone (``kill PID``, ``timeout``, a CI runner): the
+run stops its hooks, keeps what finished, and never hangs (issue 20).
 
-Each test holds the run in one of the step driver's windows (a hook that waits on a file)
-and sends the signal there, so that the window is hit on every run, not once in ten.
+Each test sends the signal into a window where it once hung stackdag, on every run, not
+once in ten: a hook that waits on a file holds the window open, or the signal is sent from
+where stackdag reads the step driver's answers.
 """
 
 from __future__ import annotations
