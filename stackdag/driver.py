@@ -8,6 +8,11 @@ that dies between steps is replaced; one that dies while a step runs fails that 
 A child says "ran" when its hook returns, then saves the state: stackdag does its own work
 for the step meanwhile, and ``settle`` waits for the save before anything may read it (the
 next request, the end of the run).
+
+A driver's pipe has one reader: the thread whose steps it runs. When stackdag stops (a
+signal, the end of the run), the main thread ends every driver; one whose worker thread has
+a step in flight is left to that thread until the step ends, or two threads would wait for
+the one answer the driver gives.
 """
 
 from __future__ import annotations
@@ -103,31 +108,50 @@ class Driver:
         self.child = 0          # the pid of the last step's child
         self.saving = None      # the hook's status while its child saves the state
         self.pending: Callable[[Ended | None], Callable[[], None]] | None = None  # then
+        self.owner = threading.current_thread()     # the one thread that talks to it
+        # The step in flight: "sent" (its request), "running" (its "started" read),
+        # "saving" (its "ran" read), "" none: its "done" read. Guarded by ``turn``, which
+        # a thread closing the driver waits on while the owner's step is in flight.
+        self.phase = ""
+        self.closed = False
+        self.turn = threading.Condition()
 
     def start(self, fields: list[str]) -> int | None:
         """Send a step; the pid of its child (leader of its process group), or None when
-        this driver cannot serve it (it exits; start another)."""
-        os.pwrite(self.request_fd, b"".join(
-            f.encode("utf-8", "surrogateescape") + b"\0" for f in fields), 0)
-        try:
-            self.proc.stdin.write(b"%d\n" % len(fields))
-            self.proc.stdin.flush()
-        except (BrokenPipeError, ValueError):
-            return None
-        word, _, value = self.proc.stdout.readline().decode().partition(" ")
-        if word != "started":
-            return None
-        os.pwrite(self.marker_fd, value.strip().encode().ljust(MARKER_WIDTH), 0)
-        self.child = int(value)
-        return self.child
+        this driver cannot serve it (it exits, or was closed; start another)."""
+        with _exchange():
+            with self.turn:
+                if self.closed:
+                    return None
+                self.phase = "sent"
+            word = value = ""
+            try:
+                os.pwrite(self.request_fd, b"".join(
+                    f.encode("utf-8", "surrogateescape") + b"\0" for f in fields), 0)
+                self.proc.stdin.write(b"%d\n" % len(fields))
+                self.proc.stdin.flush()
+                word, _, value = self.proc.stdout.readline().decode().partition(" ")
+            except (BrokenPipeError, ValueError):
+                pass
+            finally:
+                if word != "started":   # nothing runs: no child says so once its driver
+                    self._over()        # is gone
+            if word != "started":
+                return None
+            self.child = int(value)
+            self.phase = "running"
+            os.pwrite(self.marker_fd, value.strip().encode().ljust(MARKER_WIDTH), 0)
+            return self.child
 
     def finish(self) -> Ended:
         """How the step's child ended. When its hook ran to its end, the child goes on to
         save the state: ``settle`` waits for that."""
-        ended = self._answer("ran", "done")
-        if ended.ran:
-            self.saving = ended.status
-        return ended
+        with _exchange():
+            ended = self._answer("ran", "done")
+            if ended.ran:
+                self.saving = ended.status
+                self.phase = "saving"
+            return ended
 
     def settle(self) -> Callable[[], None] | None:
         """Wait for the child saving its state, then give ``pending`` (set by the caller)
@@ -135,13 +159,15 @@ class Driver:
         the work left (moving files into place), for the caller to do when it suits."""
         if self.saving is None:
             return None
-        try:
-            ended = self._answer("done")
-        except DriverDied:
-            ended = self._orphan_end(self.saving)
-        self.saving = None
-        after, self.pending = self.pending, None
-        return after(ended) if after else None
+        with _exchange():
+            try:
+                ended = self._answer("done")
+            except DriverDied:
+                ended = self._orphan_end(self.saving)
+                self._over()
+            self.saving = None
+            after, self.pending = self.pending, None
+            return after(ended) if after else None
 
     def _orphan_end(self, status: int) -> Ended | None:
         """The driver died while the child saved the state: the child goes on alone. Once
@@ -163,7 +189,14 @@ class Driver:
         status, _, saved = rest.strip().partition(" ")
         if word == "done":
             os.pwrite(self.marker_fd, b" " * MARKER_WIDTH, 0)
+            self._over()
         return Ended(word == "ran", int(status), saved)
+
+    def _over(self) -> None:
+        """No step is in flight any more: a thread closing the driver may go on."""
+        with self.turn:
+            self.phase = ""
+            self.turn.notify_all()
 
     def death(self) -> str:
         """How the driver ended, for the step it was running."""
@@ -182,9 +215,24 @@ class Driver:
 
     def close(self, grace: float) -> Unsaved | None:
         """End the driver: end of input, ``grace`` seconds, then its group is killed.
-        Unsaved (returned) if the last step's state could not be saved."""
+        Unsaved (returned) if the last step's state could not be saved.
+
+        A step another (live) thread has in flight is waited for: that thread reads its
+        answers (on an interrupt its hook was told to stop). Of a step this thread left
+        (interrupted between exchanges), a save is waited for and kept, a hook stopped."""
+        me = threading.current_thread()
+        with self.turn:
+            while (self.phase and not self.closed and self.owner is not me
+                   and self.owner.is_alive()):
+                self.turn.wait(0.1)     # (awake now and then: the owner may end first)
+            if self.closed:
+                return None
+            self.closed = True
+            self.turn.notify_all()
         unsaved = None
         try:
+            # before the end of input: a child waiting for a request would read it and
+            # leave its word where the saving child's is, if the driver died in between
             later = self.settle()
             if later:
                 later()
@@ -194,6 +242,8 @@ class Driver:
             self.proc.stdin.close()
         except OSError:
             pass
+        if self.phase == "running":
+            self._stop_step(grace)
         try:
             self.proc.wait(timeout=grace)
         except subprocess.TimeoutExpired:
@@ -207,9 +257,48 @@ class Driver:
             path.unlink(missing_ok=True)
         return unsaved
 
+    def _stop_step(self, grace: float) -> None:
+        """The step's hook runs, but its end will not be read (its caller was interrupted):
+        stop its group as an interrupt does: TERM, ``grace`` seconds for the hook (and so
+        the driver, its input closed) to end, then KILL what is left."""
+        processes.signal_group(self.child, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            pass
+        processes.signal_group(self.child, signal.SIGKILL)
+
 
 _drivers: dict[int, Driver] = {}      # thread ident -> the driver serving it
 _guard = threading.Lock()
+_stopping = ""          # set once the process stops: see stop()
+_talk = threading.local()       # per thread: in an exchange; the exit it put off
+
+
+class _exchange:
+    """An exchange with a driver (a request and its answer, or one answer read and taken
+    in): an interrupt in its thread waits for its end (``interrupt``). Raised in the middle,
+    it could lose an answer read but not yet taken in, and the driver's close would then
+    wait for it for ever. (A class, not a generator: cheaper, once per exchange.)"""
+
+    def __enter__(self) -> None:
+        _talk.busy = True
+
+    def __exit__(self, *exc) -> None:
+        _talk.busy = False
+        later = getattr(_talk, "later", None)
+        if later is not None:
+            _talk.later = None
+            raise later
+
+
+def interrupt(exit: BaseException) -> None:
+    """Raise ``exit`` (a signal's, in the main thread) at once, or as soon as this thread's
+    exchange with a driver ends: its answer comes soon, as the hook was told to stop."""
+    if getattr(_talk, "busy", False):
+        _talk.later = exit
+        return
+    raise exit
 
 
 def for_thread(key, start) -> Driver:
@@ -217,6 +306,8 @@ def for_thread(key, start) -> Driver:
     there is none, it died, or it served another run."""
     ident = threading.get_ident()
     with _guard:
+        if _stopping:
+            raise DriverDied(f"not started: stackdag is stopping ({_stopping})")
         current = _drivers.get(ident)
     if current is not None and current.key == key and current.alive():
         return current
@@ -242,11 +333,33 @@ def drop(driver: Driver, grace: float) -> None:
 
 
 def close_all(grace: float = 5) -> list[str]:
-    """End every driver (end of a run, or of the process); what could not be saved."""
-    with _guard:
-        drivers = list(_drivers.values())
-        _drivers.clear()
-    return [note.args[0] for note in (driver.close(grace) for driver in drivers) if note]
+    """End every driver (end of a run, or of the process); what could not be saved.
+    Each is forgotten once closed: those a second interrupt kept it from, at exit."""
+    notes = []
+    while True:
+        with _guard:
+            if not _drivers:
+                return notes
+            ident = next(iter(_drivers))
+            driver = _drivers[ident]
+        note = driver.close(grace)
+        with _guard:
+            if _drivers.get(ident) is driver:
+                del _drivers[ident]
+        if note:
+            notes.append(note.args[0])
+
+
+def stop(reason: str) -> None:
+    """The process stops (``reason``: a signal's name): no step starts from now on, in
+    any thread; the steps in flight end, and ``close_all`` ends their drivers."""
+    global _stopping
+    _stopping = reason
+
+
+def stopping() -> str:
+    """Why the process stops ("" while it does not)."""
+    return _stopping
 
 
 atexit.register(close_all)

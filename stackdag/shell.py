@@ -31,7 +31,7 @@ STOP_GRACE_SECONDS = 5
 _NOT_CARRIED = " ".join(sorted(names.NOT_CARRIED))
 
 _running: dict[int, str] = {}     # process group of each hook in flight -> its step
-_running_guard = threading.Lock()
+_running_guard = threading.RLock()  # (re-entered by a signal's handler in its holder)
 
 
 def plugin_declarations(plugins: tuple[Plugin, ...]) -> str:
@@ -159,24 +159,36 @@ def signal_running_hooks(sig: int) -> None:
         processes.signal_group(pgid, sig)
 
 
+def _stop_hooks(groups: list[int]) -> None:
+    """TERM the hooks' groups; a hook that ignores TERM gets KILL a grace period later
+    (the waits happen where each hook is awaited)."""
+    for pgid in groups:
+        processes.signal_group(pgid, signal.SIGTERM)
+    timer = threading.Timer(STOP_GRACE_SECONDS, signal_running_hooks, (signal.SIGKILL,))
+    timer.daemon = True
+    timer.start()
+
+
 def exit_on_signals() -> None:
     """SIGINT/SIGTERM: stop the running hooks, keep finished tasks, exit non-zero.
 
     Raising SystemExit (not KeyboardInterrupt) lets doit close its DB on the way out and
-    spares the user a traceback. Only the main thread can install handlers.
+    spares the user a traceback; it is raised between exchanges with a step driver, never
+    in one (driver.interrupt). Only the main thread can install handlers. With ``-n N``
+    the worker threads go on: no step starts any more (driver.stop), a hook started as the
+    signal came stops itself (run_step), and the drivers are ended when each thread's step
+    has ended (driver.close_all).
     """
     def stop(signum, frame):
         name = signal.Signals(signum).name
         with _running_guard:
+            driver.stop(name)
             steps = ", ".join(sorted(_running.values())) or "none was running"
+            running = list(_running)
         sys.__stderr__.write(f"\nstackdag: {name}: stopping the running hooks; finished "
                              f"tasks are kept, run again to resume (interrupted: {steps})\n")
-        signal_running_hooks(signal.SIGTERM)
-        # A hook that ignores TERM gets KILL; the waits happen where each hook is awaited.
-        timer = threading.Timer(STOP_GRACE_SECONDS, signal_running_hooks, (signal.SIGKILL,))
-        timer.daemon = True
-        timer.start()
-        raise SystemExit(128 + signum)
+        _stop_hooks(running)
+        driver.interrupt(SystemExit(128 + signum))
 
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -199,6 +211,12 @@ def _keep_state(step: Step, state: StateDir, written: bool) -> None:
     final = state.state_file(step.name)
     full = final.with_suffix(".sh.partial")
     delta = state.delta_file(step.name)
+    # the delta first: the state file is what makes the step done (its doit target), and
+    # a step after it may start from its delta (a run killed in between runs it again)
+    if written:
+        os.replace(delta.with_suffix(".sh.partial"), delta)
+    else:
+        _create(delta)
     if written and full.exists():
         os.replace(full, final)
     else:
@@ -207,10 +225,6 @@ def _keep_state(step: Step, state: StateDir, written: bool) -> None:
         except FileExistsError:
             final.unlink()
             os.link(state.state_file(step.state_base), final)
-    if written:
-        os.replace(delta.with_suffix(".sh.partial"), delta)
-    else:
-        _create(delta)
 
 
 def _saved(step: Step, run: RunContext, pgid: int, hook_status: int,
@@ -339,6 +353,9 @@ def run_step(step: Step, run: RunContext) -> StepOutcome:
                            f"{describe(step)}: {err}{disk_note(state)}")
     with _running_guard:        # first: an interrupt from now on stops this hook too
         _running[pgid] = step.name
+        stopping = driver.stopping()
+    if stopping:                # one came as it started (another thread has the signal)
+        _stop_hooks([pgid])
     try:
         if keep:
             keep()      # the step before's files, moved while this step runs
@@ -349,10 +366,8 @@ def run_step(step: Step, run: RunContext) -> StepOutcome:
         return StepOutcome(False, time.monotonic() - started, log,
                            f"{describe(step)}: {err} while the hook ran; run again to "
                            "resume here")
-    except BaseException:
-        processes.signal_group(pgid, signal.SIGTERM)
+    except BaseException:       # an interrupt: closing the driver stops the hook
         driver.drop(current, STOP_GRACE_SECONDS)
-        processes.signal_group(pgid, signal.SIGKILL)
         raise
     finally:
         with _running_guard:

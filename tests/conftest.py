@@ -11,6 +11,7 @@ import sys
 import tempfile
 import textwrap
 from collections.abc import Sequence
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -296,3 +297,58 @@ def other_user(shared_tmp: Path, sudo: bool) -> OtherUser:
     home = shared_tmp / "home"
     home.mkdir(exist_ok=True)
     return OtherUser(f"sdtest{os.getpid() % 100000}", home, sudo)
+def wait_for(path: Path, timeout: float = 30.0) -> None:
+    """Until ``path`` exists with some content (a hook wrote it)."""
+    deadline = time.monotonic() + timeout
+    while not (path.exists() and path.read_text().strip()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{path} did not appear")
+        time.sleep(0.05)
+
+
+def alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie waiting for its parent to reap it does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (OSError, IndexError):
+        return False
+
+
+def wait_gone(pid: int, timeout: float = 15.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not alive(pid)
+
+
+def leftovers(top: Path) -> list[int]:
+    """Processes still running that stackdag started for the workspace at ``top``."""
+    marker = f"STACKDAG_STATE_DIR={top / '.stack'}".encode() + b"\0"
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                if stat[0] not in "ZX" and marker in (entry / "environ").read_bytes():
+                    found.append(int(entry.name))
+            except (OSError, IndexError):
+                continue
+    return found
+
+
+def until(condition, what: str, timeout: float = 60.0) -> None:
+    """Poll until ``condition()`` holds; fail, naming ``what``, if it never does."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"never happened: {what}"
+        time.sleep(0.005)
+
+
+def wchan(pid: int, tid: int | None = None) -> str:
+    """Where thread ``tid`` of process ``pid`` (its main thread by default) waits in the
+    kernel ("0" while it runs)."""
+    try:
+        return Path(f"/proc/{pid}/task/{tid or pid}/wchan").read_text().strip()
+    except OSError:
+        return "0"

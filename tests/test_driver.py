@@ -16,11 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN
+from conftest import BIN, leftovers, until, wait_for, wchan
 from stackdag import driver, plan, procid, shell, workspace
 from stackdag.outcome import tail
 from stackdag.state import StateDir
-from test_cli_resume import wait_for
 
 # Each hook adds to the carried state and reports what it sees of the earlier hooks'.
 CARRY = """\
@@ -118,15 +117,39 @@ def test_a_driver_gone_between_steps_is_replaced(carrying):
 
 
 BIG = """\
-if [[ $2 == install ]]; then for i in {1..8000}; do printf -v "BIG_$i" %s "$i"; done; fi
-if [[ $2 == post-config ]]; then echo "$BIG_1/$BIG_8000" > "$TOP_DIR/big"; fi
+if [[ $2 == install ]]; then for i in {1..1000}; do printf -v "BIG_$i" %s "$i"; done; fi
+if [[ $2 == post-config ]]; then echo "$BIG_1/$BIG_1000" > "$TOP_DIR/big"; fi
 """
 
 
-def test_a_driver_killed_after_its_child_saved_but_before_it_said_so(ws):
-    """The driver takes in a large delta (seconds) before it says "done": killed then, the
-    child's word that it saved its state is still there for stackdag, and the state is
-    carried (CI once caught the driver's own listing in that window)."""
+def stat_of(pid: int) -> tuple[str, int]:
+    """A process's state letter and parent."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return fields[0], int(fields[1])
+
+
+def fill(pid: int, fd: int) -> None:
+    """Fill process ``pid``'s pipe ``fd`` (through /proc): its next write there blocks."""
+    pipe = os.open(f"/proc/{pid}/fd/{fd}", os.O_WRONLY | os.O_NONBLOCK)
+    try:
+        for size in (4096, 1):      # (up to 4096 bytes, a write to a pipe is all or none)
+            try:
+                while True:
+                    os.write(pipe, b"x" * size)
+            except BlockingIOError:
+                pass
+    finally:
+        os.close(pipe)
+
+
+@pytest.mark.parametrize("landing", ["before it reaped its child", "as it says done"])
+def test_a_driver_killed_after_its_child_saved_but_before_it_said_so(ws, landing):
+    """Killed after its child saved the state but before it said "done", the driver leaves
+    the child's word that it saved it, and the state is carried. The kill lands where it is
+    aimed: with the driver stopped while its child saves, before it reaps that child and
+    reads its word; or blocked on writing "done" (its pipe full), after it took in the
+    delta, listed the state and forked its next child (CI once caught the driver's own
+    listing overwriting the word)."""
     ws.plugin("p", plugin_sh=BIG)
     ws.register("p")
     steps, context = steps_of(ws)
@@ -134,16 +157,24 @@ def test_a_driver_killed_after_its_child_saved_but_before_it_said_so(ws):
         for step in steps:
             outcome = shell.run_step(step, context)
             assert outcome.ok, (outcome.message, tail(outcome.log))
-            if step.name == "install:p":
-                held = current_driver()
-                deadline = time.monotonic() + 60
-                while procid.start_id(held.child) is not None:     # the child saved
-                    assert time.monotonic() < deadline
-                    time.sleep(0.001)
-                time.sleep(0.05)            # the driver has its word, and takes in the delta
-                held.proc.kill()
-                held.proc.wait()
-        assert ws.read("big") == "1/8000\n"
+            if step.name != "install:p":
+                continue
+            # its child said "ran" and saves the state; the driver waits for it
+            held = current_driver()
+            child = held.child
+            if landing == "before it reaped its child":
+                os.killpg(held.proc.pid, signal.SIGSTOP)
+                until(lambda: stat_of(child) == ("Z", held.proc.pid), "the child saved")
+                assert stat_of(held.proc.pid)[0] == "T"
+            else:
+                fill(held.proc.pid, 1)
+                until(lambda: "pipe_write" in wchan(held.proc.pid), "the driver says done")
+                assert procid.start_id(child) is None, "its child is not gone"
+                assert Path(f"/proc/{held.proc.pid}/task/{held.proc.pid}/children"
+                            ).read_text().split(), "it has not forked its next child"
+            held.proc.kill()
+            held.proc.wait()
+        assert ws.read("big") == "1/1000\n"
         assert current_driver() is not held
     finally:
         shell.end_run()
@@ -191,7 +222,7 @@ def test_a_hook_that_kills_the_driver_fails_clearly_and_the_run_resumes(ws):
                      r"the step driver \(bash, pid \d+\) was killed by SIGKILL while the "
                      r"hook ran", first.stdout), first.output
     assert "Traceback" not in first.output
-    assert not leftovers(ws), "the hook of the dead driver is still running"
+    assert not leftovers(ws.top), "the hook of the dead driver is still running"
     second = ws.run("doit", "stack")
     assert second.returncode == 0, second.output
     ran = re.findall(r"^\[\s*\d+/\d+\] (\S+) \.\.\. ok", second.stdout, re.M)
@@ -219,22 +250,7 @@ def test_parallel_declared_run_uses_a_driver_per_worker(ws):
     assert ws.read("left.seen") == "mine-left//\n"
     assert ws.read("right.seen") == "/mine-right/\n"
     assert ws.read("third.seen") == "//mine-third\n"
-    assert not leftovers(ws)
-
-
-def leftovers(ws) -> list[int]:
-    """Processes still running that stackdag started for this workspace."""
-    marker = f"STACKDAG_STATE_DIR={ws.top / '.stack'}".encode() + b"\0"
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                if stat[0] not in "ZX" and marker in (entry / "environ").read_bytes():
-                    found.append(int(entry.name))
-            except (OSError, IndexError):
-                continue
-    return found
+    assert not leftovers(ws.top)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
@@ -255,9 +271,9 @@ def test_nothing_is_left_running_after_an_interrupt(ws, sig):
             proc.wait()
     assert proc.returncode != 0 and "Traceback" not in out, out
     deadline = time.monotonic() + 30      # TERM, up to 5 s of grace, KILL: on a loaded machine
-    while leftovers(ws) and time.monotonic() < deadline:
+    while leftovers(ws.top) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not leftovers(ws)
+    assert not leftovers(ws.top)
     assert not list((ws.top / ".stack/running").iterdir())
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from stackdag import processes
-from test_runtime_support import Bash, q
+from test_runtime_support import FUNCTIONS, Bash, q
 
 
 class Services(Bash):
@@ -108,6 +108,57 @@ def test_service_outlives_its_step_and_stop_ends_the_whole_group(svc):
     assert not (svc.state / "pids/svc.pid").exists()
     assert svc.run("is_running svc").returncode == 1
     assert svc.ok("stop_process svc") == ""
+
+
+# Holds the hook's shell just after it forked the service, until `go` exists (a DEBUG
+# trap, inherited by functions, that acts in this shell only, not in the service's).
+HOLD_AFTER_FORK = r"""
+hook=$BASHPID
+set -o functrace
+trap 'if [[ $BASHPID == "$hook" && $BASH_COMMAND == "local pid=\$!" ]]; then
+          : > "$TOP_DIR/held"; until [[ -e $TOP_DIR/go ]]; do sleep 0.01; done
+      fi' DEBUG
+run_process svc 'exec sleep 300'
+"""
+
+
+def test_a_service_is_recorded_before_it_leaves_the_hooks_group(svc):
+    """A hook stopped (TERM or KILL to its group: an interrupt, or the next run reaping a
+    killed run's hook) right after run_process forked the service must not leave it running
+    unrecorded: once the service is out of the hook's group, its pidfile names it."""
+    proc = subprocess.Popen(
+        ["bash", "--noprofile", "--norc", "-c",
+         f"set -o errexit; source {q(str(FUNCTIONS))}\n{HOLD_AFTER_FORK}"],
+        cwd=svc.tmp, env=svc.env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        start_new_session=True)
+    try:
+        service = wait_for(lambda: (svc.tmp / "held").exists() and next(
+            iter(leaders(svc.state, b"sleep\0" + b"300\0")), None), timeout=30)
+        assert service, "the service did not start in a session of its own"
+        svc.seen.add(service)
+        pidfile = svc.state / "pids/svc.pid"
+        assert pidfile.exists() and pidfile.read_text().split()[0] == str(service)
+    finally:
+        (svc.tmp / "go").touch()
+        proc.wait(timeout=30)
+    assert proc.returncode == 0
+    assert svc.pid("svc") == service
+
+
+def leaders(state: Path, cmdline: bytes) -> list[int]:
+    """The processes of the workspace whose state is ``state`` that run ``cmdline`` (its
+    arguments NUL-terminated) and lead a group of their own."""
+    marker = f"STACKDAG_STATE_DIR={state}".encode() + b"\0"
+    found = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            if ((entry / "cmdline").read_bytes() == cmdline
+                    and marker in (entry / "environ").read_bytes()
+                    and os.getpgid(int(entry.name)) == int(entry.name)):
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
 
 
 def test_service_holds_no_descriptor_of_the_step(svc):

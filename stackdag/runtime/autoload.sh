@@ -105,6 +105,7 @@ function _sd_as_user { _sd_load processes && _sd_as_user "$@"; }
 function _sd_check_program { _sd_load processes && _sd_check_program "$@"; }
 function _sd_group_alive { _sd_load processes && _sd_group_alive "$@"; }
 function _sd_pid_of { _sd_load processes && _sd_pid_of "$@"; }
+function _sd_pidfile { _sd_load processes && _sd_pidfile "$@"; }
 function _sd_service_name { _sd_load processes && _sd_service_name "$@"; }
 function _sd_signal_group { _sd_load processes && _sd_signal_group "$@"; }
 function _sd_start { _sd_load processes && _sd_start "$@"; }
@@ -114,7 +115,7 @@ function run_process { _sd_load processes && run_process "$@"; }
 function service_check { _sd_load processes && service_check "$@"; }
 function start_recorded { _sd_load processes && start_recorded "$@"; }
 function stop_process { _sd_load processes && stop_process "$@"; }
-_SD_FAMILY[processes]="_sd_as_user _sd_check_program _sd_group_alive _sd_pid_of _sd_service_name _sd_signal_group _sd_start _sd_start_id is_running run_process service_check start_recorded stop_process"
+_SD_FAMILY[processes]="_sd_as_user _sd_check_program _sd_group_alive _sd_pid_of _sd_pidfile _sd_service_name _sd_signal_group _sd_start _sd_start_id is_running run_process service_check start_recorded stop_process"
 
 # git.sh
 function _sd_git_checkout { _sd_load git && _sd_git_checkout "$@"; }

@@ -139,7 +139,8 @@ declare -gA _SD_RUNTIME_FUNCS=(
     [_sd_recording]=1 [_sd_update_repos]=1
     [is_running]=1 [run_process]=1 [service_check]=1 [start_recorded]=1 [stop_process]=1
     [_sd_as_user]=1 [_sd_check_program]=1 [_sd_group_alive]=1 [_sd_pid_of]=1
-    [_sd_service_name]=1 [_sd_signal_group]=1 [_sd_start]=1 [_sd_start_id]=1
+    [_sd_pidfile]=1 [_sd_service_name]=1 [_sd_signal_group]=1 [_sd_start]=1
+    [_sd_start_id]=1
     [git_clone]=1 [git_clone_by_name]=1 [git_timed]=1 [git_update_branch]=1
     [git_update_remote_branch]=1 [git_update_tag]=1
     [_sd_git_checkout]=1 [_sd_git_refuse]=1

@@ -170,6 +170,14 @@ function start_recorded {
     ) || _sd_fail 1 "start_recorded: could not start $name from $record"
 }
 
+# _sd_pidfile NAME PID: pids/NAME.pid for the group PID leads: the group, the step that
+# started it (unstack forgets that step), and when its leader started (setsid and bash -c
+# exec in place: the pid and start time stay the leader's).
+function _sd_pidfile {
+    _sd_start_id "$2" || true
+    printf '%s\n%s\n%s\n' "$2" "${_SD_STEP:-}" "$_SD_START_ID" > "$STACKDAG_PIDS_DIR/$1.pid"
+}
+
 # _sd_start NAME CMD GROUP USER HOW: start CMD as described for run_process; HOW names the
 # caller in the log's header line.
 function _sd_start {
@@ -187,6 +195,9 @@ function _sd_start {
         set +o monitor
     fi
     (
+        # Recorded first, while it is in the step's group: a step stopped now (its whole
+        # group) stops it too; once it runs on its own, its pidfile names it.
+        _sd_pidfile "$name" "$BASHPID" || exit 1
         # keep nothing of the step open: only stdin, stdout and stderr go to the service
         for fd in /dev/fd/*; do
             fd=${fd##*/}
@@ -199,10 +210,7 @@ function _sd_start {
     local pid=$!
     disown "$pid"  # not this shell's job: no "Killed" notice when it is stopped
     [[ -z $monitor ]] || set -o monitor
-    # The group, the step that started it (unstack forgets that step), and when its leader
-    # started (setsid and bash -c exec in place: the pid and start time stay the leader's).
-    _sd_start_id "$pid" || true
-    printf '%s\n%s\n%s\n' "$pid" "${_SD_STEP:-}" "$_SD_START_ID" > "$pids/$name.pid"
+    _sd_pidfile "$name" "$pid"      # again: the service may have failed before it could
     # Wait (a few ms) for the new group to exist, so that stopping at once finds it.
     local tries=0
     until kill -0 -- "-$pid" 2>/dev/null || ! kill -0 "$pid" 2>/dev/null; do
