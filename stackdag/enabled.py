@@ -126,3 +126,36 @@ def parse(text: str) -> Condition:
     if current:
         groups.append(tuple(current))
     return Condition(text, tuple(groups))
+
+
+def _edited(enabled: list[str], disabled: list[str], enable, disable,
+            lib_hooks: bool) -> Services:
+    """enable_service then disable_service, as the runtime's (services.sh) do them."""
+    for name in enable:
+        if name not in disabled and not Services(",".join(enabled), ",".join(disabled),
+                                                 lib_hooks).one(name):
+            enabled.append(name)
+    negated = {name[1:] for name in enabled if name.startswith("-")}
+    enabled = [n for n in enabled if not n.startswith("-") and n not in negated]
+    for name in disable:
+        disabled.append(name)
+        enabled = [n for n in enabled if n != name]
+    return Services(",".join(enabled), ",".join(disabled), lib_hooks)
+
+
+def of_workspace(ws) -> Services:
+    """What ENABLED_SERVICES and DISABLED_SERVICES are once the workspace's localrc ran:
+    a local.conf's, as bash left them (localrc.py); plugins.toml's, from its settings and
+    services (ENABLED_SERVICES starting empty, or at DevStack's default when DevStack's
+    stages run)."""
+    lib_hooks = ws.stack.devstack is not None
+    if ws.localrc is not None:
+        return Services(",".join(ws.localrc.enabled), ",".join(ws.localrc.disabled), lib_hooks)
+    settings = dict(ws.settings)
+    start = ""
+    if ws.stack.stages == "devstack":
+        from stackdag import devstack
+        start = devstack.default_services(ws.stack.devstack)
+    enabled = [n for n in settings.get("ENABLED_SERVICES", start).split(",") if n]
+    disabled = [n for n in settings.get("DISABLED_SERVICES", "").split(",") if n]
+    return _edited(enabled, disabled, ws.enable, ws.disable, lib_hooks)

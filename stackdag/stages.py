@@ -24,7 +24,7 @@ SLOTS = ("prepare", "pre-install", "install", "post-config", "extra", "post-extr
          "test-config")
 KINDS = ("stage", "unstack", "clean")
 _KEYS = {"step", "calls", "when", "guard", "slot", "needs", "files", "owns", "unstack",
-         "optional", "lenient"}
+         "optional", "lenient", "does"}
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,12 @@ class Stage:
     unstack: bool = False
     optional: tuple[str, ...] = ()
     lenient: bool = False
+    does: str = ""              # what it does, in DevStack's words (for `stackdag list`)
+
+    @property
+    def shown(self) -> tuple[str, ...]:
+        """What `stackdag list` says the stage calls."""
+        return (self.does,) if self.does else tuple(" ".join(c) for c in self.calls)
 
     @property
     def verb(self) -> str:
@@ -127,7 +133,8 @@ def _stage(entry: dict, kind: str, seen: set[str]) -> Stage:
     return Stage(step, kind, calls, when, entry.get("guard", ""), slot,
                  tuple(entry.get("needs", ())), tuple(entry.get("files", ())),
                  tuple(entry.get("owns", ())), bool(entry.get("unstack", False)),
-                 tuple(entry.get("optional", ())), bool(entry.get("lenient", False)))
+                 tuple(entry.get("optional", ())), bool(entry.get("lenient", False)),
+                 entry.get("does", ""))
 
 
 @lru_cache(maxsize=1)

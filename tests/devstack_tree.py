@@ -13,6 +13,7 @@ stack.sh calls every function the table knows, so the tree shows no drift.
 from __future__ import annotations
 
 import textwrap
+import subprocess
 from pathlib import Path
 
 from stackdag import stages
@@ -68,6 +69,9 @@ def make_checkout(top: Path, services: str = DEFAULT_SERVICES, dest: Path | None
     """Write a DevStack-shaped checkout at ``top``; ``bodies`` replaces stubs' bodies (bash,
     ``$@`` the arguments). DEST defaults to ``top``'s sibling ``stack``."""
     bodies = {"sudo": '_ds_trace sudo "$@"; [[ $1 != mv ]] || rm -f -- "$2"',
+              # as DevStack's: through sudo (a stub here, but record mode's in record mode)
+              "safe_chown": '_ds_trace safe_chown "$@"; sudo chown "$@"',
+              "safe_chmod": '_ds_trace safe_chmod "$@"; sudo chmod "$@"',
               "GetDistro": "os_VENDOR=Debian os_RELEASE=12 os_PACKAGE=deb "
                            "os_CODENAME=bookworm DISTRO=bookworm; _ds_trace GetDistro",
               **(bodies or {})}
@@ -75,7 +79,9 @@ def make_checkout(top: Path, services: str = DEFAULT_SERVICES, dest: Path | None
     table = stages.table()
     per_file: dict[str, list[str]] = {}
     for stage in table.stages:
-        for name in stage.functions:
+        for call in stage.calls:
+            # stack_install_service NAME calls install_NAME
+            name = f"install_{call[1]}" if call[0] == "stack_install_service" else call[0]
             if not name.startswith("_sd_"):
                 per_file.setdefault(_lib_of(stage), [])
                 if name not in per_file[_lib_of(stage)]:
@@ -88,6 +94,14 @@ def make_checkout(top: Path, services: str = DEFAULT_SERVICES, dest: Path | None
             function _ds_trace {
                 local IFS=' '
                 echo "$*" >> "${STACKDAG_TEST_TRACE:-$TOP_DIR/trace.log}"
+            }
+            # a virtualenv whose pip only traces
+            function _ds_venv {
+                _ds_trace venv "$@"
+                mkdir -p "$1/bin"
+                printf '#!/bin/bash\necho "pip $*" >> "${STACKDAG_TEST_TRACE:-%s/trace.log}"\n' \
+                    "$TOP_DIR" > "$1/bin/pip"
+                chmod +x "$1/bin/pip"
             }
             """) + "".join(_stub(n, bodies.pop(n, None)) for n in support)
         + "".join(_stub(n, bodies.pop(n, None)) for n in per_file.pop("functions-common", ())),
@@ -112,6 +126,7 @@ def make_checkout(top: Path, services: str = DEFAULT_SERVICES, dest: Path | None
                 source $RC_DIR/.localrc.password
             fi
             GLOBAL_VENV=${{GLOBAL_VENV:-False}}
+            VIRTUALENV_CMD=_ds_venv
             DEVSTACK_VENV=${{DEVSTACK_VENV:-$DATA_DIR/venv}}
             REQUIREMENTS_DIR=$DEST/requirements
             SERVICE_HOST=${{SERVICE_HOST:-127.0.0.1}}
@@ -147,8 +162,7 @@ def make_checkout(top: Path, services: str = DEFAULT_SERVICES, dest: Path | None
     for file, names in per_file.items():
         files[file] = files.get(file, "") + "".join(_stub(n, bodies.pop(n, None))
                                                     for n in names)
-    if bodies:
-        raise ValueError(f"no such function in the tree: {sorted(bodies)}")
+    files["functions-common"] += "".join(_stub(n, body) for n, body in bodies.items())
     for relative, text in files.items():
         path = top / relative
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -157,3 +171,19 @@ def make_checkout(top: Path, services: str = DEFAULT_SERVICES, dest: Path | None
             path.chmod(0o755)
     (top / "inc").mkdir(exist_ok=True)
     return top
+
+
+def plugin_repo(path: Path, name: str, override: str | None = None) -> Path:
+    """A plugin's git repository whose hooks trace: ``NAME MODE PHASE`` for plugin.sh,
+    ``NAME settings`` for its settings (and ``override`` as its override-defaults)."""
+    devstack = path / "devstack"
+    devstack.mkdir(parents=True)
+    (devstack / "plugin.sh").write_text(f'_ds_trace {name} "$@"\n')
+    (devstack / "settings").write_text(f"_ds_trace {name} settings\n")
+    if override is not None:
+        (devstack / "override-defaults").write_text(override)
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@e", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@e", "PATH": "/usr/bin:/bin", "HOME": str(path)}
+    for args in (["init", "-q", "-b", "master"], ["add", "."], ["commit", "-q", "-m", "one"]):
+        subprocess.run(["git", *args], cwd=path, env=env, check=True)
+    return path

@@ -60,7 +60,7 @@ fi
 
 # The settings are DevStack's localrc; a localrc file of the checkout's own would win over
 # them in stackrc, so it is refused.
-if [[ -e $STACKDAG_DEVSTACK/localrc ]]; then
+if [[ -e $STACKDAG_DEVSTACK/localrc && $STACKDAG_DEVSTACK != "$_SD_STACKDAG_TOP" ]]; then
     echo "stackdag: $STACKDAG_DEVSTACK/localrc would replace the workspace's settings;" \
          "move it away" >&2
     exit 1
@@ -72,7 +72,7 @@ if ! cp "$STACKDAG_DEVSTACK_LOCALRC" "$STACKDAG_DEVSTACK/.localrc.auto"; then
 fi
 
 # stackdag's own, put back once DevStack's libraries are sourced.
-_sd_keep=$(declare -f die async_run async_runfunc async_wait)
+_sd_keep=$(declare -f die async_run async_runfunc async_wait enable_plugin)
 
 source "$STACKDAG_DEVSTACK/functions"
 source "$STACKDAG_DEVSTACK/lib/stack"
@@ -80,6 +80,12 @@ source "$STACKDAG_DEVSTACK/lib/stack"
 # used: a run does not depend on the shell it came from)
 unset ENABLED_SERVICES
 DISABLED_SERVICES=
+# enable_plugin while stackrc sources the settings: it registers the plugin as DevStack's
+# does (the plan's declarations, sourced after the base, set the same afresh).
+function enable_plugin {
+    DEVSTACK_PLUGINS+=",$1"
+    GITREPO[$1]=$2 GITDIR[$1]=$DEST/$1 GITBRANCH[$1]=${3:-master}
+}
 GetDistro
 source "$STACKDAG_DEVSTACK/stackrc"
 export_proxy_variables

@@ -4,6 +4,34 @@
 # not its code). Sourced by devstack.sh, after DevStack's own libraries: these functions
 # call DevStack's. A stage's step runs its script inside a function, so `return` ends it.
 
+# _sd_stage_applied localrc | override-defaults FILE PLUGIN: what every step's base applied
+# (devstack.sh: stackrc sources the settings; a plugin's override-defaults come before the
+# lib/* files), said as DevStack says it.
+function _sd_stage_applied {
+    if [[ $1 == localrc ]]; then
+        echo "stackdag: DevStack's stackrc sources these settings (.localrc.auto) in every step"
+    else
+        echo "$3 has overridden the following defaults"
+        cat "$2"
+    fi
+}
+
+# _sd_stage_restart STEP: restart the services STEP started (after a post-config merge into
+# their configuration).
+function _sd_stage_restart {
+    local pidfile step name
+    for pidfile in "$STACKDAG_PIDS_DIR"/*.pid; do
+        [[ -r $pidfile ]] || continue
+        { read -r _ && read -r step; } < "$pidfile" || continue
+        [[ $step == "$1" ]] || continue
+        name=${pidfile##*/}
+        name=${name%.pid}
+        echo_summary "Restarting $name: its configuration changed"
+        stop_process "$name"
+        start_recorded "$name"
+    done
+}
+
 # _sd_stage_skip WHAT: the stage's condition does not hold now (the plan thought it would,
 # or only the run can tell): say so in its log, and the step succeeds without running.
 function _sd_stage_skip {
