@@ -12,6 +12,12 @@ Steps that DevStack runs after the plugins of a phase (local.conf merges, local.
 every plugin step before them and re-run when a plugin step of their phase re-ran (it may
 have rewritten the file they merge into); nothing re-runs because they did: they change
 files, not the shell state, and the steps after them only wait for them.
+
+DevStack's own stages (stagesteps.py) depend on the stages they need, a graph: a stage
+re-runs when one of those did, and starts from the state of the latest of its ancestors plus
+what the others changed, in order. They wait for the plugin steps and merges before them
+(stack.sh's order between phases) without re-running with them. A plugin step depends on the
+stages that come before its phase, and sees what they changed.
 """
 
 from __future__ import annotations
@@ -51,6 +57,9 @@ def _declared(steps: list[Step], requires: dict) -> list[Step]:
     at: dict[tuple[str, str], str] = {}         # (plugin, slot) -> step
     plugin_steps: list[str] = []
     barriers: tuple[str, ...] = ()              # the latest merge or local.sh, to wait for
+    ancestors: dict[str, set[str]] = {}         # stage -> every stage it needs, transitively
+    absorbed: set[str] = set()                  # stages the in-tree chain has taken in
+    index = {step.name: i for i, step in enumerate(steps)}
     for step in steps:
         if step.role == "clone":
             clones.append(step.name)
@@ -62,8 +71,23 @@ def _declared(steps: list[Step], requires: dict) -> list[Step]:
             preamble = step.name
         elif step.role == "intree":
             base = intree or preamble
-            out.append(replace(step, after=(base,), order_after=barriers, state_base=base))
+            new = tuple(n for n in before_plugins.get(step.slot, [])
+                        if n in ancestors and n not in absorbed)
+            absorbed.update(new)
+            out.append(replace(step, after=(base,) + new, order_after=barriers,
+                               state_base=base, state_deltas=new))
             intree = step.name
+            before_plugins.setdefault(step.slot, []).append(step.name)
+        elif step.role == "stage":
+            needs = step.needs or ((intree or preamble),)
+            mine = set(needs).union(*(ancestors.get(n, set()) for n in needs))
+            ancestors[step.name] = mine
+            spine = max(mine, key=index.__getitem__)
+            seen = ancestors.get(spine, set()) | {spine}
+            deltas = tuple(sorted(mine - seen, key=index.__getitem__))
+            out.append(replace(step, after=tuple(needs), state_base=spine, state_deltas=deltas,
+                               order_after=tuple(n for n in plugin_steps + list(barriers)
+                                                 if n not in needs)))
             before_plugins.setdefault(step.slot, []).append(step.name)
         elif step.role == "barrier":
             base = intree or preamble
@@ -76,7 +100,9 @@ def _declared(steps: list[Step], requires: dict) -> list[Step]:
             hooks = before_plugins.get(step.slot, [])
             needed = [at[(r, step.slot)] for r in requires.get(step.plugin_name, ())
                       if (r, step.slot) in at]
-            after = (base,) + tuple(hooks[-1:]) + tuple(needed)
+            chained = [h for h in hooks if h not in ancestors]     # the in-tree hooks' chain
+            after = (base,) + tuple(chained[-1:]) + tuple(
+                h for h in hooks if h in ancestors) + tuple(needed)
             waits = tuple(n for n in (intree,) + barriers if n and n not in after)
             out.append(replace(step, after=after, order_after=waits, state_base=base,
                                state_deltas=tuple(hooks) + tuple(needed)))

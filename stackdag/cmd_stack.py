@@ -56,10 +56,11 @@ class StackRun(StackdagCommand, Run):
         if answer is not None:
             self.outstream.write(answer + "\n")
             return 0
-        from stackdag import destlinks, fingerprint, plan, selection, shell, workspace
+        from stackdag import destlinks, devstack, fingerprint, plan, selection, shell, workspace
         if params["record"]:
             workspace.record_this_run()
         loaded = workspace.load(top)
+        devstack.prepare_run(loaded, sys.stderr)
         if loaded.stack.record:
             from stackdag import isolation
             isolation.require()

@@ -11,6 +11,7 @@ import re
 import tomllib
 from pathlib import Path
 
+from stackdag import devstack as devstack_checkout
 from stackdag import names, tomlpos
 from stackdag.errors import StackdagError
 from stackdag.model import ConfigSection, Plugin, StackOptions, Workspace, display_path
@@ -20,6 +21,7 @@ CONFIG_NAME = "plugins.toml"
 CONFIG_GROUPS = ("post-config", "extra", "post-extra", "test-config")
 CASCADES = ("linear", "declared")
 PACKAGE_MODES = ("install", "record")
+STAGES = ("none", "devstack")
 
 
 class _Reader:
@@ -112,7 +114,7 @@ def parse(text: str, source: Path, top: Path) -> Workspace:
 def _stack_options(reader: _Reader, table, top: Path) -> StackOptions:
     path = ("stack",)
     reader.table(table, path, ("dest", "offline", "error_on_clone", "reclone", "git_depth",
-                                "cascade", "packages", "record", "devstack"))
+                                "cascade", "packages", "record", "devstack", "stages"))
     dest = reader.typed(table, path, "dest", str, ".stack/dest")
     if not dest or "\0" in dest:
         reader.fail(path + ("dest",), "stack.dest must be a directory path")
@@ -120,9 +122,20 @@ def _stack_options(reader: _Reader, table, top: Path) -> StackOptions:
     if depth < 0:
         reader.fail(path + ("git_depth",), "stack.git_depth must be 0 (full) or more")
     resolved = (top / dest).resolve()
-    if resolved == top or resolved in top.parents:
-        reader.fail(path + ("dest",), f"stack.dest {dest!r} contains the workspace; clones need "
+    if resolved == top:
+        reader.fail(path + ("dest",), f"stack.dest {dest!r} is the workspace; clones need "
                     "a directory of their own (the default is \".stack/dest\")")
+    devstack = _devstack(reader, table, top)
+    in_checkout = devstack_checkout.is_checkout(top)
+    if devstack is None and in_checkout:
+        devstack = top      # the workspace is a DevStack checkout: its own runtime
+    stages = reader.typed(table, path, "stages", str, "devstack" if in_checkout else "none")
+    if stages not in STAGES:
+        reader.fail(path + ("stages",), f"stack.stages must be one of "
+                    f"{', '.join(repr(c) for c in STAGES)}, not {stages!r}")
+    if stages == "devstack" and devstack is None:
+        reader.fail(path + ("stages",), "stack.stages = \"devstack\" runs DevStack's own "
+                    "stages: it needs stack.devstack, a DevStack checkout")
     return StackOptions(
         dest=resolved,
         offline=reader.typed(table, path, "offline", bool, False),
@@ -132,7 +145,8 @@ def _stack_options(reader: _Reader, table, top: Path) -> StackOptions:
         cascade=reader.choice(table, path, "cascade", CASCADES),
         packages=reader.choice(table, path, "packages", PACKAGE_MODES),
         record=reader.typed(table, path, "record", bool, False),
-        devstack=_devstack(reader, table, top),
+        devstack=devstack,
+        stages=stages,
     )
 
 
@@ -229,6 +243,9 @@ def _plugins(reader: _Reader, tables, top: Path, dest: Path) -> tuple[Plugin, ..
             problem = names.ref_problem(ref)
             if problem:
                 reader.fail(path + ("ref",), f"{ref!r} is not a valid git ref: {problem}")
+            if dest / name == top or dest / name in top.parents:
+                reader.fail(path + ("name",), f"plugin {name!r} would be cloned over the "
+                            f"workspace (DEST/{name} is the workspace or holds it)")
             plugins.append(Plugin(name, url, None, ref, requires, dest / name, where))
     known = {p.name for p in plugins}
     for index, plugin in enumerate(plugins):

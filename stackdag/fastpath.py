@@ -34,6 +34,28 @@ def stat(path) -> tuple | None:
     return (st.st_mtime_ns, st.st_size, st.st_ino, st.st_mode)
 
 
+# The environment's variables a session changes by itself: a localrc reading one of them is
+# not worth losing the shortcut for in every new terminal.
+_SESSION_VARIABLES = frozenset({"PWD", "OLDPWD", "SHLVL", "_", "COLUMNS", "LINES", "TERM",
+                                "TERM_PROGRAM", "TERM_PROGRAM_VERSION", "COLORTERM",
+                                "DISPLAY", "WINDOWID", "STY", "TMUX", "TMUX_PANE", "MAIL",
+                                "PS1", "PS2", "PROMPT_COMMAND", "HISTFILE", "LS_COLORS",
+                                "SSH_CLIENT", "SSH_CONNECTION", "SSH_TTY", "SSH_AUTH_SOCK",
+                                "XDG_SESSION_ID", "XDG_RUNTIME_DIR", "XDG_SESSION_TYPE",
+                                "DBUS_SESSION_BUS_ADDRESS", "GPG_TTY", "LC_TERMINAL",
+                                "LC_TERMINAL_VERSION", "VTE_VERSION", "INVOCATION_ID"})
+
+
+def environment(_unused=None) -> int:
+    """The environment a local.conf's localrc (bash) may read, as one number (crc32:
+    zlib is built in, hashlib would cost the shortcut an import)."""
+    import zlib
+
+    text = "\0".join(f"{k}={v}" for k, v in sorted(os.environ.items())
+                     if k not in _SESSION_VARIABLES)
+    return zlib.crc32(text.encode("utf-8", "surrogateescape"))
+
+
 def forget(top) -> None:
     try:
         os.unlink(os.path.join(top, FINGERPRINT_FILE))
@@ -94,7 +116,8 @@ def check(top) -> int | None:
         return None
     if _run_in_progress(top):
         return None
-    now = {"stat": stat, "commit": gitref.head_commit, "exists": os.path.exists}
+    now = {"stat": stat, "commit": gitref.head_commit, "exists": os.path.exists,
+           "environment": environment}
     try:
         for kind, path, value in data["entries"]:
             if kind == "alive":

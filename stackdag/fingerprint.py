@@ -11,11 +11,13 @@ Everything doit would look at to decide that a task is up to date:
   exists (checks.py: either makes its step out of date), and DEST's own listing where path
   plugins are linked (destlinks.py: a link removed or moved, and a run makes it again; one
   stat, however many plugins);
-- stackdag's own code and runtime, and the user it ran as (uid: another re-runs every step).
+- stackdag's own code and runtime, and the user it ran as (uid: another re-runs every step);
+- with DevStack's libraries, every file of DevStack's code (devstack_code.py);
+- for a local.conf, whose localrc is bash that may read it, the environment (but what a
+  session changes by itself: fastpath.environment).
 
 The inputs are read before the run and again after it, and nothing is recorded if they
-moved in between. A local.conf workspace (whose localrc is bash that may read the
-environment) and ``reclone`` are never recorded.
+moved in between. ``reclone`` (a fetch on every run) is never recorded.
 """
 
 from __future__ import annotations
@@ -45,6 +47,13 @@ def _inputs(ws, plan) -> list[str]:
     """
     top = ws.top
     paths = {ws.source, top / "extras.d", top / "local.sh", ws.hypervisor_file}
+    if ws.localrc is not None:
+        paths.add(ws.localrc.source)        # a localrc file beside local.conf wins
+    if ws.stack.devstack:       # DevStack's code the steps run, and where a new file goes
+        from stackdag import devstack_code
+        code = devstack_code.read(ws.stack.devstack)
+        paths.update(code.files)
+        paths.update({p.parent for p in code.files})
     for step in plan.steps:
         paths.update(step.inputs)
     for plugin in ws.plugins:
@@ -70,14 +79,14 @@ def _outputs(ws) -> list[tuple]:
                 for s in processes.recorded(state)]
     if destlinks.linked(ws):
         entries.append(("stat", os.fspath(ws.stack.dest), fastpath.stat(ws.stack.dest)))
+    if ws.localrc is not None:      # a local.conf's localrc is bash that may read it
+        entries.append(("environment", "", fastpath.environment()))
     return entries + [("exists", path, True) for path in checks.every_written(state)]
 
 
 def eligible(ws) -> bool:
-    """A local.conf's localrc is bash that may read the environment, and ``reclone``
-    fetches on every run: such workspaces never take the shortcut."""
-    return (ws.localrc is None and not ws.stack.reclone
-            and all(plugin.cloned for plugin in ws.plugins))
+    """``reclone`` fetches on every run: such workspaces never take the shortcut."""
+    return not ws.stack.reclone and all(plugin.cloned for plugin in ws.plugins)
 
 
 def snapshot(ws, plan) -> list[tuple]:

@@ -18,9 +18,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from stackdag import devstack
 from stackdag import localrc as localrc_run
 from stackdag import names
-from stackdag.config import CONFIG_GROUPS
+from stackdag.config import CASCADES, CONFIG_GROUPS
 from stackdag.errors import StackdagError
 from stackdag.model import (ConfigSection, Localrc, Plugin, StackOptions, Workspace,
                             display_path)
@@ -36,6 +37,8 @@ _HEADER = re.compile(r"\[\[([^][|]+)\|([^][|]*)\]\]")     # the first field, who
 _DEVSTACK_HEADER = re.compile(r"^\[\[.+\|.*\]\]")           # what DevStack's awk matches
 _FIELD_END = re.compile(r"[ \t]")                            # awk's default field separators
 _STACK_BOOLS = {"OFFLINE": "offline", "RECLONE": "reclone", "ERROR_ON_CLONE": "error_on_clone"}
+# [stack] cascade, which a local.conf has no other place for
+CASCADE_VARIABLE = "STACKDAG_CASCADE"
 _TRUE = frozenset("1 yes Yes YES true True TRUE".split())    # DevStack's trueorfalse
 _FALSE = frozenset("0 no No NO false False FALSE".split())
 
@@ -159,14 +162,18 @@ def read(top: Path) -> tuple[tuple[MetaSection, ...], Localrc]:
 
 def read_file(conf: Path) -> tuple[tuple[MetaSection, ...], Localrc]:
     """Parse ``conf`` and evaluate its localrc; a ``localrc`` file beside a file named
-    local.conf wins, as in DevStack. The workspace is the file's directory."""
+    local.conf wins, as in DevStack. The workspace is the file's directory; when it is a
+    DevStack checkout, the localrc starts from what its stackrc sets first (DEST, the
+    default services)."""
     conf = Path(conf).resolve()
     top = conf.parent
     sections = parse(_read_text(conf), conf)
+    prelude = devstack.localrc_prelude(top) if devstack.is_checkout(top) else None
     real = top / LOCALRC
     if conf.name == LOCAL_CONF and real.is_file():
-        return sections, localrc_run.evaluate(_read_text(real), top, real, 1)
-    return sections, localrc_run.evaluate(localrc_body(sections), top, conf, 1)
+        return sections, localrc_run.evaluate(_read_text(real), top, real, 1, prelude=prelude)
+    return sections, localrc_run.evaluate(localrc_body(sections), top, conf, 1,
+                                          prelude=prelude)
 
 
 def localrc_notice(sections: tuple[MetaSection, ...], localrc: Localrc) -> str | None:
@@ -187,11 +194,18 @@ def stack_options(localrc: Localrc) -> StackOptions:
     (read as DevStack reads them: an unknown yes/no value is False, a bad depth 0)."""
     top = localrc.source.parent.resolve()
     options: dict = {"dest": localrc.dest or localrc_run.default_dest(top)}
+    if devstack.is_checkout(top):   # the workspace is a DevStack checkout: stack.sh's plan
+        options.update(devstack=top, stages="devstack")
     for name, value in localrc.variables:
         if name == "GIT_DEPTH" or name in _STACK_BOOLS:
             converted = _stack_value(name, value, top, [])
             if converted is not None:
                 options[_STACK_BOOLS.get(name, "git_depth")] = converted
+        elif name == CASCADE_VARIABLE:
+            if value not in CASCADES:
+                raise StackdagError(f"{display_path(localrc.source)}: {name}={value!r}: "
+                                    f"must be one of {', '.join(CASCADES)}")
+            options["cascade"] = value
     return StackOptions(**options)
 
 
@@ -239,6 +253,9 @@ def settings(localrc: Localrc, top: Path, notes: list[str]) -> tuple[dict, dict]
         refused = names.STACK_VARIABLES.get(name)
         if name in ("ENABLED_SERVICES", "DISABLED_SERVICES"):
             continue                                   # -> [services]
+        if name == CASCADE_VARIABLE:
+            stack["cascade"] = value
+            continue
         if name == "DEST" or name == "GIT_DEPTH" or name in _STACK_BOOLS:
             value = _stack_value(name, value, top, notes)
             if value is not None:

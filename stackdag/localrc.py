@@ -35,17 +35,20 @@ def default_dest(top: Path) -> Path:
     return StateDir(Path(top).resolve()).default_dest
 
 
-def step_script(body: str, top: Path) -> str:
+def step_script(body: str, top: Path, prelude: str | None = None) -> str:
     """The bash to source as the localrc: what the override_defaults:localrc step runs.
 
     Line N is line N of ``body``: DEST's default (DevStack sets DEST before it sources
-    localrc) shares line 1, and a last ``:`` line keeps the localrc's final status (e.g. of
+    localrc; ``prelude``, when given, is what a DevStack checkout's stackrc sets) shares
+    line 1, and a last ``:`` line keeps the localrc's final status (e.g. of
     ``[[ -n $X ]] && Y=1``) from failing the step under errexit, since DevStack sources
     localrc without errexit. It must be sourced at the top level, not inside a function, so
     that ``declare`` makes globals as in DevStack.
     """
     newline = "" if not body or body.endswith("\n") else "\n"
-    return (f"DEST={shlex.quote(str(default_dest(top)))}; {body}{newline}"
+    if prelude is None:
+        prelude = f"DEST={shlex.quote(str(default_dest(top)))}; "
+    return (f"{prelude}{body}{newline}"
             ": # stackdag: the localrc's last status is not an error (DevStack has no "
             "errexit here)\n")
 
@@ -196,7 +199,7 @@ def _first_set_order(body: str, variables) -> list[str]:
 
 
 def evaluate(body: str, top: Path, source: Path, first_line: int, *,
-             timeout: float = TIMEOUT) -> Localrc:
+             timeout: float = TIMEOUT, prelude: str | None = None) -> Localrc:
     """Run ``body`` (a localrc; its line 1 is line ``first_line`` of ``source``) in bash.
 
     As the override_defaults:localrc step will (:func:`step_script`): stackdag's runtime
@@ -205,7 +208,7 @@ def evaluate(body: str, top: Path, source: Path, first_line: int, *,
     """
     top = Path(top).resolve()
     lines = _Lines(source, first_line)
-    script = step_script(body, top)
+    script = step_script(body, top, prelude)
     run = _run(script, top, timeout)
     plugins = _registrations(run, top, lines)
     services = run.first("services")

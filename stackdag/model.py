@@ -17,11 +17,13 @@ from typing import Literal
 # What a step does (runtime/driver.sh runs each): clone (git), source (bash ``source file args``
 # inside a function, as DevStack's run_phase does), localrc (source at the top level),
 # call (functions an earlier step defined), exec (run the file as a program), packages
-# (install a plugin's package lists), merge (a [[config]] section into its file).
-Action = Literal["clone", "source", "localrc", "call", "exec", "packages", "merge"]
+# (install a plugin's package lists), merge (a [[config]] section into its file), stage (one
+# of DevStack's own stages: its script, stages.py, sourced inside a function).
+Action = Literal["clone", "source", "localrc", "call", "exec", "packages", "merge", "stage"]
 # Where a step sits for the cascade (cascade.py): clones first, then the preamble chain,
-# then in-tree hooks, plugin hooks, and the barriers DevStack runs after a phase's plugins.
-Role = Literal["clone", "preamble", "intree", "plugin", "barrier"]
+# then in-tree hooks, plugin hooks, and the barriers DevStack runs after a phase's plugins;
+# DevStack's own stages depend on the stages they need (a graph, not a chain).
+Role = Literal["clone", "preamble", "intree", "plugin", "barrier", "stage"]
 Mode = Literal["stack", "unstack", "clean"]
 # The last line of every localrc step: DevStack's stackrc defaults for what is still unset.
 STACKRC_DEFAULTS = 'source "$STACKDAG_RUNTIME/stackrc.sh"   # DevStack\'s defaults (stackrc)'
@@ -76,6 +78,7 @@ class StackOptions:
     packages: str = "install"
     record: bool = False                 # record what changes the system instead (§5.1)
     devstack: Path | None = None         # a DevStack checkout as the runtime (§5.2)
+    stages: str = "none"                 # "devstack": stack.sh's own stages run too
 
 
 @dataclass(frozen=True)
@@ -154,6 +157,8 @@ class Step:
     state_base: str | None = None        # start from this step's saved shell state...
     state_deltas: tuple[str, ...] = ()   # ...plus what these steps changed, in order
     only_if_enabled: str = ""            # run only if this service is enabled
+    needs: tuple[str, ...] = ()          # a stage: the planned stages it needs (declared)
+    code: str = ""                       # a stage: a digest of the DevStack code it runs
     note: str = ""
 
     @property
@@ -178,7 +183,7 @@ class Step:
     @property
     def call(self) -> str:
         """What DevStack would have done here: the hook's arguments, or the functions."""
-        if self.action == "call":
+        if self.action in ("call", "stage"):
             return ", ".join(self.calls)
         if self.action == "merge":
             return f"merge into {self.args[0]}"     # args: the file, where the section is

@@ -13,7 +13,7 @@ PLUGIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 SERVICE_NAME = PLUGIN_NAME
 VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # In-tree step labels share the task namespace with plugin names (``install:<label>``).
-RESERVED_PLUGIN_NAMES = frozenset({"localrc", "hypervisor", "local.sh",
+RESERVED_PLUGIN_NAMES = frozenset({"localrc", "hypervisor", "local.sh", "stack.sh",
                                    "verify_disabled_services"})
 
 # Bash's own variables: no [settings] entry may set them, and no step carries them.

@@ -12,6 +12,7 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
+from stackdag import enabled
 from stackdag.cascade import link
 from stackdag.errors import StackdagError
 from stackdag.model import STACKRC_DEFAULTS, Plan, Plugin, Step, Workspace, display_path
@@ -61,7 +62,9 @@ def localrc_script(ws: Workspace) -> str:
              f"RECLONE={q(str(ws.stack.reclone))}",
              f"GIT_DEPTH={ws.stack.git_depth}",
              # not from the environment: a run must not depend on the shell it came from
-             "ENABLED_SERVICES=", "DISABLED_SERVICES="]
+             # (with DevStack's stages, stackrc's default services are the start)
+             *(() if ws.stack.stages == "devstack" else ("ENABLED_SERVICES=",)),
+             "DISABLED_SERVICES="]
     lines += [f"{name}={q(value)}" for name, value in ws.settings]
     lines.append(f"VIRT_DRIVER={q(ws.virt_driver)}")
     if ws.enable:
@@ -81,7 +84,16 @@ class _Builder:
         self.prefix = prefix
         self.order = order_plugins(ws.plugins)
         self.extras = extras_hooks(ws.top)
-        self.hypervisor = _hypervisor(ws)
+        self.services = enabled.of_workspace(ws)
+        self.stages = None
+        if ws.stack.stages == "devstack":
+            from stackdag.stagesteps import StagePlan   # a DevStack plan only
+            self.stages = StagePlan(ws, {"stack": "stage"}.get(mode, mode))
+        # lib/nova sources the hypervisor file only where nova is enabled (with DevStack's
+        # stages, lib/nova does it itself)
+        self.hypervisor = (_hypervisor(ws) if self.stages is None
+                           and self.services.one("nova") else None)
+        self.merged_into: dict[str, tuple[str, ...]] = {}   # stage label -> merges into it
         self.steps: list[Step] = []
 
     def add(self, phase: str, hook: str, action: str, **kw) -> None:
@@ -93,13 +105,27 @@ class _Builder:
                  note=self.order.moved.get(plugin.name, ""), **kw)
 
     def preamble(self) -> None:
-        """override_defaults and source: what every mode does before its own hooks."""
+        """override_defaults and source: what every mode does before its own hooks.
+
+        With DevStack's libraries, stackrc sources the localrc and the plugins'
+        override-defaults come before lib/* in every step's base (runtime/devstack.sh), as
+        stack.sh has them: their steps say so, and re-run what follows when they change."""
         ws, plugins = self.ws, self.order.plugins
         script = ws.localrc.script if ws.localrc else localrc_script(ws)
-        self.add("override_defaults", "localrc", "localrc", script=script, file=ws.source)
+        if ws.stack.devstack:
+            self.add("override_defaults", "localrc", "stage", file=ws.source,
+                     calls=("stackrc",), script="_sd_stage_applied localrc\n"
+                     + "".join(f"# {line}\n" for line in script.splitlines()))
+        else:
+            self.add("override_defaults", "localrc", "localrc", script=script, file=ws.source)
         for p in plugins:
             f = _plugin_file(p, "override-defaults")
-            if f:
+            if f and ws.stack.devstack:
+                self.add("override_defaults", p.name, "stage", plugin=p, file=f, inputs=(f,),
+                         calls=("plugin_override_defaults",),
+                         script=f"_sd_stage_applied override-defaults {shlex.quote(str(f))} "
+                                f"{shlex.quote(p.name)}\n", note=self.order.moved.get(p.name, ""))
+            elif f:
                 self.add_plugin("override_defaults", p, f)
         if self.hypervisor:
             self.add("source", "hypervisor", "source", file=self.hypervisor,
@@ -122,10 +148,45 @@ class _Builder:
             if f:
                 self.add_plugin(phase, p, f, args=args, role="plugin", slot=phase)
 
-    def hypervisor_call(self, phase: str, calls: tuple[str, ...], slot: str, **kw) -> None:
-        if self.hypervisor:
+    def hypervisor_call(self, phase: str, calls: tuple[str, ...], slot: str,
+                        service: str = "n-cpu") -> None:
+        """A hypervisor function, where lib/nova calls it: when ``service`` is enabled."""
+        if self.hypervisor and self.services.one(service):
             self.add(phase, "hypervisor", "call", file=self.hypervisor,
-                     inputs=(self.hypervisor,), calls=calls, role="intree", slot=slot, **kw)
+                     inputs=(self.hypervisor,), calls=calls, role="intree", slot=slot,
+                     only_if_enabled=service, note=f"only if {service} is enabled")
+
+    def stage_steps(self, slot: str | None = None) -> None:
+        """DevStack's own stages of ``slot``, with DevStack's stages. A service's start
+        follows the post-config merges into its configuration (``restarts``)."""
+        if self.stages is None:
+            return
+        for fields in self.stages.steps(slot):
+            merges = self.merged_into.get(fields["hook"], ()) if fields["phase"] == "start" \
+                else ()
+            self.add(**{**fields, "needs": fields["needs"] + merges})
+
+    def restarts(self) -> None:
+        """After the post-config merges: a merge into a service's configuration re-runs the
+        service's start (declared cascade); a service started already (keystone) restarts,
+        where DevStack would leave it on its old configuration until the next stack."""
+        if self.stages is None:
+            return
+        for step in self.steps:
+            owner = (self.stages.owner(step.args[0]) if step.action == "merge"
+                     and step.phase == "post-config" else None)
+            if owner is not None:
+                self.merged_into[owner.label] = self.merged_into.get(owner.label, ()) + (
+                    step.name,)
+        started = {s.hook: s.name for s in self.steps if s.action == "stage"
+                   and s.phase == "start"}
+        for label, merges in list(self.merged_into.items()):
+            if label in started:
+                del self.merged_into[label]
+                self.add("restart", label, "stage", file=self.ws.stack.devstack / label,
+                         calls=("_sd_stage_restart",), role="stage", slot="extra",
+                         script=f"_sd_stage_restart {started[label]}\n", needs=merges,
+                         note="its configuration has post-config sections")
 
     def merges(self, group: str, slot: str, role: str) -> None:
         for index, section in enumerate(self.ws.configs, start=1):
@@ -161,7 +222,7 @@ def _hypervisor(ws: Workspace) -> Path | None:
 
 
 def plan_stack(ws: Workspace) -> Plan:
-    """The steps of ``stack``, in DevStack's order."""
+    """The steps of ``stack``, in DevStack's order; with DevStack's stages, stack.sh's."""
     b = _Builder(ws, "stack")
     for p in b.order.plugins:
         if p.url:
@@ -169,12 +230,14 @@ def plan_stack(ws: Workspace) -> Plan:
                   note="" if p.cloned else "not cloned yet: its hooks are planned once it is")
     b.preamble()
     b.add("source", "verify_disabled_services", "call", calls=("verify_disabled_services",))
+    b.stage_steps("prepare")
     for p in b.order.plugins:
         lists = _package_lists(p)
         if lists:
             b.add("packages", p.name, "packages", plugin=p, inputs=lists,
                   args=tuple(str(f) for f in lists))
     for phase in STACK_PHASES:
+        b.stage_steps(phase)
         if phase == "install":
             b.hypervisor_call("install", ("install_nova_hypervisor",
                                           "configure_nova_hypervisor"), slot=phase)
@@ -184,29 +247,35 @@ def plan_stack(ws: Workspace) -> Plan:
         b.phase_hooks(phase, ("stack", phase))
         if phase == "extra":
             b.merges("post-extra", slot=phase, role="barrier")
+            b.stage_steps("post-extra")
             local_sh = ws.top / "local.sh"
             if local_sh.is_file() and local_sh.stat().st_mode & 0o111:
                 b.add("extra", "local.sh", "exec", file=local_sh, inputs=(local_sh,),
                       role="barrier", slot=phase)
         else:
             b.merges(phase, slot=phase, role="barrier")
+            if phase == "post-config":
+                b.restarts()
     return b.plan()
 
 
 def plan_unstack(ws: Workspace) -> Plan:
-    """The steps of ``unstack``: settings, unstack hooks, then the hypervisor's stop."""
+    """The steps of ``unstack``: settings, unstack hooks, then the hypervisor's stop (or,
+    with DevStack's stages, unstack.sh's)."""
     b = _Builder(ws, "unstack", "unstack/")
     b.preamble()
     b.phase_hooks("unstack", ("unstack",))
     b.hypervisor_call("unstack", ("stop_nova_hypervisor",), slot="unstack")
+    b.stage_steps()
     return b.plan()
 
 
 def plan_clean(ws: Workspace) -> Plan:
-    """The steps of ``clean`` (run after unstack): settings, clean hooks, hypervisor cleanup."""
+    """The steps of ``clean`` (run after unstack): settings, clean hooks, hypervisor cleanup
+    (or, with DevStack's stages, clean.sh's)."""
     b = _Builder(ws, "clean", "clean/")
     b.preamble()
     b.phase_hooks("clean", ("clean",))
-    b.hypervisor_call("clean", ("cleanup_nova_hypervisor",), slot="clean",
-                      only_if_enabled="nova", note="only if nova is enabled")
+    b.hypervisor_call("clean", ("cleanup_nova_hypervisor",), slot="clean", service="nova")
+    b.stage_steps()
     return b.plan()

@@ -172,6 +172,8 @@ def task_dicts(ws: Workspace, plan: Plan) -> list[dict]:
                   "calls": list(step.calls), "runtime": version, "uid": uid}
         if ws.stack.record:     # a recorded run is re-run for real once record is off
             inputs["record"] = True
+        if step.code:           # a stage: the DevStack code it runs (devstack_code.py)
+            inputs["code"] = step.code
         if ws.stack.devstack:   # another DevStack, or another commit of it: all again
             inputs["devstack"] = [str(ws.stack.devstack),
                                   gitref.head_commit(ws.stack.devstack)]

@@ -11,7 +11,7 @@ import shutil
 import sys
 import time
 
-from stackdag import destlinks, isolation, plan, processes, shell
+from stackdag import destlinks, devstack, isolation, plan, processes, shell
 from stackdag.model import Plan, Workspace, display_path
 from stackdag.state import StateDir
 
@@ -21,11 +21,12 @@ def _say(text: str) -> None:
     sys.stdout.flush()
 
 
-def run_plan(teardown_plan: Plan, ws: Workspace) -> list[str]:
-    """Run every step in order without stopping at failures; returns the failures."""
+def run_plan(teardown_plan: Plan, ws: Workspace, every: bool = False) -> list[str]:
+    """Run every step in order without stopping at failures; returns the failures.
+    ``every``: DevStack's UNSTACK_ALL (unstack.sh -a) for the hooks and stages."""
     failures = []
     steps = teardown_plan.steps
-    context = shell.RunContext.of(ws, teardown_plan, errexit=False)
+    context = shell.RunContext.of(ws, teardown_plan, errexit=False, unstack_all=every)
     for index, step in enumerate(steps, start=1):
         _say(f"[{index:>{len(str(len(steps)))}}/{len(steps)}] {step.name} ... ")
         outcome = shell.run_step(step, context)
@@ -49,17 +50,19 @@ def stop_recorded(state: StateDir) -> tuple[list[str], list[str]]:
     return stopped, failed
 
 
-def unstack(ws: Workspace) -> tuple[list[str], list[str]]:
-    """Run the unstack hooks, then stop what is left.
+def unstack(ws: Workspace, every: bool = False) -> tuple[list[str], list[str]]:
+    """Run the unstack hooks, then stop what is left (``every``: as unstack.sh -a, the
+    database and the message queue too).
 
     Returns the steps that had started services (to be forgotten, so that the next
     ``stack`` starts them again, whoever stopped them) and the failures.
     """
     state = StateDir(ws.top)
+    devstack.prepare_run(ws, sys.stderr)
     if ws.stack.record:
         isolation.require()
     started_by = sorted({s.step for s in processes.recorded(state) if s.step})
-    failures = run_plan(plan.plan_unstack(ws), ws)
+    failures = run_plan(plan.plan_unstack(ws), ws, every)
     _, refused = stop_recorded(state)
     return started_by, failures + [f"could not stop {name}" for name in refused]
 
@@ -69,8 +72,8 @@ def clean(ws: Workspace, everything: bool) -> list[str]:
 
     The doit records are the caller's to forget (it holds the DB).
     """
-    _, failures = unstack(ws)
-    failures += run_plan(plan.plan_clean(ws), ws)
+    _, failures = unstack(ws, every=True)      # clean.sh runs unstack.sh --all
+    failures += run_plan(plan.plan_clean(ws), ws, every=True)
     state = StateDir(ws.top)
     for folder in state.forgettable:
         shutil.rmtree(folder, ignore_errors=True)

@@ -32,7 +32,8 @@ def traced(ws):
                   settings=trace_hook(f"{name}/settings"))
     ws.write("plugins/alpha/devstack/override-defaults", trace_hook("alpha/override-defaults"))
     ws.write("local.sh", "#!/bin/bash\n" + trace_hook("local.sh"), executable=True)
-    ws.register("zeta", "alpha", "mid", before='[settings]\nVIRT_DRIVER = "fake"\n')
+    ws.register("zeta", "alpha", "mid", before='[settings]\nVIRT_DRIVER = "fake"\n'
+                '[services]\nenable = ["n-cpu"]\n')
     return ws
 
 

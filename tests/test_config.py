@@ -33,7 +33,7 @@ BAD_INPUT = [
     ("unknown stack key", "[stack]\nofline = true\n",
      "plugins.toml:2:1: unknown key 'stack.ofline' (did you mean 'offline'? expected one "
      "of: dest, offline, error_on_clone, reclone, git_depth, cascade, packages, record, "
-     "devstack)"),
+     "devstack, stages)"),
     ("unknown plugin key", GOOD_PLUGIN + 'branch = "x"\n',
      "plugins.toml:5:1: unknown key 'plugin[0].branch' "
      "(expected one of: name, url, path, ref, requires)"),
@@ -104,9 +104,18 @@ BAD_INPUT = [
      "plugins.toml:2:8: plugin name 'config-1' is reserved for stackdag's in-tree steps"),
     ("control character in a path", '[[plugin]]\nname = "x"\npath = "a\\u0000b"\n',
      "plugins.toml:3:8: plugin 'x': path 'a\\x00b' contains control characters"),
-    ("dest containing the workspace", '[stack]\ndest = "."\n',
-     "plugins.toml:2:8: stack.dest '.' contains the workspace; clones need a directory of "
+    ("dest that is the workspace", '[stack]\ndest = "."\n',
+     "plugins.toml:2:8: stack.dest '.' is the workspace; clones need a directory of "
      "their own (the default is \".stack/dest\")"),
+    ("a clone over the workspace", '[stack]\ndest = ".."\n[[plugin]]\nname = "ws"\n'
+     'url = "https://example.org/ws"\n',
+     "plugins.toml:4:8: plugin 'ws' would be cloned over the workspace (DEST/ws is the "
+     "workspace or holds it)"),
+    ("stages without a DevStack", '[stack]\nstages = "devstack"\n',
+     'plugins.toml:2:10: stack.stages = "devstack" runs DevStack\'s own stages: it needs '
+     'stack.devstack, a DevStack checkout'),
+    ("unknown stages", '[stack]\nstages = "all"\n',
+     "plugins.toml:2:10: stack.stages must be one of 'none', 'devstack', not 'all'"),
     ("hypervisor name escapes", '[settings]\nVIRT_DRIVER = "../../x"\n',
      "plugins.toml:2:15: VIRT_DRIVER must be a plain name "
      "(it selects lib/nova_plugins/hypervisor-<VIRT_DRIVER>)"),

@@ -20,7 +20,8 @@ def ready(ws, tmp_path):
     ws.plugin("a", plugin_sh=trace_hook("a"), settings="A=1\n")
     ws.plugin("b", plugin_sh=trace_hook("b"))
     ws.write("extras.d/50-x.sh", trace_hook("x"))
-    ws.toml(f'[[plugin]]\nname = "a"\npath = "plugins/a"\n'
+    ws.toml(f'[services]\nenable = ["n-cpu"]\n'      # a hypervisor file would be used
+            f'[[plugin]]\nname = "a"\npath = "plugins/a"\n'
             f'[[plugin]]\nname = "b"\npath = "plugins/b"\n'
             f'[[plugin]]\nname = "far"\nurl = "file://{remote}"\n')
     first = ws.run("stackdag", "stack")
@@ -115,9 +116,15 @@ def test_failed_run_leaves_no_shortcut(ready):
     assert SHORTCUT not in again.stdout and again.returncode == 1
 
 
-def test_local_conf_workspace_never_takes_it(ws):
-    ws.write("local.conf", "[[local|localrc]]\nX=1\n")
+def test_a_local_conf_workspace_takes_it_while_the_environment_is_the_same(ws, monkeypatch):
+    # the localrc is bash: it may read the environment, so a new one takes the full path
+    ws.write("local.conf", "[[local|localrc]]\nGREETING=${STACKDAG_TEST_HELLO:-hi}\n")
+    monkeypatch.setenv("STACKDAG_TEST_HELLO", "hello")
     assert ws.run("stackdag", "stack").returncode == 0
+    assert SHORTCUT in ws.run("stackdag", "stack").stdout
+    monkeypatch.setenv("PWD", "/elsewhere")          # what a session changes by itself
+    assert SHORTCUT in ws.run("stackdag", "stack").stdout
+    monkeypatch.setenv("STACKDAG_TEST_HELLO", "bonjour")
     assert SHORTCUT not in ws.run("stackdag", "stack").stdout
 
 

@@ -22,7 +22,8 @@ def full(ws):
     ws.plugin("zeta", plugin_sh=":\n", settings=":\n", override=":\n")
     ws.plugin("alpha", plugin_sh=":\n", settings=":\n")
     ws.plugin("mid", plugin_sh=":\n")
-    ws.register("zeta", "alpha", "mid", before='[settings]\nVIRT_DRIVER = "fake"\n')
+    ws.register("zeta", "alpha", "mid", before='[settings]\nVIRT_DRIVER = "fake"\n'
+                '[services]\nenable = ["n-cpu"]\n')
     ws.append("plugins.toml", textwrap.dedent("""
         [[config]]
         group = "test-config"

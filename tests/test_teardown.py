@@ -45,7 +45,7 @@ def services(ws):
         for fn in ("install_nova_hypervisor", "configure_nova_hypervisor",
                    "start_nova_hypervisor", "stop_nova_hypervisor",
                    "cleanup_nova_hypervisor")))
-    ws.toml('[settings]\nVIRT_DRIVER = "fake"\n'
+    ws.toml('[settings]\nVIRT_DRIVER = "fake"\n[services]\nenable = ["n-cpu"]\n'
             '[[plugin]]\nname = "tidy"\npath = "plugins/tidy"\n'
             '[[plugin]]\nname = "forgetful"\npath = "plugins/forgetful"\n')
     yield ws
@@ -151,21 +151,27 @@ def test_clean_unstacks_cleans_and_forgets(services, command):
         "extras source", "extras unstack", "tidy unstack", "forgetful unstack",
         "hypervisor stop_nova_hypervisor",
         "extras source", "extras clean", "tidy clean", "forgetful clean",
-    ]   # and no cleanup_nova_hypervisor: nova is not enabled
+        "hypervisor cleanup_nova_hypervisor",
+    ]
     rerun = ws.run("doit", "stack")
     assert rerun.returncode == 0
     assert "0 up to date" in rerun.stdout
 
 
-def test_clean_runs_hypervisor_cleanup_when_nova_is_enabled(services):
+@pytest.mark.parametrize("enabled, stopped, cleaned", [
+    ('["n-api"]', False, True),      # nova (any n-) but no n-cpu: DevStack's clean.sh cleans
+    ('["demo"]', False, False),      # no nova: the hypervisor file is not even sourced
+])
+def test_the_hypervisor_runs_under_devstacks_conditions(services, enabled, stopped, cleaned):
     ws = services
     toml = ws.top / "plugins.toml"
-    toml.write_text(toml.read_text().replace("[settings]", '[services]\nenable = ["nova"]\n'
-                                             "[settings]"))
+    toml.write_text(toml.read_text().replace('enable = ["n-cpu"]', f"enable = {enabled}"))
     assert ws.run("doit", "stack").returncode == 0
-    trace(ws)
+    assert not any(line.startswith("hypervisor") for line in trace(ws))
     assert ws.run("doit", "clean").returncode == 0
-    assert trace(ws)[-1] == "hypervisor cleanup_nova_hypervisor"
+    calls = [line for line in trace(ws) if line.startswith("hypervisor")]
+    assert calls == ["hypervisor stop_nova_hypervisor"] * stopped + [
+        "hypervisor cleanup_nova_hypervisor"] * cleaned
 
 
 def test_clean_all_removes_dest_and_keeps_it_otherwise(ws):

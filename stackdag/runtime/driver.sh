@@ -174,7 +174,7 @@ while :; do
         fi
         case $_SD_ACTION in
             skip) ;;
-            source) _sd_source_hook "$@" ;;
+            source|stage) _sd_source_hook "$@" ;;
             localrc) source "$_SD_FILE" ;;    # at the top level, as stackrc sources localrc
             call)
                 for _sd_call in $_SD_CALLS; do

@@ -49,6 +49,9 @@ function _sd_global_requirement {
             break
         done < "$file"
     fi
+    if [[ -z $_SD_REQ && -n ${STACKDAG_RECORD:-} && ! -r $file ]]; then
+        _SD_REQ=$name   # record mode: requirements is a recorded clone, with no list in it
+    fi
     [[ -n $_SD_REQ ]] || _sd_fail 1 "Can't find package $name in requirements"
 }
 
