@@ -116,39 +116,69 @@ def group_alive(pgid: int) -> bool:
     return bool(members(pgid))
 
 
-def signal_group(pgid: int, sig: int) -> None:
-    try:
-        os.killpg(pgid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
+def signal_group(pgid: int, sig: int, processes: list[int] = ()) -> None:
+    """``sig`` to group ``pgid`` (0: none) and to each of ``processes`` outside it (a unit's
+    control group); those this user may not signal (a service run as another user),
+    through ``sudo -n kill`` where sudo lets it. None is signalled twice."""
+    if pgid:
+        try:
+            os.killpg(pgid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+    refused = []
+    for pid in processes:
+        try:
+            os.kill(pid, 0 if os.getpgid(pid) == pgid else sig)
+        except PermissionError:
+            refused.append(pid)
+        except ProcessLookupError:
+            pass
+    if refused and os.geteuid() != 0:
+        import shutil
+        import subprocess
+
+        if shutil.which("sudo"):
+            subprocess.run(["sudo", "-n", "kill", "-s", signal.Signals(sig).name[3:], "--",
+                            *map(str, refused)], stdin=subprocess.DEVNULL,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def _stop(pgid: int, found, seconds: float) -> bool:
-    """TERM group ``pgid`` while ``found()`` lists processes of ours in it, then KILL what
-    outlives ``seconds``. True when none is left."""
+def end(pgid: int, found, seconds: float) -> list[int]:
+    """TERM group ``pgid`` (and what else ``found()`` lists) while ``found()`` lists
+    processes, then KILL what outlives ``seconds``. What is left: none once it ended."""
     for sig, wait in ((signal.SIGTERM, seconds), (signal.SIGKILL, 5)):
-        if not found():
-            return True
-        signal_group(pgid, sig)
+        left = found()
+        if not left:
+            return []
+        signal_group(pgid, sig, left)
         deadline = time.monotonic() + wait
         while found() and time.monotonic() < deadline:
             time.sleep(0.05)
-    return not found()
+    return found()
 
 
 def stop_group(pgid: int, state: StateDir, seconds: float = STOP_SECONDS) -> bool:
     """Stop stackdag's processes in group ``pgid`` (a hook's). True when none is left."""
-    return _stop(pgid, lambda: members(pgid, state), seconds)
+    return not end(pgid, lambda: members(pgid, state), seconds)
 
 
 def stop(service: Service, state: StateDir, seconds: float = STOP_SECONDS,
-         forget: bool = True) -> bool:
-    """Stop a recorded service; with ``forget``, drop its pidfile (a stale one is just
-    dropped). A pidfile whose pid another process now has stops nothing."""
-    stopped = _stop(service.pgid, lambda: ours(service, state), seconds)
-    if stopped and forget:
+         forget: bool = True) -> list[int]:
+    """Stop a recorded service: the processes of it still running after TERM and KILL (none:
+    it stopped). With ``forget``, its pidfile is dropped once none is left (a stale one is
+    just dropped). A pidfile whose pid another process now has stops nothing.
+
+    Once its leader is the one recorded, every process of the group is the service's,
+    whoever it runs as: a group, and its id, live on while any member does. So what it
+    started through sudo is stopped too, or named if it cannot be.
+    """
+    if service.started and start_id(service.pgid) == service.started:
+        left = end(service.pgid, lambda: members(service.pgid), seconds)
+    else:
+        left = end(service.pgid, lambda: ours(service, state), seconds)
+    if not left and forget:
         state.pidfile(service.name).unlink(missing_ok=True)
-    return stopped
+    return left
 
 
 def end_child(proc: subprocess.Popen, grace: float) -> None:

@@ -7,8 +7,9 @@
 # .localrc.auto), then the lib/* files in the order stack.sh sources them, and what stack.sh
 # sets up inline that plugins read (LOGDIR, SSL_BUNDLE_FILE, the database URL). Plugins then
 # call DevStack's own functions. stackdag keeps only what it must (README: "DevStack's own
-# libraries"): run_process / stop_process and their helpers (process groups, so that
-# unstack stops everything), echo_summary (stack.sh's own, not a library's), die (its
+# libraries"): run_process / stop_process and their helpers (units or process groups,
+# recorded so that unstack stops everything), start_service and friends (init scripts
+# where PID 1 is not systemd), echo_summary (stack.sh's own, not a library's), die (its
 # message in the failure report), git_clone's care for a linked checkout, in record mode the
 # recorders and the package and pip helpers that record, and an lsb_release stand-in where
 # the command is missing.
@@ -77,6 +78,10 @@ PS4='+ ${BASH_SOURCE##*/}:${LINENO}: '
 eval "$_sd_die"
 unset _sd_die
 source "$_SD_RUNTIME_DIR/processes.sh"
+# services as DevStack runs them, on both kinds of host: units where PID 1 is systemd, the
+# init scripts where it is not (DevStack's start_service called systemctl regardless)
+source "$_SD_RUNTIME_DIR/units.sh"
+source "$_SD_RUNTIME_DIR/sysservices.sh"
 function echo_summary {
     echo -e "$@"
     [[ -z ${STACKDAG_SUMMARY_LOG:-} ]] || echo -e "$@" >> "$STACKDAG_SUMMARY_LOG"
