@@ -71,7 +71,7 @@ def _alive(top: str, pidfile: str) -> bool:
     found = procid.read_pidfile(pidfile)
     if found is None:
         return False
-    pgid, _, started = found
+    pgid, _, started, _ = found
     if started:
         return procid.start_id(pgid) == started
     if not pidfile.endswith(".pid"):

@@ -39,6 +39,7 @@ class Managed(NamedTuple):
     systemctl: tuple[str, ...]
     file: str = ""      # a unit's file
     cgroup: str = ""    # a unit's control group
+    left: tuple = ()    # what a stop could not end: ((pid, start identity), ...)
 
     def how_checked(self) -> str:
         """What says it runs, for ``status``."""
@@ -66,7 +67,7 @@ def read(path: Path) -> Managed | None:
     if len(lines) < 3 or not lines[0].strip().isdigit():
         return None
     found = read_pidfile(path)
-    pid, step, started = found if found else (0, lines[1].strip(), "")
+    pid, step, started, left = found if found else (0, lines[1].strip(), "", ())
     keys = dict(line.split("=", 1) for line in lines[3:] if "=" in line)
     kind = path.suffix[1:]
     if kind == "unit":
@@ -75,7 +76,7 @@ def read(path: Path) -> Managed | None:
         manager, unit = keys.get("manager", "init"), path.stem
     systemctl = tuple(keys.get("systemctl", "").split()) or ("sudo", "systemctl")
     return Managed(path.stem, kind, pid, step, started, manager, unit, systemctl,
-                   keys.get("file", ""), keys.get("cgroup", ""))
+                   keys.get("file", ""), keys.get("cgroup", ""), left)
 
 
 def recorded(state: StateDir) -> list[Managed]:
@@ -116,10 +117,15 @@ def _same(service: Managed) -> bool:
     return service.pid > 1 and bool(service.started) and start_id(service.pid) == service.started
 
 
+def _survivors(service: Managed) -> bool:
+    """A process an earlier stop could not end still runs."""
+    return any(start_id(pid) == identity for pid, identity in service.left)
+
+
 def alive(service: Managed, state: StateDir) -> bool:
-    """Its recorded pid still runs (two small reads), or else the manager says it runs,
-    and it is recorded again with the pid it runs as now."""
-    if _same(service):
+    """Its recorded pid still runs (two small reads), or what a stop could not end, or
+    else the manager says it runs, and it is recorded again with the pid it runs as now."""
+    if _same(service) or _survivors(service):
         return True
     if not active(service):
         return False
@@ -151,11 +157,18 @@ def _record_again(service: Managed, state: StateDir) -> Managed:
     return read(record_path(state, service)) or service
 
 
-def _leads_group(pid: int) -> bool:
-    try:
-        return os.getpgid(pid) == pid
-    except OSError:
-        return False
+def _group(service: Managed) -> int:
+    """The group to end: the main pid's (systemd makes each service a group leader), as
+    long as that pid is still the one recorded, or a survivor's of an earlier stop; 0 for
+    none."""
+    found = [service.pid] if _same(service) else []
+    found += [pid for pid, identity in service.left if start_id(pid) == identity]
+    for pid in found:
+        try:
+            return os.getpgid(pid)
+        except OSError:
+            continue
+    return 0
 
 
 def _left(pgid: int, cgroup: str) -> list[int]:
@@ -185,14 +198,14 @@ def stop(service: Managed, state: StateDir, seconds: float = processes.STOP_SECO
         now = _record_again(service, state) if active(service) else service
     else:
         now = service
-    # the group to end: the main pid's (systemd makes each service a group leader), as
-    # long as that pid is still the one recorded
-    pgid = now.pid if _same(now) and _leads_group(now.pid) else 0
+    pgid = _group(now)
     asked = _ask(service, "stop", *([service.unit] if service.manager == "systemd" else []))
     if forget and service.kind == "unit":
         _ask(service, "disable", service.unit)
-    left = [f"pid {pid}" for pid in
-            processes.end(pgid, lambda: _left(pgid, now.cgroup), seconds)]
+    pids = processes.end(pgid, lambda: _left(pgid, now.cgroup), seconds)
+    if pids:
+        processes.note_survivors(record_path(state, service), pids)
+    left = [f"pid {pid}" for pid in pids]
     if not left and active(service):
         why = (asked.stderr or asked.stdout).strip().splitlines()
         left.append(f"{' '.join(_manager(service, 'stop'))} left it running"

@@ -39,9 +39,11 @@ def alive(service: Tracked, state: StateDir) -> bool:
 
 
 def stop(service: Tracked, state: StateDir, forget: bool = True,
-         seconds: float = processes.STOP_SECONDS) -> list[str]:
-    """Stop it; what of it is still running, in words (none: it stopped, and with
-    ``forget`` its record is dropped, but for a system service's, kept as stopped)."""
+         seconds: float | None = None) -> list[str]:
+    """Stop it (TERM, then KILL after ``seconds``: processes.stop_seconds() by default);
+    what of it is still running, in words (none: it stopped, and with ``forget`` its
+    record is dropped, but for a system service's, kept as stopped)."""
+    seconds = processes.stop_seconds() if seconds is None else seconds
     if isinstance(service, sysservices.Managed):
         return sysservices.stop(service, state, seconds, forget)
     return [f"pid {pid}" for pid in processes.stop(service, state, seconds, forget)]

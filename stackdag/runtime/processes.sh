@@ -141,13 +141,15 @@ function _sd_left {
     done
 }
 
-# _sd_end NAME PGID [CGROUP]: end what is left of a service, its process group and its
-# control group (units.sh): TERM, then KILL after ${STACKDAG_STOP_TIMEOUT:-10} seconds.
+# _sd_end NAME RECORD PGID [CGROUP]: end what is left of a service, its process group and
+# its control group (units.sh): TERM, then KILL after ${STACKDAG_STOP_TIMEOUT:-10} seconds.
 # False, with an ERROR line naming the survivors, when some process could not be ended
-# (one of another user that this user may not signal, say).
+# (one of another user that this user may not signal, say); they are noted in its RECORD
+# (a left= line: pid:start identity), which proves the group the service's to the next
+# stop, once its leader is gone.
 function _sd_end {
-    local name=$1 pgid=$2 cgroup=${3:-} timeout=${STACKDAG_STOP_TIMEOUT:-10} ticks=0 limit
-    local sig wait
+    local name=$1 record=$2 pgid=$3 cgroup=${4:-} timeout=${STACKDAG_STOP_TIMEOUT:-10}
+    local sig ticks=0 limit line pid kept="" left="left="
     [[ $timeout =~ ^([0-9]*)(\.([0-9]))?[0-9]*$ ]] || timeout=10
     limit=$((10#0${BASH_REMATCH[1]} * 10 + 10#0${BASH_REMATCH[3]}))
     for sig in TERM KILL; do
@@ -167,6 +169,13 @@ function _sd_end {
     _sd_message ERROR "could not stop $name: pid ${_SD_MEMBERS[*]} still running (not" \
         "this user's to signal?); it stays recorded, and the next unstack tries again"
     echo "$_SD_MESSAGE" >&2
+    while IFS= read -r line; do
+        [[ $line == left=* ]] || kept+=$line$'\n'
+    done < "$record"
+    for pid in "${_SD_MEMBERS[@]}"; do
+        ! _sd_start_id "$pid" || left+=" $pid:$_SD_START_ID"
+    done
+    printf '%s%s\n' "$kept" "${left/= /=}" > "$record"
     return 1
 }
 
@@ -337,7 +346,7 @@ function stop_process {
     local pidfile=$STACKDAG_PIDS_DIR/$name.pid
     [[ -e $pidfile ]] || return 0
     if _sd_pid_of "$name" && _sd_group_alive "$_SD_PID"; then
-        _sd_end "$name" "$_SD_PID" || return 1
+        _sd_end "$name" "$pidfile" "$_SD_PID" || return 1
         echo "stackdag: stopped $name"
     fi
     rm -f "$pidfile"

@@ -104,29 +104,30 @@ function _sd_system_record {
 
 # _sd_daemon_started BEFORE: _SD_DAEMON = the daemon an init script started: of the
 # processes that did not run before (BEFORE, an associative array of pids), the oldest
-# whose parent is neither one of them nor a process of a stackdag step (a daemon leaves
-# the script for init; a step's own commands carry STACKDAG_STATE_DIR, which `service`
-# clears from what it starts). False when there is none (it already ran).
+# that left the script as daemons do (init is its parent now, or it leads a session of
+# its own) and is not of a stackdag step (a step's own commands carry STACKDAG_STATE_DIR,
+# which `service` clears from what it starts). False when there is none (it already ran).
 function _sd_daemon_started {
     local -n _sd_old=$1
     local - entry pid stat ppid ticks best="" best_ticks=""
-    local -A new=() parent=() start=()
+    local -A new=() parent=() leads=() start=()
+    local -a fields
     set +o noglob
     for entry in /proc/[0-9]*; do
         pid=${entry#/proc/}
         [[ -z ${_sd_old[$pid]:-} ]] || continue
         { read -r stat < "$entry/stat"; } 2>/dev/null || continue
         stat=${stat##*) }
-        local -a fields
         read -r -a fields <<< "$stat"
         [[ ${fields[0]} != [ZX] ]] || continue
         new[$pid]=1
         parent[$pid]=${fields[1]}
+        [[ ${fields[3]} != "$pid" ]] || leads[$pid]=1
         start[$pid]=${fields[19]}
     done
     for pid in "${!new[@]}"; do
         ppid=${parent[$pid]}
-        [[ -z ${new[$ppid]:-} ]] || continue
+        [[ -z ${new[$ppid]:-} ]] && [[ $ppid == 1 || -n ${leads[$pid]:-} ]] || continue
         _sd_of_a_step "$pid" || _sd_of_a_step "$ppid" && continue
         ticks=${start[$pid]}
         if [[ -z $best ]] || ((ticks < best_ticks || (ticks == best_ticks && pid < best))); then
@@ -141,7 +142,7 @@ function _sd_daemon_started {
 # what a step started), as far as this user may read its environment.
 function _sd_of_a_step {
     local -a vars
-    mapfile -d '' -t vars < "/proc/$1/environ" 2>/dev/null || return 1
+    { mapfile -d '' -t vars < "/proc/$1/environ"; } 2>/dev/null || return 1
     [[ " ${vars[*]} " == *" STACKDAG_STATE_DIR=$STACKDAG_STATE_DIR "* ]]
 }
 

@@ -223,7 +223,7 @@ function _sd_unit_stop {
     fi
     _sd_systemctl stop "$unit" || echo "stackdag: systemctl stop $unit failed" >&2
     _sd_systemctl disable "$unit" >/dev/null 2>&1 || true
-    _sd_end "$name" "$pgid" "$cgroup" || return 1
+    _sd_end "$name" "$record" "$pgid" "$cgroup" || return 1
     rm -f "$record"
     echo "stackdag: stopped $name ($unit)"
 }
