@@ -58,7 +58,7 @@ start() {
             ExecStart) exec=$value ;;
         esac
     done < "$file"
-    exec=${exec//\$\$/\$}
+    exec=${exec//\$\$/\\\$}     # systemd's $$ is a $ that nothing expands
     exec=${exec//%%/%}
     (
         for fd in /proc/self/fd/*; do

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from stackdag import processes
+from service_managers import FakeSystemd
 from test_runtime_support import Bash, q
 
 
@@ -371,3 +372,59 @@ def test_uwsgi_gets_the_global_venv(svc, global_venv, expected):
            f"{q(f'{uwsgi} --ini x.ini')}")
     assert wait_for(lambda: f"args: {expected}\n" in svc.log("svc")), svc.log("svc")
     svc.ok("stop_process svc")
+
+
+# --- where PID 1 is systemd: devstack@NAME.service (a fake systemctl) ---------------------
+
+@pytest.fixture
+def systemd(svc):
+    fake = FakeSystemd(svc.tmp / "systemd")
+    svc.env.update(fake.env())
+    svc.env["SYSTEMD_DIR"] = str(fake.units)
+    try:
+        yield svc, fake
+    finally:
+        fake.stop_all()
+
+
+def test_a_shell_command_runs_through_bash_in_its_unit(systemd):
+    """A command that is no absolute path runs through /bin/bash -c, quoted for systemd:
+    its $ and % reach bash as they were written."""
+    svc, fake = systemd
+    out = svc.ok("run_process svc 'echo \"v=$V 100%\"; exec sleep 300' '' '' 'V=1'")
+    main = fake.main_pid("devstack@svc.service")
+    assert out == (f"stackdag: started svc (devstack@svc.service, main pid {main}), log: "
+                   "journalctl -u devstack@svc.service\n")
+    unit = (fake.units / "devstack@svc.service").read_text()
+    assert 'ExecStart = /bin/bash -c "echo \\"v=$$V 100%%\\"; exec sleep 300"' in unit, unit
+    assert wait_for(lambda: "v=1 100%\n" in fake.journal("devstack@svc.service"))
+    assert svc.run("is_running svc").returncode == 0
+    assert svc.run("service_check").returncode == 0
+    assert not (svc.state / "pids/svc.pid").exists()
+
+
+def test_stop_process_stops_and_disables_the_unit(systemd):
+    svc, fake = systemd
+    svc.ok("run_process svc 'exec sleep 300'")
+    main = fake.main_pid("devstack@svc.service")
+    assert svc.ok("stop_process svc") == "stackdag: stopped svc (devstack@svc.service)\n"
+    assert fake.actions()[-2:] == ["stop devstack@svc.service", "disable devstack@svc.service"]
+    assert members(main) == [] and not (svc.state / "pids/svc.unit").exists()
+    assert svc.run("is_running svc").returncode == 1
+    # run_process again: the unit is written again, enabled and (re)started
+    svc.ok("run_process svc 'exec sleep 301'")
+    assert fake.actions()[-4:] == ["daemon-reload", "enable devstack@svc.service",
+                                   "restart devstack@svc.service",
+                                   "show -p MainPID -p ControlGroup devstack@svc.service"]
+    svc.ok("stop_process svc")
+
+
+def test_a_dead_unit_is_reported_by_service_check(systemd):
+    svc, fake = systemd
+    svc.ok("run_process svc 'exec sleep 300'")
+    os.kill(fake.main_pid("devstack@svc.service"), signal.SIGKILL)
+    assert wait_for(lambda: svc.run("is_running svc").returncode == 1)
+    result = svc.run("service_check")
+    assert result.returncode == 1
+    assert result.stderr == ("[ERROR] service svc is not running (see journalctl -u "
+                             "devstack@svc.service)\n")

@@ -63,9 +63,9 @@ function _sd_system_service {
 # or its init script's status says so.
 function _sd_system_running {
     if _sd_systemd; then
-        _sd_systemctl is-active --quiet "$1" 2>/dev/null
+        _sd_systemctl is-active --quiet "$1" 2>/dev/null || return 1
     else
-        [[ -x /etc/init.d/$1 ]] && _sd_sudo service "$1" status >/dev/null 2>&1
+        [[ -x /etc/init.d/$1 ]] && _sd_sudo service "$1" status >/dev/null 2>&1 || return 1
     fi
 }
 

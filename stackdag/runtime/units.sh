@@ -165,7 +165,9 @@ function _sd_unit_run {
     local name=$1 unit=devstack@$1.service uwsgi=""
     [[ $2 != *uwsgi* ]] || uwsgi=1
     _sd_unit_exec "$2"
-    _sd_unit_file "$unit" "$uwsgi" "$_SD_EXEC" "$3" "${4:-${STACK_USER:-$(id -un)}}" "$5"
+    # a real unit even where packages are only recorded: the service itself is started
+    STACKDAG_PACKAGES=install _sd_unit_file "$unit" "$uwsgi" "$_SD_EXEC" "$3" \
+        "${4:-${STACK_USER:-$(id -un)}}" "$5"
     _sd_systemctl enable "$unit" 2>&1
     if ! _sd_systemctl restart "$unit"; then
         _sd_fail 1 "run_process $name: $unit did not start; see \`journalctl -u $unit\`"
@@ -230,5 +232,5 @@ function _sd_unit_stop {
 
 # _sd_unit_active NAME: true while devstack@NAME.service is active.
 function _sd_unit_active {
-    _sd_systemctl is-active --quiet "devstack@$1.service" 2>/dev/null
+    _sd_systemctl is-active --quiet "devstack@$1.service" 2>/dev/null || return 1
 }
