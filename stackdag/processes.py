@@ -74,7 +74,8 @@ def note_survivors(path: Path, left: list[int]) -> None:
     """Add to a record (a pidfile, or a unit's) what a stop could not end, with their start
     identities: the next stop knows them for the service's, its leader gone or not."""
     try:
-        lines = [line for line in path.read_text().splitlines() if not line.startswith("left=")]
+        lines = [line for line in path.read_text().splitlines()
+                 if not line.startswith("left=")]
     except OSError:
         return
     words = [f"{pid}:{start_id(pid)}" for pid in left if start_id(pid)]

@@ -34,6 +34,7 @@ def kill_group(pid: int) -> None:
 DB_HOOK = """\
 if [[ $1 == stack && $2 == install ]]; then
     restart_service sdtestdb
+    reload_service sdtestdb         # no new process: the record keeps the daemon's pid
 fi
 if [[ $1 == stack && $2 == extra ]]; then
     is_running sdtestdb && echo "sdtestdb runs" >> "$TOP_DIR/trace.log"
@@ -113,7 +114,7 @@ def test_a_system_service_through_its_init_script(initd):
     assert not (ws.top / ".stack/pids").exists()
     # service(8) ran the test's own script for each of them
     calls = (ws.top.parent / "init.log").read_text().split()
-    assert calls[0] == "restart" and {"status", "stop"} <= set(calls), calls
+    assert calls[:2] == ["restart", "reload"] and {"status", "stop"} <= set(calls), calls
 
 
 def test_a_stop_service_in_a_stack_hook_forgets_it(initd):

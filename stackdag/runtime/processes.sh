@@ -252,7 +252,8 @@ function run_process {
     fi
     _sd_check_program "$name" "$cmd"
     stop_process "$name" \
-        || _sd_fail 1 "run_process $name: the running $name could not be stopped; not starting another"
+        || _sd_fail 1 "run_process $name: the running $name could not be stopped; not" \
+            "starting another"
     [[ -d $STACKDAG_PIDS_DIR ]] || mkdir -p "$STACKDAG_PIDS_DIR"
     if _sd_systemd; then
         _sd_unit_run "$name" "$cmd" "$group" "$user" "$env"

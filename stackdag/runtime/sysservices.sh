@@ -81,9 +81,10 @@ function _sd_proc_snapshot {
 
 # _sd_system_record NAME [BEFORE]: record the system service NAME as the step's, with a
 # pid of it: systemd's main pid; for an init script, the daemon it started (BEFORE: the
-# pids that ran before it was called), else the pid in its pidfile. stackdag/sysservices.py
-# records it again (without BEFORE) when the pid recorded no longer runs but the service
-# does (restarted by someone else).
+# pids that ran before it was called), else the one recorded before if it still runs (a
+# reload, a start of a running service), else the pid in its pidfile.
+# stackdag/sysservices.py records it again (without BEFORE) when the pid recorded no
+# longer runs but the service does (restarted by someone else).
 function _sd_system_record {
     local name=$1 pid=0 manager=init systemctl=""
     if _sd_systemd; then
@@ -93,6 +94,8 @@ function _sd_system_record {
         pid=$_SD_MAIN_PID
     elif [[ -n ${2:-} ]] && _sd_daemon_started "$2"; then
         pid=$_SD_DAEMON
+    elif _sd_pid_of "$name" system && _sd_start_id "$_SD_PID"; then
+        pid=$_SD_PID
     elif _sd_daemon_pidfile "$name"; then
         pid=$_SD_DAEMON
     fi
@@ -130,7 +133,8 @@ function _sd_daemon_started {
         [[ -z ${new[$ppid]:-} ]] && [[ $ppid == 1 || -n ${leads[$pid]:-} ]] || continue
         _sd_of_a_step "$pid" || _sd_of_a_step "$ppid" && continue
         ticks=${start[$pid]}
-        if [[ -z $best ]] || ((ticks < best_ticks || (ticks == best_ticks && pid < best))); then
+        if [[ -z $best ]] || ((ticks < best_ticks || (ticks == best_ticks && pid < best)))
+        then
             best=$pid best_ticks=$ticks
         fi
     done

@@ -27,7 +27,8 @@ function _sd_systemd {
         yes) return 0 ;;
         no) return 1 ;;
         "") [[ -d /run/systemd/system ]] ;;
-        *) _sd_fail 1 "STACKDAG_SYSTEMD must be yes or no (or unset: systemd when it is PID 1), not '$STACKDAG_SYSTEMD'" ;;
+        *) _sd_fail 1 "STACKDAG_SYSTEMD must be yes or no (or unset: systemd when it is" \
+                "PID 1), not '$STACKDAG_SYSTEMD'" ;;
     esac
 }
 
@@ -186,7 +187,8 @@ function _sd_unit_record {
     [[ -d $STACKDAG_PIDS_DIR ]] || mkdir -p "$STACKDAG_PIDS_DIR"
     printf '%s\n%s\n%s\nunit=%s\nsystemctl=%s\nfile=%s\ncgroup=%s\n' "$_SD_MAIN_PID" \
         "${_SD_STEP:-}" "$_SD_START_ID" "$unit" "${SYSTEMCTL:-sudo systemctl}" \
-        "${SYSTEMD_DIR:-/etc/systemd/system}/$unit" "$_SD_CGROUP" > "$STACKDAG_PIDS_DIR/$1.unit"
+        "${SYSTEMD_DIR:-/etc/systemd/system}/$unit" "$_SD_CGROUP" \
+        > "$STACKDAG_PIDS_DIR/$1.unit"
 }
 
 # _sd_cgroup_members CGROUP: _SD_MEMBERS += the processes of a control group (cgroup v2,

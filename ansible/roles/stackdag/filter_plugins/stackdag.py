@@ -78,7 +78,8 @@ def _localrc_sets(text: str, name: str) -> bool:
                             + re.escape(name) + "=", re.MULTILINE)
     for header in _LOCALRC_HEADER.finditer(text):
         following = _ANY_HEADER.search(text, header.end())
-        if assignment.search(text, header.end(), following.start() if following else len(text)):
+        end = following.start() if following else len(text)
+        if assignment.search(text, header.end(), end):
             return True
     return False
 
