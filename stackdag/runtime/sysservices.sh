@@ -80,11 +80,11 @@ function _sd_proc_snapshot {
 }
 
 # _sd_system_record NAME [BEFORE]: record the system service NAME as the step's, with a
-# pid of it: systemd's main pid; for an init script, the daemon it started (BEFORE: the
-# pids that ran before it was called), else the one recorded before if it still runs (a
-# reload, a start of a running service), else the pid in its pidfile.
-# stackdag/sysservices.py records it again (without BEFORE) when the pid recorded no
-# longer runs but the service does (restarted by someone else).
+# pid of it: systemd's main pid; for an init script, the pid in its pidfile, else the one
+# recorded before if it still runs (a reload, a start of a running service), else the
+# daemon it started (BEFORE: the pids that ran before it was called). Else pid 0: the
+# manager is asked each time. stackdag/sysservices.py records it again (without BEFORE)
+# when the pid recorded no longer runs but the service does (restarted by someone else).
 function _sd_system_record {
     local name=$1 pid=0 manager=init systemctl=""
     if _sd_systemd; then
@@ -92,11 +92,11 @@ function _sd_system_record {
         systemctl=${SYSTEMCTL:-sudo systemctl}
         _sd_unit_show "$name"
         pid=$_SD_MAIN_PID
-    elif [[ -n ${2:-} ]] && _sd_daemon_started "$2"; then
+    elif _sd_daemon_pidfile "$name"; then
         pid=$_SD_DAEMON
     elif _sd_pid_of "$name" system && _sd_start_id "$_SD_PID"; then
         pid=$_SD_PID
-    elif _sd_daemon_pidfile "$name"; then
+    elif [[ -n ${2:-} ]] && _sd_daemon_started "$2" "$name"; then
         pid=$_SD_DAEMON
     fi
     ((pid > 1)) && _sd_start_id "$pid" || _SD_START_ID=""
@@ -105,49 +105,43 @@ function _sd_system_record {
         "$manager" "$systemctl" > "$STACKDAG_PIDS_DIR/$name.system"
 }
 
-# _sd_daemon_started BEFORE: _SD_DAEMON = the daemon an init script started: of the
-# processes that did not run before (BEFORE, an associative array of pids), the oldest
-# that left the script as daemons do (init is its parent now, or it leads a session of
-# its own) and is not of a stackdag step (a step's own commands carry STACKDAG_STATE_DIR,
-# which `service` clears from what it starts). False when there is none (it already ran).
+# _sd_daemon_started BEFORE NAME: _SD_DAEMON = the daemon NAME's init script started: of
+# the processes that did not run before (BEFORE, an associative array of pids), the
+# oldest that init has for a child now (a daemon leaves the script, which has ended),
+# whose command name the script mentions, and that no stackdag started (a step's
+# processes, in any workspace, carry STACKDAG_STATE_DIR, which `service` clears from what
+# it starts). False when there is none (it already ran, or runs as another program).
 function _sd_daemon_started {
     local -n _sd_old=$1
-    local - entry pid stat ppid ticks best="" best_ticks=""
-    local -A new=() parent=() leads=() start=()
+    local - entry pid stat comm script best="" best_ticks=""
     local -a fields
     set +o noglob
+    { script=$(< "/etc/init.d/$2"); } 2>/dev/null || return 1
     for entry in /proc/[0-9]*; do
         pid=${entry#/proc/}
         [[ -z ${_sd_old[$pid]:-} ]] || continue
         { read -r stat < "$entry/stat"; } 2>/dev/null || continue
+        comm=${stat#*(}
+        comm=${comm%) *}
         stat=${stat##*) }
         read -r -a fields <<< "$stat"
-        [[ ${fields[0]} != [ZX] ]] || continue
-        new[$pid]=1
-        parent[$pid]=${fields[1]}
-        [[ ${fields[3]} != "$pid" ]] || leads[$pid]=1
-        start[$pid]=${fields[19]}
-    done
-    for pid in "${!new[@]}"; do
-        ppid=${parent[$pid]}
-        [[ -z ${new[$ppid]:-} ]] && [[ $ppid == 1 || -n ${leads[$pid]:-} ]] || continue
-        _sd_of_a_step "$pid" || _sd_of_a_step "$ppid" && continue
-        ticks=${start[$pid]}
-        if [[ -z $best ]] || ((ticks < best_ticks || (ticks == best_ticks && pid < best)))
-        then
-            best=$pid best_ticks=$ticks
+        [[ ${fields[0]} != [ZX] && ${fields[1]} == 1 && $script == *"$comm"* ]] || continue
+        ! _sd_of_stackdag "$pid" || continue
+        if [[ -z $best ]] || ((fields[19] < best_ticks \
+                || (fields[19] == best_ticks && pid < best))); then
+            best=$pid best_ticks=${fields[19]}
         fi
     done
     _SD_DAEMON=$best
     [[ -n $best ]]
 }
 
-# _sd_of_a_step PID: process PID carries this workspace's STACKDAG_STATE_DIR (a step, or
-# what a step started), as far as this user may read its environment.
-function _sd_of_a_step {
+# _sd_of_stackdag PID: process PID carries a STACKDAG_STATE_DIR (a step of some workspace,
+# or what one started), as far as this user may read its environment.
+function _sd_of_stackdag {
     local -a vars
     { mapfile -d '' -t vars < "/proc/$1/environ"; } 2>/dev/null || return 1
-    [[ " ${vars[*]} " == *" STACKDAG_STATE_DIR=$STACKDAG_STATE_DIR "* ]]
+    [[ " ${vars[*]} " == *" STACKDAG_STATE_DIR="* ]]
 }
 
 # _sd_daemon_pidfile NAME: _SD_DAEMON = the live pid in the service's pidfile, where
