@@ -254,6 +254,9 @@ def test_service_commands_and_unstack_go_through_the_unit(units):
     assert "stopping api (devstack@api.service) ... ok" in down.stdout
     assert {"stop devstack@api.service", "disable devstack@api.service"} <= set(fake.actions())
     assert not alive(main) and not list((ws.top / ".stack/pids").glob("*.unit"))
+    assert ws.read(".stack/pids/units").splitlines() == [      # once each, for clean
+        f"{fake.units}/devstack@api.service\tsudo systemctl",
+        f"{fake.units}/devstack@api-uwsgi.service\tsudo systemctl"]
     assert alive(fake.main_pid("fakedb.service"))          # plain unstack leaves it
 
     assert ws.run("stackdag", "stack").returncode == 0
@@ -261,6 +264,7 @@ def test_service_commands_and_unstack_go_through_the_unit(units):
     assert cleaned.returncode == 0, cleaned.output
     assert fake.main_pid("fakedb.service") is None
     assert sorted(p.name for p in fake.units.iterdir()) == ["fakedb.service"]
+    assert not (ws.top / ".stack/pids").exists()
     assert fake.actions()[-1] == "daemon-reload"
 
 

@@ -128,13 +128,14 @@ function _sd_systemd { _sd_load units && _sd_systemd "$@"; }
 function _sd_unit_active { _sd_load units && _sd_unit_active "$@"; }
 function _sd_unit_exec { _sd_load units && _sd_unit_exec "$@"; }
 function _sd_unit_file { _sd_load units && _sd_unit_file "$@"; }
+function _sd_unit_listed { _sd_load units && _sd_unit_listed "$@"; }
 function _sd_unit_record { _sd_load units && _sd_unit_record "$@"; }
 function _sd_unit_run { _sd_load units && _sd_unit_run "$@"; }
 function _sd_unit_show { _sd_load units && _sd_unit_show "$@"; }
 function _sd_unit_stop { _sd_load units && _sd_unit_stop "$@"; }
 function write_user_unit_file { _sd_load units && write_user_unit_file "$@"; }
 function write_uwsgi_user_unit_file { _sd_load units && write_uwsgi_user_unit_file "$@"; }
-_SD_FAMILY[units]="_sd_cgroup_members _sd_env_words _sd_systemctl _sd_systemd _sd_unit_active _sd_unit_exec _sd_unit_file _sd_unit_record _sd_unit_run _sd_unit_show _sd_unit_stop write_user_unit_file write_uwsgi_user_unit_file"
+_SD_FAMILY[units]="_sd_cgroup_members _sd_env_words _sd_systemctl _sd_systemd _sd_unit_active _sd_unit_exec _sd_unit_file _sd_unit_listed _sd_unit_record _sd_unit_run _sd_unit_show _sd_unit_stop write_user_unit_file write_uwsgi_user_unit_file"
 
 # sysservices.sh
 function _sd_daemon_pidfile { _sd_load sysservices && _sd_daemon_pidfile "$@"; }

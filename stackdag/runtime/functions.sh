@@ -146,7 +146,8 @@ declare -gA _SD_RUNTIME_FUNCS=(
     [_sd_service_name]=1 [_sd_signal]=1 [_sd_start]=1 [_sd_start_id]=1
     [write_user_unit_file]=1 [write_uwsgi_user_unit_file]=1
     [_sd_cgroup_members]=1 [_sd_env_words]=1 [_sd_systemctl]=1 [_sd_systemd]=1
-    [_sd_unit_active]=1 [_sd_unit_exec]=1 [_sd_unit_file]=1 [_sd_unit_record]=1
+    [_sd_unit_active]=1 [_sd_unit_exec]=1 [_sd_unit_file]=1 [_sd_unit_listed]=1
+    [_sd_unit_record]=1
     [_sd_unit_run]=1 [_sd_unit_show]=1 [_sd_unit_stop]=1
     [reload_service]=1 [restart_service]=1 [start_service]=1 [stop_service]=1
     [_sd_daemon_pidfile]=1 [_sd_daemon_started]=1 [_sd_of_stackdag]=1 [_sd_proc_snapshot]=1

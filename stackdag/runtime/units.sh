@@ -132,9 +132,21 @@ function _sd_unit_file {
         _sd_sudo mkdir -p "$dir"
         printf '%s' "$text" | _sd_sudo tee "$dir/$unit" >/dev/null
     fi
-    [[ -d $STACKDAG_PIDS_DIR ]] || mkdir -p "$STACKDAG_PIDS_DIR"
-    printf '%s\t%s\n' "$dir/$unit" "${SYSTEMCTL:-sudo systemctl}" >> "$STACKDAG_PIDS_DIR/units"
+    _sd_unit_listed "$dir/$unit"$'\t'"${SYSTEMCTL:-sudo systemctl}"
     _sd_systemctl daemon-reload
+}
+
+# _sd_unit_listed LINE: LINE (a unit file, a tab, the systemctl that knows it) is in
+# $STACKDAG_PIDS_DIR/units, once.
+function _sd_unit_listed {
+    local list=$STACKDAG_PIDS_DIR/units line
+    if [[ -e $list ]]; then
+        while IFS= read -r line; do
+            [[ $line != "$1" ]] || return 0
+        done < "$list"
+    fi
+    [[ -d $STACKDAG_PIDS_DIR ]] || mkdir -p "$STACKDAG_PIDS_DIR"
+    printf '%s\n' "$1" >> "$list"
 }
 
 # write_user_unit_file UNIT COMMAND GROUP USER [ENV]: a systemd unit for COMMAND.
