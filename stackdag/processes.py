@@ -142,17 +142,17 @@ def group_alive(pgid: int) -> bool:
     return bool(members(pgid))
 
 
-def signal_group(pgid: int, sig: int, processes: list[int] = ()) -> None:
-    """``sig`` to group ``pgid`` (0: none) and to each of ``processes`` outside it (a unit's
-    control group); those this user may not signal (a service run as another user),
-    through ``sudo -n kill`` where sudo lets it. None is signalled twice."""
+def signal_group(pgid: int, sig: int, pids: list[int] = ()) -> None:
+    """``sig`` to group ``pgid`` (0: none) and to each of ``pids`` outside it (a unit's
+    control group); those of ``pids`` this user may not signal (a service run as another
+    user), through ``sudo -n kill`` where sudo lets it. None is signalled twice."""
     if pgid:
         try:
             os.killpg(pgid, sig)
         except (ProcessLookupError, PermissionError):
             pass
     refused = []
-    for pid in processes:
+    for pid in pids:
         try:
             os.kill(pid, 0 if os.getpgid(pid) == pgid else sig)
         except PermissionError:

@@ -114,7 +114,9 @@ def active(service: Managed) -> bool:
 
 
 def _same(service: Managed) -> bool:
-    return service.pid > 1 and bool(service.started) and start_id(service.pid) == service.started
+    """The recorded pid is still the very process recorded."""
+    return (service.pid > 1 and bool(service.started)
+            and start_id(service.pid) == service.started)
 
 
 def _survivors(service: Managed) -> bool:
