@@ -1,7 +1,8 @@
 """Is what a step did still true? Checked before a step counts as up to date (day two).
 
 doit's own checks look at what a step reads. After a crash or a reboot, what it did may be
-gone: a service it started with run_process died, or a file its merge wrote was removed.
+gone: a service it started (with run_process, or a distribution service with
+start_service) died, or a file its merge wrote was removed.
 Then the step is out of date, and re-runs with what follows it under the cascade. Each
 check is a doit ``uptodate`` callable with a reason in words for ``status``.
 """
@@ -10,15 +11,16 @@ from __future__ import annotations
 
 import os
 
-from stackdag import processes
+from stackdag import tracked
 from stackdag.state import StateDir
 from stackdag.textfiles import read_lines
 
 
 def dead_services(state: StateDir, step_name: str) -> list[str]:
-    """The services ``step_name`` started that no longer run."""
-    return [s.name for s in processes.recorded(state)
-            if s.step == step_name and not processes.alive(s, state)]
+    """The services ``step_name`` started that no longer run (run_process's, and the
+    distribution's it started: tracked.py)."""
+    return [s.name for s in tracked.recorded(state)
+            if s.step == step_name and not tracked.alive(s, state)]
 
 
 def missing_files(values: dict) -> list[str]:
@@ -66,6 +68,7 @@ def before_run(state: StateDir, step_name: str) -> None:
     """Before the step runs again: forget its dead services (a hook that no longer starts
     one must not leave the step out of date for ever) and the files it wrote last time
     (the run records them afresh)."""
-    for name in dead_services(state, step_name):
-        state.pidfile(name).unlink(missing_ok=True)
+    for service in tracked.recorded(state):
+        if service.step == step_name and not tracked.alive(service, state):
+            tracked.path(state, service).unlink(missing_ok=True)
     state.outputs_file(step_name).unlink(missing_ok=True)

@@ -16,22 +16,30 @@ class Unstack(StackdagCommand, DoitCmdBase):
     name = "unstack"
     takes_arguments = False
     doc_purpose = "run the unstack hooks and stop every service stackdag started"
-    doc_usage = ""
+    doc_usage = "[--all]"
     doc_description = ("Runs override_defaults, the settings, `unstack` for extras.d hooks "
                        "then plugins, and stop_nova_hypervisor; then stops every service "
                        "still recorded by run_process. A failing hook is reported and the "
                        "rest goes on. The tasks that started services are forgotten, so "
-                       "the next `doit stack` starts them again.")
+                       "the next `doit stack` starts them again. The distribution's "
+                       "services the steps started (the database, the queue, apache...) "
+                       "keep running, as unstack.sh leaves them, unless --all (unstack.sh "
+                       "-a, or UNSTACK_ALL in the environment). A service that could not "
+                       "be stopped is named, stays recorded, and the command fails.")
+    cmd_options = ({"name": "everything", "short": "a", "long": "all", "type": bool,
+                    "default": False,
+                    "help": "also stop the distribution's services the steps started "
+                            "(UNSTACK_ALL)"},)
 
     def execute(self, params, args):
         return stop_services_if_unloadable(self, super().execute, params, args)
 
-    def _execute(self, pos_args=None):
+    def _execute(self, everything=False, pos_args=None):
         self.loaded = True
         ws = locked_workspace(self.task_list, "unstack")
         started = time.monotonic()
         try:
-            forget, failures = teardown.unstack(ws)
+            forget, failures = teardown.unstack(ws, everything)
             for name in forget:
                 self.dep_manager.remove(name)
         finally:

@@ -87,14 +87,17 @@ def _run_in_progress(top: str) -> bool:
 
 
 def _alive(top: str, pidfile: str) -> bool:
-    """The service still runs: its leader has the start identity its pidfile records (a
-    pidfile without one takes processes.py's look at the whole group)."""
+    """The service still runs: its leader (a unit's or a system service's main pid) has
+    the start identity its record holds. A pidfile without one takes processes.py's look
+    at the whole group; any other record, the manager's word on the slow path."""
     found = procid.read_pidfile(pidfile)
     if found is None:
         return False
-    pgid, _, started = found
+    pgid, _, started, _ = found
     if started:
         return procid.start_id(pgid) == started
+    if not pidfile.endswith(".pid"):
+        return False
     from pathlib import Path
 
     from stackdag import processes

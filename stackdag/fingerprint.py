@@ -7,7 +7,8 @@ Everything doit would look at to decide that a task is up to date:
   whose contents decide which steps exist (extras.d, each plugin's devstack/);
 - the commit checked out in each cloned plugin;
 - the doit DB and the saved shell states (any run, forget, unstack or clean changes them);
-- that every service run_process started still runs and every file a merge wrote still
+- that every service recorded (run_process's, and the system services steps started)
+  still runs and every file a merge wrote still
   exists (checks.py: either makes its step out of date), and DEST's own listing where path
   plugins are linked (destlinks.py: a link removed or moved, and a run makes it again; one
   stat, however many plugins);
@@ -25,7 +26,7 @@ from __future__ import annotations
 import marshal
 import os
 
-from stackdag import checks, destlinks, fastpath, gitref, processes
+from stackdag import checks, destlinks, fastpath, gitref, tracked
 from stackdag.state import StateDir
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
@@ -75,8 +76,8 @@ def _outputs(ws) -> list[tuple]:
     if ws.stack.devstack:
         repos.append(ws.stack.devstack)         # a new DevStack commit re-runs every step
     entries += [("commit", os.fspath(d), gitref.head_commit(d)) for d in repos]
-    entries += [("alive", os.fspath(state.pidfile(s.name)), True)
-                for s in processes.recorded(state)]
+    entries += [("alive", os.fspath(tracked.path(state, s)), True)
+                for s in tracked.recorded(state)]
     if destlinks.linked(ws):
         entries.append(("stat", os.fspath(ws.stack.dest), fastpath.stat(ws.stack.dest)))
     if ws.localrc is not None:      # a local.conf's localrc is bash that may read it

@@ -26,6 +26,15 @@ if TYPE_CHECKING:
 STOP_SECONDS = 10
 
 
+def stop_seconds() -> float:
+    """How long a stopping service gets between TERM and KILL: STACKDAG_STOP_TIMEOUT, as
+    the runtime's stop_process reads it, else 10 seconds."""
+    try:
+        return max(0.0, float(os.environ.get("STACKDAG_STOP_TIMEOUT", STOP_SECONDS)))
+    except ValueError:
+        return STOP_SECONDS
+
+
 class Service(NamedTuple):
     """A recorded service (a NamedTuple: the no-op shortcut reads these, and dataclasses
     would cost it more to import than all its checks take)."""
@@ -34,6 +43,7 @@ class Service(NamedTuple):
     pgid: int
     step: str       # the task that started it ("" if unknown)
     started: str = ""   # start_id() of the leader when it started ("" if unknown)
+    left: tuple = ()    # what a stop could not end: ((pid, start_id()), ...)
 
 
 def read(pidfile: Path) -> Service | None:
@@ -60,29 +70,45 @@ def record(state: StateDir, name: str, pgid: int, step: str, started: str = "") 
     state.pidfile(name).write_text(f"{pgid}\n{step}\n{started}\n")
 
 
+def note_survivors(path: Path, left: list[int]) -> None:
+    """Add to a record (a pidfile, or a unit's) what a stop could not end, with their start
+    identities: the next stop knows them for the service's, its leader gone or not."""
+    try:
+        lines = [line for line in path.read_text().splitlines()
+                 if not line.startswith("left=")]
+    except OSError:
+        return
+    words = [f"{pid}:{start_id(pid)}" for pid in left if start_id(pid)]
+    path.write_text("\n".join([*lines, "left=" + " ".join(words)]) + "\n")
+
+
+def verified(service: Service) -> bool:
+    """The group is still the service's: its leader, or a process a stop could not end,
+    is the very process recorded (a group's id is not reused while any member lives)."""
+    if service.started and start_id(service.pgid) == service.started:
+        return True
+    return any(start_id(pid) == identity for pid, identity in service.left)
+
+
 def ours(service: Service, state: StateDir) -> list[int]:
     """The live processes of the service's group that are the service's.
 
-    A leader with the recorded start identity proves the whole group is the service's;
-    a leader pid that now names another process proves the group is gone (a pid is not
-    reused while its group lives); with the leader gone (or no identity recorded), only
-    members whose environment names this workspace count.
+    A leader with the recorded start identity (or a recorded survivor) proves the whole
+    group is the service's; a leader pid that now names another process proves the group
+    is gone (a pid is not reused while its group lives); with the leader gone (or no
+    identity recorded), only members whose environment names this workspace count.
     """
-    if service.started:
-        now = start_id(service.pgid)
-        if now == service.started:
-            return members(service.pgid)
-        if now is not None:
-            return []
+    if verified(service):
+        return members(service.pgid)
+    if service.started and start_id(service.pgid) is not None:
+        return []
     return members(service.pgid, state)
 
 
 def alive(service: Service, state: StateDir) -> bool:
     """Cheap while the leader runs (two small reads): up-to-date checks and the no-op
     shortcut ask this for every service."""
-    if service.started and start_id(service.pgid) == service.started:
-        return True
-    return bool(ours(service, state))
+    return verified(service) or bool(ours(service, state))
 
 
 def members(pgid: int, state: StateDir | None = None) -> list[int]:
@@ -116,39 +142,72 @@ def group_alive(pgid: int) -> bool:
     return bool(members(pgid))
 
 
-def signal_group(pgid: int, sig: int) -> None:
-    try:
-        os.killpg(pgid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
+def signal_group(pgid: int, sig: int, pids: list[int] = ()) -> None:
+    """``sig`` to group ``pgid`` (0: none) and to each of ``pids`` outside it (a unit's
+    control group); those of ``pids`` this user may not signal (a service run as another
+    user), through ``sudo -n kill`` where sudo lets it. None is signalled twice."""
+    if pgid:
+        try:
+            os.killpg(pgid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+    refused = []
+    for pid in pids:
+        try:
+            os.kill(pid, 0 if os.getpgid(pid) == pgid else sig)
+        except PermissionError:
+            refused.append(pid)
+        except ProcessLookupError:
+            pass
+    if refused and os.geteuid() != 0:
+        import shutil
+        import subprocess
+
+        if shutil.which("sudo"):
+            subprocess.run(["sudo", "-n", "kill", "-s", signal.Signals(sig).name[3:], "--",
+                            *map(str, refused)], stdin=subprocess.DEVNULL,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def _stop(pgid: int, found, seconds: float) -> bool:
-    """TERM group ``pgid`` while ``found()`` lists processes of ours in it, then KILL what
-    outlives ``seconds``. True when none is left."""
+def end(pgid: int, found, seconds: float) -> list[int]:
+    """TERM group ``pgid`` (and what else ``found()`` lists) while ``found()`` lists
+    processes, then KILL what outlives ``seconds``. What is left: none once it ended."""
     for sig, wait in ((signal.SIGTERM, seconds), (signal.SIGKILL, 5)):
-        if not found():
-            return True
-        signal_group(pgid, sig)
+        left = found()
+        if not left:
+            return []
+        signal_group(pgid, sig, left)
         deadline = time.monotonic() + wait
         while found() and time.monotonic() < deadline:
             time.sleep(0.05)
-    return not found()
+    return found()
 
 
 def stop_group(pgid: int, state: StateDir, seconds: float = STOP_SECONDS) -> bool:
     """Stop stackdag's processes in group ``pgid`` (a hook's). True when none is left."""
-    return _stop(pgid, lambda: members(pgid, state), seconds)
+    return not end(pgid, lambda: members(pgid, state), seconds)
 
 
 def stop(service: Service, state: StateDir, seconds: float = STOP_SECONDS,
-         forget: bool = True) -> bool:
-    """Stop a recorded service; with ``forget``, drop its pidfile (a stale one is just
-    dropped). A pidfile whose pid another process now has stops nothing."""
-    stopped = _stop(service.pgid, lambda: ours(service, state), seconds)
-    if stopped and forget:
+         forget: bool = True) -> list[int]:
+    """Stop a recorded service: the processes of it still running after TERM and KILL (none:
+    it stopped). With ``forget``, its pidfile is dropped once none is left (a stale one is
+    just dropped). A pidfile whose pid another process now has stops nothing.
+
+    Once its leader (or a survivor of an earlier stop) is the one recorded, every process
+    of the group is the service's, whoever it runs as: a group, and its id, live on while
+    any member does. So what it started through sudo is stopped too, or named (and noted
+    in its pidfile) if it cannot be.
+    """
+    if verified(service):
+        left = end(service.pgid, lambda: members(service.pgid), seconds)
+    else:
+        left = end(service.pgid, lambda: ours(service, state), seconds)
+    if left:
+        note_survivors(state.pidfile(service.name), left)
+    elif forget:
         state.pidfile(service.name).unlink(missing_ok=True)
-    return stopped
+    return left
 
 
 def end_child(proc: subprocess.Popen, grace: float) -> None:

@@ -35,9 +35,12 @@ def start_id(pid: int) -> str | None:
     return f"{boot_id()}:{fields[19]}"
 
 
-def read_pidfile(path) -> tuple[int, str, str] | None:
-    """(group leader's pid, step, start identity or "") of a pidfile; None for a missing or
-    unusable one."""
+def read_pidfile(path) -> tuple[int, str, str, tuple] | None:
+    """(group leader's pid, step, start identity or "", survivors) of a pidfile (or of a
+    unit's or a system service's record, which start the same way); None for a missing or
+    unusable one. The survivors are what a stop could not end, ((pid, start identity),
+    ...), from a ``left=PID:ID ...`` line: each proves the group is still the service's
+    once its leader is gone."""
     try:
         with open(path, errors="replace") as handle:
             lines = handle.read().splitlines()
@@ -45,5 +48,8 @@ def read_pidfile(path) -> tuple[int, str, str] | None:
         return None
     if not (lines and lines[0].strip().isdigit() and int(lines[0]) > 1):
         return None
+    left = tuple((int(pid), identity) for line in lines[3:] if line.startswith("left=")
+                 for pid, _, identity in (word.partition(":") for word in line[5:].split())
+                 if pid.isdigit())
     lines += ["", ""]
-    return int(lines[0]), lines[1].strip(), lines[2].strip()
+    return int(lines[0]), lines[1].strip(), lines[2].strip(), left

@@ -77,19 +77,16 @@ class RunContext:
     devstack_localrc: str = ""      # ...and the settings as its localrc
     overrides: str = ""             # ...and the plugins' override-defaults: NAME<tab>FILE lines
     errexit: bool = True        # False for unstack and clean, as DevStack's scripts
-    unstack_all: bool = False   # unstack.sh -a (and clean): UNSTACK_ALL for the hooks
 
     @classmethod
-    def of(cls, ws: Workspace, stack_plan: Plan, errexit: bool = True,
-           unstack_all: bool = False) -> "RunContext":
+    def of(cls, ws: Workspace, stack_plan: Plan, errexit: bool = True) -> "RunContext":
         """The context of a run of ``stack_plan`` in ``ws``."""
         stack = ws.stack
         overrides = "".join(f"{s.plugin_name}\t{s.file}\n" for s in stack_plan.steps
                             if s.phase == "override_defaults" and s.plugin)
         return cls(ws.top, StateDir(ws.top), plugin_declarations(stack_plan.plugins),
                    stack.packages, stack.record, stack.devstack,
-                   devstack_localrc(ws) if stack.devstack else "", overrides, errexit,
-                   unstack_all)
+                   devstack_localrc(ws) if stack.devstack else "", overrides, errexit)
 
 
 def _run_file(state: StateDir, kind: str, text: str) -> Path:
@@ -119,7 +116,6 @@ def _driver_environment(run: RunContext) -> dict[str, str]:
         "_SD_NOT_CARRIED_NAMES": _NOT_CARRIED,
         "_SD_PLUGINS_FILE": str(_run_file(state, "plugins", run.plugins)),
         "_SD_OVERRIDES_FILE": str(_run_file(state, "overrides", run.overrides)),
-        "UNSTACK_ALL": "-1" if run.unstack_all else "",
     })
     return env
 

@@ -131,6 +131,17 @@ class StateDir:
     def pidfile(self, service: str) -> Path:
         return self.pids / f"{service}.pid"
 
+    def service_record_file(self, service: str, kind: str) -> Path:
+        """A service's record by kind: ``pid`` (a process group run_process started),
+        ``unit`` (its systemd unit, where PID 1 is systemd) or ``system`` (a distribution
+        service a step started: sysservices.py)."""
+        return self.pids / f"{service}.{kind}"
+
+    @property
+    def unit_files(self) -> Path:
+        """The systemd unit files run_process wrote, one per line (``clean`` removes them)."""
+        return self.pids / "units"
+
     def service_url(self, service: str) -> Path:
         """Where the service answers, one line, for ``status`` (whoever knows writes it)."""
         return self.pids / f"{service}.url"

@@ -7,11 +7,12 @@ stackdag itself stops every service still recorded, whatever the hooks did.
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import time
 
-from stackdag import destlinks, devstack, isolation, plan, processes, shell
+from stackdag import destlinks, devstack, isolation, plan, shell, sysservices, tracked
 from stackdag.model import Plan, Workspace, display_path
 from stackdag.state import StateDir
 
@@ -21,12 +22,11 @@ def _say(text: str) -> None:
     sys.stdout.flush()
 
 
-def run_plan(teardown_plan: Plan, ws: Workspace, every: bool = False) -> list[str]:
-    """Run every step in order without stopping at failures; returns the failures.
-    ``every``: DevStack's UNSTACK_ALL (unstack.sh -a) for the hooks and stages."""
+def run_plan(teardown_plan: Plan, ws: Workspace) -> list[str]:
+    """Run every step in order without stopping at failures; returns the failures."""
     failures = []
     steps = teardown_plan.steps
-    context = shell.RunContext.of(ws, teardown_plan, errexit=False, unstack_all=every)
+    context = shell.RunContext.of(ws, teardown_plan, errexit=False)
     for index, step in enumerate(steps, start=1):
         _say(f"[{index:>{len(str(len(steps)))}}/{len(steps)}] {step.name} ... ")
         outcome = shell.run_step(step, context)
@@ -36,46 +36,80 @@ def run_plan(teardown_plan: Plan, ws: Workspace, every: bool = False) -> list[st
     return failures + shell.end_run()
 
 
-def stop_recorded(state: StateDir) -> tuple[list[str], list[str]]:
-    """Stop every service still recorded: (the ones stopped, the ones that would not)."""
+def _describe(service: tracked.Tracked) -> str:
+    if isinstance(service, sysservices.Managed):
+        return service.unit if service.kind == "unit" else f"system service, {service.log()}"
+    return f"process group {service.pgid}"
+
+
+def stop_recorded(state: StateDir, system: bool = False) -> tuple[list[str], list[str]]:
+    """Stop every service still recorded, with ``system`` the distribution's services the
+    steps started too: (the ones stopped, what could not be stopped, in words). A service
+    counts as stopped only once nothing of it runs; one that could not be stopped keeps
+    its record, so that the next unstack tries again."""
     stopped, failed = [], []
-    for service in processes.recorded(state):
-        if not processes.alive(service, state):
-            processes.stop(service, state)      # gone, or not ours: drop the pidfile
+    for service in tracked.recorded(state):
+        is_system = tracked.kind(service) == "system"
+        if is_system and not system:
             continue
-        _say(f"stopping {service.name} (process group {service.pgid}) ... ")
-        ok = processes.stop(service, state)
-        _say("ok\n" if ok else "FAILED\n")
-        (stopped if ok else failed).append(service.name)
+        if not tracked.alive(service, state):
+            if not is_system:
+                tracked.stop(service, state)    # gone, or not ours: drop the record
+            continue
+        _say(f"stopping {service.name} ({_describe(service)}) ... ")
+        left = tracked.stop(service, state)
+        _say(f"FAILED: {', '.join(left)} still running\n" if left else "ok\n")
+        if left:
+            failed.append(f"could not stop {service.name}: {', '.join(left)} still running; "
+                          "it stays recorded, and the next unstack tries again")
+        else:
+            stopped.append(service.name)
     return stopped, failed
 
 
-def unstack(ws: Workspace, every: bool = False) -> tuple[list[str], list[str]]:
-    """Run the unstack hooks, then stop what is left (``every``: as unstack.sh -a, the
-    database and the message queue too).
+def unstack(ws: Workspace, everything: bool = False) -> tuple[list[str], list[str]]:
+    """Run the unstack hooks, then stop what is left: what run_process started, and with
+    ``everything`` (DevStack's ``unstack.sh -a``, or UNSTACK_ALL in the environment) the
+    distribution's services the steps started too (the database, the queue...).
 
-    Returns the steps that had started services (to be forgotten, so that the next
-    ``stack`` starts them again, whoever stopped them) and the failures.
+    Returns the steps that had started services with run_process (to be forgotten, so
+    that the next ``stack`` starts them again, whoever stopped them) and the failures. A
+    system service stays recorded when stopped: the next ``stack`` re-runs its step.
     """
     state = StateDir(ws.top)
     devstack.prepare_run(ws, sys.stderr)
     if ws.stack.record:
         isolation.require()
-    started_by = sorted({s.step for s in processes.recorded(state) if s.step})
-    failures = run_plan(plan.plan_unstack(ws), ws, every)
-    _, refused = stop_recorded(state)
-    return started_by, failures + [f"could not stop {name}" for name in refused]
+    if everything or os.environ.get("UNSTACK_ALL"):
+        everything = True
+        # as unstack.sh -a sets it: the unstack hooks and stages read it
+        os.environ["UNSTACK_ALL"] = os.environ.get("UNSTACK_ALL") or "-1"
+    started_by = sorted({s.step for s in tracked.recorded(state)
+                         if s.step and tracked.kind(s) != "system"})
+    failures = run_plan(plan.plan_unstack(ws), ws)
+    _, refused = stop_recorded(state, system=everything)
+    return started_by, failures + refused
 
 
 def clean(ws: Workspace, everything: bool) -> list[str]:
-    """unstack, the clean hooks, then forget the stack's state (and DEST with ``everything``).
+    """unstack --all (as clean.sh runs unstack.sh), the clean hooks, then forget the
+    stack's state (and DEST with ``everything``), and the unit files run_process wrote.
+    The record of a service that could not be stopped is kept (the next unstack or clean
+    tries again).
 
     The doit records are the caller's to forget (it holds the DB).
     """
-    _, failures = unstack(ws, every=True)      # clean.sh runs unstack.sh --all
-    failures += run_plan(plan.plan_clean(ws), ws, every=True)
+    _, failures = unstack(ws, everything=True)
+    failures += run_plan(plan.plan_clean(ws), ws)
     state = StateDir(ws.top)
+    running = {s.name for s in tracked.recorded(state) if tracked.alive(s, state)}
+    failures += sysservices.remove_unit_files(state, keep=running)
     for folder in state.forgettable:
+        if folder == state.pids and running:
+            for path in folder.iterdir():
+                if path.name.rsplit(".", 1)[0] not in running:
+                    path.unlink()
+            continue
         shutil.rmtree(folder, ignore_errors=True)
     left = isolation.discard(state)
     if left:

@@ -237,7 +237,7 @@ if mknod -m 666 "$scratch/null" c 1 3 2>/dev/null; then
 fi
 useradd -M -d "$home" -U -s /bin/bash "$user"
 chown -R "$user:" "$home" "$OWNED"
-[[ -z $sudo ]] || echo "$user ALL=(root) NOPASSWD:ALL" > "/etc/sudoers.d/$user"
+[[ -z $sudo ]] || printf '%s\n' "$sudo" > "/etc/sudoers.d/$user"
 exec runuser -u "$user" --preserve-environment -- bash -c "$SCRIPT"
 """
 
@@ -245,11 +245,18 @@ exec runuser -u "$user" --preserve-environment -- bash -c "$SCRIPT"
 @dataclass
 class OtherUser:
     """A user that exists only in a mount namespace of its own, where stackdag runs as it:
-    its /etc (with the user, and its sudo rule with ``sudo``) is a throwaway overlay."""
+    its /etc (with the user, and its sudo rule with ``sudo``) is a throwaway overlay.
+    ``sudoers`` replaces that rule (its text; ``{user}`` is the user's name)."""
 
     name: str
     home: Path
     sudo: bool
+    sudoers: str = ""
+
+    def sudo_rules(self) -> str:
+        if self.sudoers:
+            return self.sudoers.format(user=self.name)
+        return f"{self.name} ALL=(root) NOPASSWD:ALL" if self.sudo else ""
 
     def run(self, script: str, cwd: Path, timeout: float = 180) -> Result:
         """Run bash ``script`` as the user in ``cwd`` (made the user's), with this
@@ -265,7 +272,7 @@ class OtherUser:
             proc = subprocess.run(
                 ["unshare", "--mount", "--propagation", "private", "bash", "-c",
                  USER_SETUP, "setup",
-                 str(scratch), self.name, str(self.home), "1" if self.sudo else "",
+                 str(scratch), self.name, str(self.home), self.sudo_rules(),
                  *blocked], env=env, capture_output=True, text=True, timeout=timeout,
                 stdin=subprocess.DEVNULL)
         finally:
@@ -286,9 +293,9 @@ def shared_tmp():
     shutil.rmtree(path, ignore_errors=True)
 
 
-def other_user(shared_tmp: Path, sudo: bool) -> OtherUser:
-    """A user as DevStack's ``stack`` user (with ``sudo``: NOPASSWD sudo), or one with no
-    sudo at all; skips where this session cannot make one."""
+def other_user(shared_tmp: Path, sudo: bool, sudoers: str = "") -> OtherUser:
+    """A user as DevStack's ``stack`` user (with ``sudo``: NOPASSWD sudo, or the rules
+    ``sudoers``), or one with no sudo at all; skips where this session cannot make one."""
     if os.geteuid() != 0:
         pytest.skip("making another user needs root")
     for tool in ("unshare", "useradd", "runuser", *(("sudo",) if sudo else ())):
@@ -296,7 +303,9 @@ def other_user(shared_tmp: Path, sudo: bool) -> OtherUser:
             pytest.skip(f"{tool} is not installed (.ci/run installs sudo where apt-get is)")
     home = shared_tmp / "home"
     home.mkdir(exist_ok=True)
-    return OtherUser(f"sdtest{os.getpid() % 100000}", home, sudo)
+    return OtherUser(f"sdtest{os.getpid() % 100000}", home, sudo, sudoers)
+
+
 def wait_for(path: Path, timeout: float = 30.0) -> None:
     """Until ``path`` exists with some content (a hook wrote it)."""
     deadline = time.monotonic() + timeout

@@ -296,3 +296,56 @@ def test_service_host_falls_back_to_the_controllers_name(cluster, tmp_path):
     # written once: the same play again changes nothing (so stackdag's no-op stays a no-op)
     rc, out = cluster.playbook("", playbook=play)
     assert rc == 0 and all(c["changed"] == 0 for c in recap(out).values()), out
+
+
+# A local.conf workspace of the tests' own (a DevStack checkout has one too): an in-tree
+# hook says what SERVICE_HOST the node's run sees.
+HOST_HOOK = """\
+if [[ $1 == stack && $2 == install ]]; then
+    echo "$SERVICE_HOST" > "$TOP_DIR/service_host.txt"
+fi
+"""
+
+
+def test_a_node_with_its_own_local_conf(cluster):
+    """Subnodes whose workspace is a local.conf one: the file lands as the inventory wrote
+    it, with SERVICE_HOST added to its localrc unless it sets it itself, and the run sees
+    it; the same play again changes nothing."""
+    own = ("# sub2's own\n[[local|localrc]]\nADMIN_PASSWORD=secret\nSERVICE_HOST=sub2-own\n"
+           "\n[[post-config|$DEST/etc/demo.conf]]\n[DEFAULT]\ndebug = True\n")
+    confs = {"sub1": "[[local|localrc]]\nADMIN_PASSWORD=secret\nHOSTPORT=$SERVICE_HOST:9292\n",
+             "sub2": own}
+    inventory = json.loads(cluster.inventory.read_text())
+    for node, conf in confs.items():
+        host = inventory["all"]["children"]["subnodes"]["hosts"][node]
+        del host["stackdag_plugins_toml"]
+        host["stackdag_local_conf"] = conf
+        hook = cluster.tops[node] / "extras.d" / "50-host.sh"
+        hook.parent.mkdir()
+        hook.write_text(HOST_HOOK)
+    cluster.inventory.write_text(json.dumps(inventory))
+
+    rc, out = cluster.playbook("stack.yml")
+    assert rc == 0, out
+    sub1 = (cluster.tops["sub1"] / "local.conf").read_text()
+    assert sub1 == ("[[local|localrc]]\nSERVICE_HOST=127.0.0.1  # set by the stackdag "
+                    "Ansible role\nADMIN_PASSWORD=secret\nHOSTPORT=$SERVICE_HOST:9292\n"), sub1
+    assert (cluster.tops["sub2"] / "local.conf").read_text() == own
+    for node in confs:
+        assert not (cluster.tops[node] / "plugins.toml").exists()
+    assert (cluster.tops["sub1"] / "service_host.txt").read_text() == CONTROLLER_ADDRESS + "\n"
+    assert (cluster.tops["sub2"] / "service_host.txt").read_text() == "sub2-own\n"
+    assert "debug = True" in (cluster.tops["sub2"] / ".stack/dest/etc/demo.conf").read_text()
+
+    rc, out = cluster.playbook("stack.yml")
+    assert rc == 0 and all(c["changed"] == 0 for c in recap(out).values()), out
+
+    # a plugins.toml beside local.conf would be used instead of it: refused, in one line
+    (cluster.tops["sub1"] / "plugins.toml").write_text("[settings]\n")
+    rc, out = cluster.playbook("stack.yml")
+    assert rc == 2 and "plugins.toml would be used instead of stackdag_local_conf" in out, out
+    (cluster.tops["sub1"] / "plugins.toml").unlink()
+
+    rc, out = cluster.playbook("unstack.yml")
+    assert rc == 0, out
+    assert cluster.pidfiles() == []

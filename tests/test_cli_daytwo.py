@@ -284,8 +284,7 @@ def test_service_commands_name_unknown_and_unrecorded_services(linear):
     wrong = ws.run("stackdag", "restart", "a-svx")
     assert wrong.returncode == 3
     assert wrong.stderr.splitlines() == [
-        "ERROR: restart: no service named 'a-svx' was started by run_process here "
-        "(nearest: a-svc)"]
+        "ERROR: restart: no service named 'a-svx' was started here (nearest: a-svc)"]
     processes.record(StateDir(ws.top), "leftover-x", 999999, "install:b")
     refused = ws.run("stackdag", "start", "leftover-x")
     assert refused.returncode == 3

@@ -39,7 +39,7 @@ def test_the_recorded_identity_decides_whose_group_it_is(state, child):
     assert processes.alive(real, state) and processes.ours(real, state) == [child.pid]
     # a pid that names another process now: not the service, never stopped as it
     assert not processes.alive(reused, state) and processes.ours(reused, state) == []
-    assert processes.stop(reused, state, seconds=1) and child.poll() is None
+    assert processes.stop(reused, state, seconds=1) == [] and child.poll() is None
     # no identity recorded: only processes marked as this workspace's count
     assert not processes.alive(unknown, state)
 

@@ -6,6 +6,7 @@ outlive the bash that started it. Every process group a test starts is killed at
 
 from __future__ import annotations
 
+import grp
 import os
 import re
 import shutil
@@ -20,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from stackdag import processes
+from service_managers import FakeSystemd
 from test_runtime_support import FUNCTIONS, Bash, q
 
 
@@ -367,3 +369,113 @@ def test_start_recorded_starts_it_as_run_process_did(svc):
     svc.ok("stop_process svc")
     missing = svc.run("start_recorded other")
     assert missing.returncode == 1 and "no command recorded for other" in missing.stderr
+
+
+# --- DevStack's whole run_process contract, on process groups -----------------------------
+
+def test_env_vars_and_systemd_env_vars_reach_the_service(svc):
+    """The 5th argument and SYSTEMD_ENV_VARS[NAME] (an associative array DevStack's callers
+    fill, declared by the runtime) are in the service's environment, its own first, as
+    systemd reads an Environment= line (quotes group, a backslash escapes); start_recorded
+    starts it with them again."""
+    script = ("SYSTEMD_ENV_VARS[svc]=\"A=1 'B=two words'\"\n"
+              "run_process svc 'echo \"A=$A B=$B C=$C D=$D\"; exec sleep 300' '' '' "
+              "'C=3 D=a\\ b'")
+    svc.ok(script)
+    assert wait_for(lambda: "A=1 B=two words C=3 D=a b\n" in svc.log("svc")), svc.log("svc")
+    svc.ok("stop_process svc; start_recorded svc")
+    assert wait_for(lambda: svc.log("svc").count("A=1 B=two words C=3 D=a b\n") == 2)
+    svc.ok("stop_process svc")
+
+
+def test_env_vars_that_are_not_assignments_are_refused(svc):
+    result = svc.run("run_process svc 'exec sleep 300' '' '' 'A=1 oops'")
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1].endswith(
+        "run_process svc: 'oops' in its variables is not NAME=VALUE")
+    assert not (svc.state / "pids/svc.pid").exists()
+
+
+def test_the_group_argument_runs_the_service_with_that_group(svc):
+    if os.geteuid() != 0 or not shutil.which("runuser"):
+        pytest.skip("needs root and runuser")
+    group = next(g for g in ("nogroup", "daemon", "bin")
+                 if subprocess.run(["getent", "group", g], capture_output=True).returncode == 0)
+    svc.ok(f"run_process svc 'id -gn; exec sleep 300' {group}")
+    assert wait_for(lambda: svc.log("svc").splitlines()[1:] == [group]), svc.log("svc")
+    # the service itself (runuser, as root, leads its group and waits for it)
+    gids = [Path(f"/proc/{pid}/status").read_text().split("\nGid:\t")[1].split("\t")[0]
+            for pid in members(svc.pid("svc"))]
+    assert str(grp.getgrnam(group).gr_gid) in gids
+    svc.ok("stop_process svc")
+
+
+@pytest.mark.parametrize("global_venv, expected", [
+    ("True", "--ini x.ini --venv /srv/venv"), ("False", "--ini x.ini")])
+def test_uwsgi_gets_the_global_venv(svc, global_venv, expected):
+    """A command running uwsgi gets `--venv $DEVSTACK_VENV` under GLOBAL_VENV (without it
+    keystone answered "No module named 'keystone'")."""
+    uwsgi = svc.tmp / "bin" / "uwsgi"
+    uwsgi.parent.mkdir()
+    uwsgi.write_text('#!/bin/bash\necho "args: $*"\nexec sleep 300\n')
+    uwsgi.chmod(0o755)
+    svc.ok(f"GLOBAL_VENV={global_venv} DEVSTACK_VENV=/srv/venv run_process svc "
+           f"{q(f'{uwsgi} --ini x.ini')}")
+    assert wait_for(lambda: f"args: {expected}\n" in svc.log("svc")), svc.log("svc")
+    svc.ok("stop_process svc")
+
+
+# --- where PID 1 is systemd: devstack@NAME.service (a fake systemctl) ---------------------
+
+@pytest.fixture
+def systemd(svc):
+    fake = FakeSystemd(svc.tmp / "systemd")
+    svc.env.update(fake.env())
+    svc.env["SYSTEMD_DIR"] = str(fake.units)
+    try:
+        yield svc, fake
+    finally:
+        fake.stop_all()
+
+
+def test_a_shell_command_runs_through_bash_in_its_unit(systemd):
+    """A command that is no absolute path runs through /bin/bash -c, quoted for systemd:
+    its $ and % reach bash as they were written."""
+    svc, fake = systemd
+    out = svc.ok("run_process svc 'echo \"v=$V 100%\"; exec sleep 300' '' '' 'V=1'")
+    main = fake.main_pid("devstack@svc.service")
+    assert out == (f"stackdag: started svc (devstack@svc.service, main pid {main}), log: "
+                   "journalctl -u devstack@svc.service\n")
+    unit = (fake.units / "devstack@svc.service").read_text()
+    assert 'ExecStart = /bin/bash -c "echo \\"v=$$V 100%%\\"; exec sleep 300"' in unit, unit
+    assert wait_for(lambda: "v=1 100%\n" in fake.journal("devstack@svc.service"))
+    assert svc.run("is_running svc").returncode == 0
+    assert svc.run("service_check").returncode == 0
+    assert not (svc.state / "pids/svc.pid").exists()
+
+
+def test_stop_process_stops_and_disables_the_unit(systemd):
+    svc, fake = systemd
+    svc.ok("run_process svc 'exec sleep 300'")
+    main = fake.main_pid("devstack@svc.service")
+    assert svc.ok("stop_process svc") == "stackdag: stopped svc (devstack@svc.service)\n"
+    assert fake.actions()[-2:] == ["stop devstack@svc.service", "disable devstack@svc.service"]
+    assert members(main) == [] and not (svc.state / "pids/svc.unit").exists()
+    assert svc.run("is_running svc").returncode == 1
+    # run_process again: the unit is written again, enabled and (re)started
+    svc.ok("run_process svc 'exec sleep 301'")
+    assert fake.actions()[-4:] == ["daemon-reload", "enable devstack@svc.service",
+                                   "restart devstack@svc.service",
+                                   "show -p MainPID -p ControlGroup devstack@svc.service"]
+    svc.ok("stop_process svc")
+
+
+def test_a_dead_unit_is_reported_by_service_check(systemd):
+    svc, fake = systemd
+    svc.ok("run_process svc 'exec sleep 300'")
+    os.kill(fake.main_pid("devstack@svc.service"), signal.SIGKILL)
+    assert wait_for(lambda: svc.run("is_running svc").returncode == 1)
+    result = svc.run("service_check")
+    assert result.returncode == 1
+    assert result.stderr == ("[ERROR] service svc is not running (see journalctl -u "
+                             "devstack@svc.service)\n")

@@ -103,11 +103,15 @@ _SD_FAMILY[packages]="_sd_bindep_names _sd_handled _sd_list_names _sd_package_di
 # processes.sh
 function _sd_as_user { _sd_load processes && _sd_as_user "$@"; }
 function _sd_check_program { _sd_load processes && _sd_check_program "$@"; }
+function _sd_end { _sd_load processes && _sd_end "$@"; }
 function _sd_group_alive { _sd_load processes && _sd_group_alive "$@"; }
+function _sd_group_members { _sd_load processes && _sd_group_members "$@"; }
+function _sd_left { _sd_load processes && _sd_left "$@"; }
+function _sd_may_signal { _sd_load processes && _sd_may_signal "$@"; }
 function _sd_pid_of { _sd_load processes && _sd_pid_of "$@"; }
 function _sd_pidfile { _sd_load processes && _sd_pidfile "$@"; }
 function _sd_service_name { _sd_load processes && _sd_service_name "$@"; }
-function _sd_signal_group { _sd_load processes && _sd_signal_group "$@"; }
+function _sd_signal { _sd_load processes && _sd_signal "$@"; }
 function _sd_start { _sd_load processes && _sd_start "$@"; }
 function _sd_start_id { _sd_load processes && _sd_start_id "$@"; }
 function is_running { _sd_load processes && is_running "$@"; }
@@ -115,7 +119,38 @@ function run_process { _sd_load processes && run_process "$@"; }
 function service_check { _sd_load processes && service_check "$@"; }
 function start_recorded { _sd_load processes && start_recorded "$@"; }
 function stop_process { _sd_load processes && stop_process "$@"; }
-_SD_FAMILY[processes]="_sd_as_user _sd_check_program _sd_group_alive _sd_pid_of _sd_pidfile _sd_service_name _sd_signal_group _sd_start _sd_start_id is_running run_process service_check start_recorded stop_process"
+_SD_FAMILY[processes]="_sd_as_user _sd_check_program _sd_end _sd_group_alive _sd_group_members _sd_left _sd_may_signal _sd_pid_of _sd_pidfile _sd_service_name _sd_signal _sd_start _sd_start_id is_running run_process service_check start_recorded stop_process"
+
+# units.sh
+function _sd_cgroup_members { _sd_load units && _sd_cgroup_members "$@"; }
+function _sd_env_words { _sd_load units && _sd_env_words "$@"; }
+function _sd_systemctl { _sd_load units && _sd_systemctl "$@"; }
+function _sd_systemd { _sd_load units && _sd_systemd "$@"; }
+function _sd_unit_active { _sd_load units && _sd_unit_active "$@"; }
+function _sd_unit_exec { _sd_load units && _sd_unit_exec "$@"; }
+function _sd_unit_file { _sd_load units && _sd_unit_file "$@"; }
+function _sd_unit_listed { _sd_load units && _sd_unit_listed "$@"; }
+function _sd_unit_record { _sd_load units && _sd_unit_record "$@"; }
+function _sd_unit_run { _sd_load units && _sd_unit_run "$@"; }
+function _sd_unit_show { _sd_load units && _sd_unit_show "$@"; }
+function _sd_unit_stop { _sd_load units && _sd_unit_stop "$@"; }
+function write_user_unit_file { _sd_load units && write_user_unit_file "$@"; }
+function write_uwsgi_user_unit_file { _sd_load units && write_uwsgi_user_unit_file "$@"; }
+_SD_FAMILY[units]="_sd_cgroup_members _sd_env_words _sd_systemctl _sd_systemd _sd_unit_active _sd_unit_exec _sd_unit_file _sd_unit_listed _sd_unit_record _sd_unit_run _sd_unit_show _sd_unit_stop write_user_unit_file write_uwsgi_user_unit_file"
+
+# sysservices.sh
+function _sd_daemon_pidfile { _sd_load sysservices && _sd_daemon_pidfile "$@"; }
+function _sd_daemon_started { _sd_load sysservices && _sd_daemon_started "$@"; }
+function _sd_of_stackdag { _sd_load sysservices && _sd_of_stackdag "$@"; }
+function _sd_proc_snapshot { _sd_load sysservices && _sd_proc_snapshot "$@"; }
+function _sd_system_record { _sd_load sysservices && _sd_system_record "$@"; }
+function _sd_system_running { _sd_load sysservices && _sd_system_running "$@"; }
+function _sd_system_service { _sd_load sysservices && _sd_system_service "$@"; }
+function reload_service { _sd_load sysservices && reload_service "$@"; }
+function restart_service { _sd_load sysservices && restart_service "$@"; }
+function start_service { _sd_load sysservices && start_service "$@"; }
+function stop_service { _sd_load sysservices && stop_service "$@"; }
+_SD_FAMILY[sysservices]="_sd_daemon_pidfile _sd_daemon_started _sd_of_stackdag _sd_proc_snapshot _sd_system_record _sd_system_running _sd_system_service reload_service restart_service start_service stop_service"
 
 # git.sh
 function _sd_git_checkout { _sd_load git && _sd_git_checkout "$@"; }
@@ -200,8 +235,6 @@ _SD_FAMILY[net]="address_in_net cidr2netmask export_proxy_variables generate_hex
 
 # util.sh
 function _sd_driver_only { _sd_load util && _sd_driver_only "$@"; }
-function _sd_service_manager { _sd_load util && _sd_service_manager "$@"; }
-function _sd_unit_file { _sd_load util && _sd_unit_file "$@"; }
 function async_cleanup { _sd_load util && async_cleanup "$@"; }
 function async_init { _sd_load util && async_init "$@"; }
 function async_inner { _sd_load util && async_inner "$@"; }
@@ -224,9 +257,7 @@ function load_plugin_settings { _sd_load util && load_plugin_settings "$@"; }
 function ping_check { _sd_load util && ping_check "$@"; }
 function plugin_override_defaults { _sd_load util && plugin_override_defaults "$@"; }
 function policy_add { _sd_load util && policy_add "$@"; }
-function reload_service { _sd_load util && reload_service "$@"; }
 function remove_disabled_services { _sd_load util && remove_disabled_services "$@"; }
-function restart_service { _sd_load util && restart_service "$@"; }
 function run_phase { _sd_load util && run_phase "$@"; }
 function run_plugins { _sd_load util && run_plugins "$@"; }
 function save_stackenv { _sd_load util && save_stackenv "$@"; }
@@ -235,17 +266,13 @@ function setup_logging { _sd_load util && setup_logging "$@"; }
 function setup_standard_logging_identity { _sd_load util && setup_standard_logging_identity "$@"; }
 function setup_systemd_logging { _sd_load util && setup_systemd_logging "$@"; }
 function short_source { _sd_load util && short_source "$@"; }
-function start_service { _sd_load util && start_service "$@"; }
-function stop_service { _sd_load util && stop_service "$@"; }
 function test_with_retry { _sd_load util && test_with_retry "$@"; }
 function time_totals { _sd_load util && time_totals "$@"; }
 function use_database { _sd_load util && use_database "$@"; }
 function use_exclusive_service { _sd_load util && use_exclusive_service "$@"; }
 function vercmp { _sd_load util && vercmp "$@"; }
 function wait_for_service { _sd_load util && wait_for_service "$@"; }
-function write_user_unit_file { _sd_load util && write_user_unit_file "$@"; }
-function write_uwsgi_user_unit_file { _sd_load util && write_uwsgi_user_unit_file "$@"; }
-_SD_FAMILY[util]="_sd_driver_only _sd_service_manager _sd_unit_file async_cleanup async_init async_inner async_log async_pidof async_print_timing async_wait_dump backtrace bool_to_int cp_it fetch_plugins function_exists get_release_name_from_branch install_default_policy is_ironic_enforce_scope is_ironic_hardware is_ironic_sharded isset load_plugin_settings ping_check plugin_override_defaults policy_add reload_service remove_disabled_services restart_service run_phase run_plugins save_stackenv setup_colorized_logging setup_logging setup_standard_logging_identity setup_systemd_logging short_source start_service stop_service test_with_retry time_totals use_database use_exclusive_service vercmp wait_for_service write_user_unit_file write_uwsgi_user_unit_file"
+_SD_FAMILY[util]="_sd_driver_only async_cleanup async_init async_inner async_log async_pidof async_print_timing async_wait_dump backtrace bool_to_int cp_it fetch_plugins function_exists get_release_name_from_branch install_default_policy is_ironic_enforce_scope is_ironic_hardware is_ironic_sharded isset load_plugin_settings ping_check plugin_override_defaults policy_add remove_disabled_services run_phase run_plugins save_stackenv setup_colorized_logging setup_logging setup_standard_logging_identity setup_systemd_logging short_source test_with_retry time_totals use_database use_exclusive_service vercmp wait_for_service"
 
 # rootwrap.sh
 function add_sudo_secure_path { _sd_load rootwrap && add_sudo_secure_path "$@"; }

@@ -15,7 +15,8 @@
 # step's starting point: their own steps only say what was applied.
 #
 # stackdag keeps of its own (README: "DevStack's own libraries"): run_process / stop_process
-# and their helpers (process groups, so that unstack stops everything), echo_summary
+# and their helpers (units or process groups, recorded so that unstack stops everything),
+# start_service and friends (init scripts where PID 1 is not systemd), echo_summary
 # (stack.sh's own, not a library's), die (its message in the failure report), async_* in
 # the foreground (a step is one process: DevStack's background jobs would outlive it),
 # git_clone's care for a linked checkout, in record mode the recorders and the package and
@@ -137,6 +138,10 @@ PS4='+ ${BASH_SOURCE##*/}:${LINENO}: '
 eval "$_sd_keep"
 unset _sd_keep
 source "$_SD_RUNTIME_DIR/processes.sh"
+# services as DevStack runs them, on both kinds of host: units where PID 1 is systemd, the
+# init scripts where it is not (DevStack's start_service called systemctl regardless)
+source "$_SD_RUNTIME_DIR/units.sh"
+source "$_SD_RUNTIME_DIR/sysservices.sh"
 source "$_SD_RUNTIME_DIR/stages.sh"
 function echo_summary {
     echo -e "$@"

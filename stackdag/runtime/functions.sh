@@ -30,6 +30,7 @@ DISABLED_SERVICES=${DISABLED_SERVICES:-}
 VIRT_DRIVER=${VIRT_DRIVER:-libvirt}
 DEPRECATED_TEXT=${DEPRECATED_TEXT:-}
 declare -gA GITREPO GITBRANCH GITDIR
+declare -gA SYSTEMD_ENV_VARS     # a service's variables, by name (DevStack's run_process)
 
 # --- the helpers, one file per family ---------------------------------------------------
 _SD_RUNTIME_DIR=${BASH_SOURCE[0]%/*}
@@ -42,6 +43,8 @@ source "$_SD_RUNTIME_DIR/services.sh"   # is_service_enabled and friends, plugin
 #   meta.sh       local.conf meta-sections, merge_config_*
 #   packages.sh   install_package, pip_install, setup_develop
 #   processes.sh  run_process, stop_process
+#   units.sh      systemd units (run_process where PID 1 is systemd), unit files
+#   sysservices.sh  start_service and friends: the distribution's services
 #   git.sh        git_clone, git_clone_by_name
 declare -gA _SD_FAMILY   # family -> its functions (set by autoload.sh)
 source "$_SD_RUNTIME_DIR/autoload.sh"
@@ -138,9 +141,17 @@ declare -gA _SD_RUNTIME_FUNCS=(
     [_sd_pip]=1 [_sd_print_list_names]=1 [_sd_read_list]=1 [_sd_record]=1
     [_sd_recording]=1 [_sd_update_repos]=1
     [is_running]=1 [run_process]=1 [service_check]=1 [start_recorded]=1 [stop_process]=1
-    [_sd_as_user]=1 [_sd_check_program]=1 [_sd_group_alive]=1 [_sd_pid_of]=1
-    [_sd_pidfile]=1 [_sd_service_name]=1 [_sd_signal_group]=1 [_sd_start]=1
-    [_sd_start_id]=1
+    [_sd_as_user]=1 [_sd_check_program]=1 [_sd_end]=1 [_sd_group_alive]=1
+    [_sd_group_members]=1 [_sd_left]=1 [_sd_may_signal]=1 [_sd_pid_of]=1
+    [_sd_pidfile]=1 [_sd_service_name]=1 [_sd_signal]=1 [_sd_start]=1 [_sd_start_id]=1
+    [write_user_unit_file]=1 [write_uwsgi_user_unit_file]=1
+    [_sd_cgroup_members]=1 [_sd_env_words]=1 [_sd_systemctl]=1 [_sd_systemd]=1
+    [_sd_unit_active]=1 [_sd_unit_exec]=1 [_sd_unit_file]=1 [_sd_unit_listed]=1
+    [_sd_unit_record]=1
+    [_sd_unit_run]=1 [_sd_unit_show]=1 [_sd_unit_stop]=1
+    [reload_service]=1 [restart_service]=1 [start_service]=1 [stop_service]=1
+    [_sd_daemon_pidfile]=1 [_sd_daemon_started]=1 [_sd_of_stackdag]=1 [_sd_proc_snapshot]=1
+    [_sd_system_record]=1 [_sd_system_running]=1 [_sd_system_service]=1
     [git_clone]=1 [git_clone_by_name]=1 [git_timed]=1 [git_update_branch]=1
     [git_update_remote_branch]=1 [git_update_tag]=1
     [_sd_git_checkout]=1 [_sd_git_refuse]=1
@@ -168,14 +179,13 @@ declare -gA _SD_RUNTIME_FUNCS=(
     [fetch_plugins]=1 [function_exists]=1 [get_release_name_from_branch]=1
     [install_default_policy]=1 [is_ironic_enforce_scope]=1 [is_ironic_hardware]=1
     [is_ironic_sharded]=1 [isset]=1 [load_plugin_settings]=1 [ping_check]=1
-    [plugin_override_defaults]=1 [policy_add]=1 [reload_service]=1
-    [remove_disabled_services]=1 [restart_service]=1 [run_phase]=1 [run_plugins]=1
+    [plugin_override_defaults]=1 [policy_add]=1
+    [remove_disabled_services]=1 [run_phase]=1 [run_plugins]=1
     [save_stackenv]=1 [setup_colorized_logging]=1 [setup_logging]=1
     [setup_standard_logging_identity]=1 [setup_systemd_logging]=1 [short_source]=1
-    [start_service]=1 [stop_service]=1 [test_with_retry]=1 [time_totals]=1
+    [test_with_retry]=1 [time_totals]=1
     [use_database]=1 [use_exclusive_service]=1 [vercmp]=1 [wait_for_service]=1
-    [write_user_unit_file]=1 [write_uwsgi_user_unit_file]=1
-    [_sd_driver_only]=1 [_sd_service_manager]=1 [_sd_unit_file]=1
+    [_sd_driver_only]=1
     [add_sudo_secure_path]=1 [configure_rootwrap]=1 [get_rootwrap_location]=1
 )
 

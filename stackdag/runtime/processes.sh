@@ -1,11 +1,13 @@
 #!/bin/bash
 # Long-running services: run_process and friends. Sourced by functions.sh.
 #
-# Differs from DevStack: a service is a plain process group recorded in
-# $STACKDAG_PIDS_DIR/NAME.pid and logging to $STACKDAG_LOG_DIR/NAME.log,
-# not a systemd unit; CMD may be any shell command (DevStack wanted an absolute path
-# without sudo); and run_process on a running service restarts it (systemctl start left
-# the old process running).
+# Where PID 1 is systemd a service is DevStack's devstack@NAME.service unit (units.sh);
+# elsewhere (a container, CI) it is a plain process group recorded in
+# $STACKDAG_PIDS_DIR/NAME.pid and logging to $STACKDAG_LOG_DIR/NAME.log.
+# Differs from DevStack: CMD may be any shell command (DevStack wanted an absolute path
+# without sudo); run_process on a running service restarts it (systemctl start left the
+# old process running); and a service is reported stopped only once no process of it is
+# left (its survivors are named, its record kept, and the stop fails).
 
 # _sd_service_name NAME: die unless NAME is usable as a file name.
 function _sd_service_name {
@@ -27,13 +29,14 @@ function _sd_start_id {
     _SD_START_ID=$boot:${fields[19]}
 }
 
-# _sd_pid_of NAME: _SD_PID = the process group recorded for NAME; false if there is none
+# _sd_pid_of NAME [KIND]: _SD_PID = the process group recorded for NAME (in NAME.KIND,
+# pid by default: a unit's record starts the same way); false if there is none
 # (or it is not a usable group: never 0, 1, or this shell's own group), or if the group's
 # leader pid now belongs to another process than the one run_process started (a reboot or
 # pid reuse), so that nothing unrelated is ever stopped.
 function _sd_pid_of {
     _SD_PID=""
-    local file=$STACKDAG_PIDS_DIR/$1.pid stat step started=""
+    local file=$STACKDAG_PIDS_DIR/$1.${2:-pid} stat step started=""
     [[ -r $file ]] || return 1
     { read -r _SD_PID && read -r step && read -r started; } < "$file" || [[ -n $_SD_PID ]] \
         || return 1
@@ -52,33 +55,128 @@ function _sd_pid_of {
     return 0
 }
 
-# _sd_group_alive PGID: true while a process of the group runs. kill -0 answers for the
-# group, but also for zombies; where /proc exists it confirms a member that is not one.
-function _sd_group_alive {
+# _sd_group_members PGID [FIRST]: _SD_MEMBERS = the live processes of the group (only the
+# first one found, with FIRST). kill -0 answers for the group, but also for zombies; where
+# /proc exists it confirms members that are not. Without /proc, the leader stands for it.
+function _sd_group_members {
     local - pgid=$1 file stat
     set +o noglob
+    _SD_MEMBERS=()
     if [[ ! -r /proc/self/stat ]]; then
-        kill -0 -- "-$pgid" 2>/dev/null
-        return
+        ! kill -0 -- "-$pgid" 2>/dev/null || _SD_MEMBERS=("$pgid")
+        return 0
     fi
     # root can trust a "no such group"; others may only lack the right to signal it
     if ((EUID == 0)) && ! kill -0 -- "-$pgid" 2>/dev/null; then
-        return 1
+        return 0
     fi
     for file in "/proc/$pgid/stat" /proc/[0-9]*/stat; do
         { read -r stat < "$file"; } 2>/dev/null || continue
         stat=${stat##*) }
         [[ $stat =~ ^([A-Za-z])\ [0-9]+\ ([0-9]+)\  ]] || continue
-        [[ ${BASH_REMATCH[2]} == "$pgid" && ${BASH_REMATCH[1]} != [ZX] ]] && return 0
+        [[ ${BASH_REMATCH[2]} == "$pgid" && ${BASH_REMATCH[1]} != [ZX] ]] || continue
+        file=${file#/proc/}
+        file=${file%/stat}
+        [[ " ${_SD_MEMBERS[*]} " == *" $file "* ]] || _SD_MEMBERS+=("$file")
+        [[ -z ${2:-} ]] || return 0
     done
+}
+
+# _sd_group_alive PGID: true while a process of the group runs.
+function _sd_group_alive {
+    _sd_group_members "$1" first
+    ((${#_SD_MEMBERS[@]}))
+}
+
+# _sd_may_signal PID: this user may signal process PID (root may; others, a process whose
+# real or saved uid is theirs).
+function _sd_may_signal {
+    ((EUID == 0)) && return 0
+    local key real effective saved
+    while read -r key real effective saved _; do
+        [[ $key == Uid: ]] || continue
+        [[ $real == "$EUID" || $saved == "$EUID" ]]
+        return
+    done < "/proc/$1/status"
     return 1
 }
 
-# _sd_signal_group SIGNAL PGID: signal the whole group (through sudo if it is not ours).
-function _sd_signal_group {
-    kill -s "$1" -- "-$2" 2>/dev/null && return 0
-    ((EUID != 0)) && command -v sudo >/dev/null && sudo -n kill -s "$1" -- "-$2" 2>/dev/null
+# _sd_signal SIGNAL PGID: SIGNAL to the group PGID and to each process of _SD_MEMBERS
+# outside it (a unit's control group); those this user may not signal, through sudo where
+# it may. None is signalled twice.
+function _sd_signal {
+    local sig=$1 pgid=$2 pid stat
+    local -a refused=()
+    [[ -z $pgid ]] || kill -s "$sig" -- "-$pgid" 2>/dev/null || :
+    for pid in "${_SD_MEMBERS[@]}"; do
+        { read -r stat < "/proc/$pid/stat"; } 2>/dev/null || continue
+        stat=${stat##*) }
+        if ! _sd_may_signal "$pid" 2>/dev/null; then
+            refused+=("$pid")
+        elif [[ ! $stat =~ ^[A-Za-z]\ [0-9]+\ ([0-9]+) || ${BASH_REMATCH[1]} != "$pgid" ]]; then
+            kill -s "$sig" "$pid" 2>/dev/null || :
+        fi
+    done
+    if ((${#refused[@]})) && command -v sudo >/dev/null; then
+        sudo -n kill -s "$sig" -- "${refused[@]}" 2>/dev/null || :
+    fi
     return 0
+}
+
+# _sd_left PGID CGROUP: _SD_MEMBERS = the live processes of the group, then those of the
+# control group outside it (either may be empty).
+function _sd_left {
+    local pid
+    local -a group=()
+    if [[ -n $1 ]]; then
+        _sd_group_members "$1"
+        group=("${_SD_MEMBERS[@]}")
+    fi
+    _SD_MEMBERS=()
+    [[ -z $2 ]] || _sd_cgroup_members "$2"
+    local -a outside=("${_SD_MEMBERS[@]}")
+    _SD_MEMBERS=("${group[@]}")
+    for pid in "${outside[@]}"; do
+        [[ " ${group[*]} " == *" $pid "* ]] || _SD_MEMBERS+=("$pid")
+    done
+}
+
+# _sd_end NAME RECORD PGID [CGROUP]: end what is left of a service, its process group and
+# its control group (units.sh): TERM, then KILL after ${STACKDAG_STOP_TIMEOUT:-10} seconds.
+# False, with an ERROR line naming the survivors, when some process could not be ended
+# (one of another user that this user may not signal, say); they are noted in its RECORD
+# (a left= line: pid:start identity), which proves the group the service's to the next
+# stop, once its leader is gone.
+function _sd_end {
+    local name=$1 record=$2 pgid=$3 cgroup=${4:-} timeout=${STACKDAG_STOP_TIMEOUT:-10}
+    local sig ticks=0 limit line pid kept="" left="left="
+    [[ $timeout =~ ^([0-9]*)(\.([0-9]))?[0-9]*$ ]] || timeout=10
+    limit=$((10#0${BASH_REMATCH[1]} * 10 + 10#0${BASH_REMATCH[3]}))
+    for sig in TERM KILL; do
+        _sd_left "$pgid" "$cgroup"
+        ((${#_SD_MEMBERS[@]})) || return 0
+        if [[ $sig == KILL ]]; then
+            echo "stackdag: $name did not stop within ${timeout}s of SIGTERM: killing it"
+            limit=50
+        fi
+        _sd_signal "$sig" "$pgid"
+        ticks=0
+        while _sd_left "$pgid" "$cgroup" && ((${#_SD_MEMBERS[@]} && ticks++ < limit)); do
+            sleep 0.1
+        done
+    done
+    ((${#_SD_MEMBERS[@]})) || return 0
+    _sd_message ERROR "could not stop $name: pid ${_SD_MEMBERS[*]} still running (not" \
+        "this user's to signal?); it stays recorded, and the next unstack tries again"
+    echo "$_SD_MESSAGE" >&2
+    while IFS= read -r line; do
+        [[ $line == left=* ]] || kept+=$line$'\n'
+    done < "$record"
+    for pid in "${_SD_MEMBERS[@]}"; do
+        ! _sd_start_id "$pid" || left+=" $pid:$_SD_START_ID"
+    done
+    printf '%s%s\n' "$kept" "${left/= /=}" > "$record"
+    return 1
 }
 
 # _sd_as_user USER GROUP: _SD_AS = the command prefix that runs a command as USER (and
@@ -130,20 +228,37 @@ function _sd_check_program {
     exit 1
 }
 
-# run_process NAME CMD [GROUP] [USER]: if service NAME is enabled, start CMD (run by
-# bash -c) in a session and process group of its own, detached from the step: stdin from
-# /dev/null, stdout and stderr appended to logs/NAME.log, the group leader's pid (and the
-# step running this) in pids/NAME.pid. A running NAME is stopped first (a restart).
-# pids/NAME.cmd records how it was started (directory, exported environment, command,
-# group, user), so that `stackdag start NAME` can start it again without a hook.
+# run_process NAME CMD [GROUP] [USER] [ENV_VARS]: if service NAME is enabled, start CMD as
+# its GROUP and USER when given, with ENV_VARS ("A=1 B=2", after SYSTEMD_ENV_VARS[NAME])
+# in its environment; a CMD that runs uwsgi gets `--venv $DEVSTACK_VENV` with GLOBAL_VENV
+# (DevStack's contract). A running NAME is stopped first (a restart). Where PID 1 is
+# systemd, NAME runs as the unit devstack@NAME.service (units.sh). Elsewhere CMD (run by
+# bash -c) runs in a session and process group of its own, detached from the step: stdin
+# from /dev/null, stdout and stderr appended to logs/NAME.log, the group leader's pid (and
+# the step running this) in pids/NAME.pid; pids/NAME.cmd records how it was started
+# (directory, exported environment, command, group, user, variables), so that
+# `stackdag start NAME` can start it again without a hook.
 function run_process {
-    local name=${1:-} cmd=${2:-} group=${3:-} user=${4:-}
+    local name=${1:-} cmd=${2:-} group=${3:-} user=${4:-} env=${5:-}
     [[ -n $name && -n $cmd ]] || _sd_fail 1 "run_process: NAME and COMMAND required"
     _sd_service_name "$name"
     is_service_enabled "$name" || return 0
+    [[ -z ${SYSTEMD_ENV_VARS[$name]:-} ]] || env="${SYSTEMD_ENV_VARS[$name]} $env"
+    local -a assignments
+    _sd_env_words assignments "$env" \
+        || _sd_fail 1 "run_process $name: '$_SD_BAD' in its variables is not NAME=VALUE"
+    if [[ $cmd == *uwsgi* && ${GLOBAL_VENV:-} == True ]]; then
+        cmd+=" --venv ${DEVSTACK_VENV:-${DATA_DIR:-$DEST/data}/venv}"
+    fi
     _sd_check_program "$name" "$cmd"
-    stop_process "$name"
+    stop_process "$name" \
+        || _sd_fail 1 "run_process $name: the running $name could not be stopped; not" \
+            "starting another"
     [[ -d $STACKDAG_PIDS_DIR ]] || mkdir -p "$STACKDAG_PIDS_DIR"
+    if _sd_systemd; then
+        _sd_unit_run "$name" "$cmd" "$group" "$user" "$env"
+        return
+    fi
     # the environment may hold secrets: readable by its owner only
     (
         umask 077
@@ -152,9 +267,10 @@ function run_process {
             export -p
             printf '_SD_STEP=%q\n' "${_SD_STEP:-}"     # not exported by the step driver
             printf '_SD_START=(%q %q %q)\n' "$cmd" "$group" "$user"
+            printf '_SD_ENV=%q\n' "$env"
         } > "$STACKDAG_PIDS_DIR/$name.cmd"
     )
-    _sd_start "$name" "$cmd" "$group" "$user" run_process
+    _sd_start "$name" "$cmd" "$group" "$user" run_process "$env"
 }
 
 # start_recorded NAME: start NAME again the way run_process last started it (its
@@ -166,7 +282,7 @@ function start_recorded {
     [[ -r $record ]] || _sd_fail 1 "start_recorded: no command recorded for $name"
     (
         source "$record" 2>/dev/null || exit 1
-        _sd_start "$name" "${_SD_START[@]}" start
+        _sd_start "$name" "${_SD_START[@]}" start "${_SD_ENV:-}"
     ) || _sd_fail 1 "start_recorded: could not start $name from $record"
 }
 
@@ -178,14 +294,18 @@ function _sd_pidfile {
     printf '%s\n%s\n%s\n' "$2" "${_SD_STEP:-}" "$_SD_START_ID" > "$STACKDAG_PIDS_DIR/$1.pid"
 }
 
-# _sd_start NAME CMD GROUP USER HOW: start CMD as described for run_process; HOW names the
-# caller in the log's header line.
+# _sd_start NAME CMD GROUP USER HOW [ENV]: start CMD as described for run_process; HOW names
+# the caller in the log's header line.
 function _sd_start {
-    local name=$1 cmd=$2 group=$3 user=$4 how=$5
+    local name=$1 cmd=$2 group=$3 user=$4 how=$5 env=${6:-}
     local logs=$STACKDAG_LOG_DIR pids=$STACKDAG_PIDS_DIR
     [[ -d $logs && -d $pids ]] || mkdir -p "$logs" "$pids"
     local log=$logs/$name.log
     _sd_as_user "$user" "$group"
+    # its variables, by env(1) (through sudo, which keeps no environment, with PATH too)
+    local -a assignments
+    _sd_env_words assignments "$env"
+    [[ ${_SD_AS[0]:-} != sudo ]] || assignments=("PATH=$PATH" "${assignments[@]}")
     printf '%(%F %T)T stackdag: %s %s: %s\n' -1 "$how" "$name" "$cmd" >> "$log"
     # Without job control the child is not a group leader, so setsid(1) makes it the leader
     # of a new session in place and $! is that leader.
@@ -205,7 +325,7 @@ function _sd_start {
                 { exec {fd}>&-; } 2>/dev/null
             fi
         done
-        exec setsid "${_SD_AS[@]}" bash -c "$cmd"
+        exec setsid "${_SD_AS[@]}" env "${assignments[@]}" bash -c "$cmd"
     ) < /dev/null >> "$log" 2>&1 &
     local pid=$!
     disown "$pid"  # not this shell's job: no "Killed" notice when it is stopped
@@ -220,59 +340,61 @@ function _sd_start {
     echo "stackdag: started $name (pid $pid), log $log"
 }
 
-# stop_process NAME: stop the service's whole process group: TERM, then KILL after
-# ${STACKDAG_STOP_TIMEOUT:-10} seconds; the pidfile is removed. Quiet if not running.
+# stop_process NAME: stop the service: its unit (units.sh), or its whole process group:
+# TERM, then KILL after ${STACKDAG_STOP_TIMEOUT:-10} seconds. Its record is removed once
+# nothing of it is left; a process that could not be ended is named, the record is kept
+# (the next unstack tries again) and stop_process fails. Quiet if not running.
 # Differs from DevStack: a recorded service is stopped even if it has since been disabled.
 function stop_process {
     local name=${1:-}
     [[ -n $name ]] || _sd_fail 1 "stop_process: NAME required"
     _sd_service_name "$name"
+    if [[ -e $STACKDAG_PIDS_DIR/$name.unit ]]; then
+        _sd_unit_stop "$name" || return 1
+    fi
     local pidfile=$STACKDAG_PIDS_DIR/$name.pid
     [[ -e $pidfile ]] || return 0
     if _sd_pid_of "$name" && _sd_group_alive "$_SD_PID"; then
-        local pgid=$_SD_PID timeout=${STACKDAG_STOP_TIMEOUT:-10} ticks=0 limit
-        [[ $timeout =~ ^([0-9]*)(\.([0-9]))?[0-9]*$ ]] || timeout=10
-        limit=$((10#0${BASH_REMATCH[1]} * 10 + 10#0${BASH_REMATCH[3]}))
-        _sd_signal_group TERM "$pgid"
-        while _sd_group_alive "$pgid" && ((ticks++ < limit)); do
-            sleep 0.1
-        done
-        if _sd_group_alive "$pgid"; then
-            echo "stackdag: $name did not stop within ${timeout}s of SIGTERM: killing it"
-            _sd_signal_group KILL "$pgid"
-            ticks=0
-            while _sd_group_alive "$pgid" && ((ticks++ < 50)); do
-                sleep 0.1
-            done
-            if _sd_group_alive "$pgid"; then
-                _sd_message ERROR "could not stop $name (process group $pgid)"
-                echo "$_SD_MESSAGE" >&2
-                return 1
-            fi
-        fi
+        _sd_end "$name" "$pidfile" "$_SD_PID" || return 1
         echo "stackdag: stopped $name"
     fi
     rm -f "$pidfile"
 }
 
-# is_running NAME: true while the service's recorded process group runs.
-# Differs from DevStack: it checks the pidfile's group, not `ps | grep NAME`.
+# is_running NAME: true while service NAME runs: the unit or process group run_process
+# started, else the system service NAME (sysservices.sh).
+# Differs from DevStack: it asks the record, the unit or the init script, not
+# `ps | grep NAME` (which also matched any command line naming NAME, its caller's too).
 function is_running {
-    _sd_service_name "${1:-}"
-    _sd_pid_of "$1" && _sd_group_alive "$_SD_PID"
+    local name=${1:-}
+    _sd_service_name "$name"
+    if [[ -e $STACKDAG_PIDS_DIR/$name.unit ]]; then
+        _sd_unit_active "$name"
+    elif [[ -e $STACKDAG_PIDS_DIR/$name.pid ]]; then
+        _sd_pid_of "$name" && _sd_group_alive "$_SD_PID"
+    else
+        _sd_system_running "$name"
+    fi
 }
 
-# service_check: report every recorded service whose process group is gone; false if any.
+# service_check: report every recorded service (process group, unit, system service) that
+# is not running, and where to look; false if any.
 function service_check {
-    local file name failed=0
-    for file in "$STACKDAG_PIDS_DIR"/*.pid; do
+    local file name kind failed=0 where
+    for file in "$STACKDAG_PIDS_DIR"/*.pid "$STACKDAG_PIDS_DIR"/*.unit \
+            "$STACKDAG_PIDS_DIR"/*.system; do
         [[ -e $file ]] || continue
         name=${file##*/}
-        name=${name%.pid}
-        if ! is_running "$name"; then
-            echo "[ERROR] service $name is not running (see $STACKDAG_LOG_DIR/$name.log)" >&2
+        kind=${name##*.}
+        name=${name%.*}
+        case $kind in
+            pid) where=$STACKDAG_LOG_DIR/$name.log; is_running "$name" ;;
+            unit) where="journalctl -u devstack@$name.service"; _sd_unit_active "$name" ;;
+            system) where="service $name status"; _sd_system_running "$name" ;;
+        esac || {
+            echo "[ERROR] service $name is not running (see $where)" >&2
             failed=1
-        fi
+        }
     done
     return "$failed"
 }

@@ -54,12 +54,6 @@ function _sd_stage_lenient {
     echo "stackdag: $2 failed with status $1; ignored, as unstack.sh does"
 }
 
-# _sd_systemd_booted: true when PID 1 is systemd (services are units), as systemd's own
-# sd_booted() tells it.
-function _sd_systemd_booted {
-    [[ -d /run/systemd/system ]]
-}
-
 # --- before anything is installed --------------------------------------------------------
 
 # _sd_stack_prepare: the host as stack.sh prepares it before it installs anything.
@@ -191,7 +185,7 @@ function _sd_stack_venv {
         setup_devstack_virtualenv
     fi
     pip_install -U os-testr
-    if _sd_systemd_booted; then
+    if _sd_systemd; then
         iniset -sudo /etc/systemd/journald.conf "Journal" "RateLimitBurst" "0"
         sudo systemctl restart systemd-journald
     else
@@ -211,7 +205,7 @@ function _sd_stack_bindep {
 # _sd_stack_nofile_limit: services' open-file limit, set before anything is installed
 # (systemd's default, where systemd runs).
 function _sd_stack_nofile_limit {
-    if _sd_systemd_booted; then
+    if _sd_systemd; then
         set_systemd_override DefaultLimitNOFILE "$ULIMIT_NOFILE"
     fi
 }
@@ -438,7 +432,7 @@ function _sd_stack_clean_rest {
     sudo rm -rf "$DATA_DIR" "$DEST/status" "$DEST/async"
     [[ -z ${LOGFILE:-} || ! -f $LOGFILE ]] || sudo rm -f "$LOGFILE"
     [[ -z ${LOGDIR:-} || ! -d $LOGDIR ]] || sudo rm -rf "$LOGDIR"
-    if _sd_systemd_booted; then
+    if _sd_systemd; then
         sudo find "$SYSTEMD_DIR" -type f -name '*devstack@*service' -delete
         $SYSTEMCTL daemon-reload
     fi

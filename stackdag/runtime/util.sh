@@ -1,7 +1,8 @@
 #!/bin/bash
 # The rest of DevStack's general helpers (functions, functions-common, inc/async): small
-# value helpers, logging setup of a service's config, waiting, the distribution's service
-# manager, systemd unit files, policy files. Sourced by functions.sh on first use.
+# value helpers, logging setup of a service's config, waiting, policy files. Sourced by
+# functions.sh on first use. (The distribution's services are sysservices.sh's, systemd
+# units units.sh's.)
 
 # --- values -----------------------------------------------------------------------------
 
@@ -225,94 +226,6 @@ function ping_check {
     local check="while $op ping -c1 -w1 $ip; do sleep 1; done"
     echo "Checking connectivity with $check"
     timeout "$timeout" sh -c "$check" || _sd_fail 1 "$msg"
-}
-
-# --- the distribution's service manager -------------------------------------------------
-
-# _sd_service_manager ACTION NAME: systemctl ACTION NAME (or `service NAME ACTION` without
-# systemd), as root; recorded in record mode.
-function _sd_service_manager {
-    local action=$1 name=$2
-    if _sd_recording; then
-        _sd_record service "$action" "$name"
-        return 0
-    fi
-    if [[ -x /bin/systemctl ]]; then
-        _sd_sudo /bin/systemctl "$action" "$name"
-    else
-        [[ $action == reload-or-restart ]] && action=reload
-        _sd_sudo service "$name" "$action"
-    fi
-}
-
-# start_service / stop_service / restart_service / reload_service NAME: a system service.
-function start_service {
-    _sd_service_manager start "${1:-}"
-}
-
-function stop_service {
-    _sd_service_manager stop "${1:-}"
-}
-
-function restart_service {
-    _sd_service_manager restart "${1:-}"
-}
-
-function reload_service {
-    _sd_service_manager reload-or-restart "${1:-}"
-}
-
-# _sd_unit_file SERVICE UWSGI COMMAND GROUP USER ENV: DevStack's unit file in $SYSTEMD_DIR,
-# then daemon-reload ($SYSTEMCTL). In record mode the file is written under the state
-# directory instead and the reload is recorded.
-function _sd_unit_file {
-    local service=$1 uwsgi=$2 cmd=$3 group=$4 user=$5 env=$6 kill
-    local dir=${SYSTEMD_DIR:-/etc/systemd/system} sudo=-sudo
-    if _sd_recording; then
-        dir=$STACKDAG_RECORDED_UNITS
-        sudo=""
-    fi
-    mkdir -p "$dir" 2>/dev/null || _sd_sudo mkdir -p "$dir"
-    [[ -w $dir ]] && sudo=""
-    kill=$(type -P kill || echo /bin/kill)
-    local unit=$dir/$service
-    iniset $sudo "$unit" Unit Description "Devstack $service"
-    iniset $sudo "$unit" Service Environment "\"PATH=$PATH\""
-    [[ -z $uwsgi ]] || iniset $sudo "$unit" Service SyslogIdentifier "$service"
-    iniset $sudo "$unit" Service User "$user"
-    iniset $sudo "$unit" Service ExecStart "$cmd"
-    if [[ -n $uwsgi ]]; then
-        iniset $sudo "$unit" Service ExecReload "$kill -HUP \$MAINPID"
-        iniset $sudo "$unit" Service Type notify
-        iniset $sudo "$unit" Service KillMode process
-        iniset $sudo "$unit" Service Restart always
-        iniset $sudo "$unit" Service NotifyAccess all
-        iniset $sudo "$unit" Service RestartForceExitStatus 100
-    else
-        iniset $sudo "$unit" Service KillMode process
-        iniset $sudo "$unit" Service TimeoutStopSec 300
-        iniset $sudo "$unit" Service ExecReload "$kill -HUP \$MAINPID"
-    fi
-    [[ -z $env ]] || iniset $sudo "$unit" Service Environment "$env"
-    [[ -z $group ]] || iniset $sudo "$unit" Service Group "$group"
-    iniset $sudo "$unit" Install WantedBy multi-user.target
-    if _sd_recording; then
-        _sd_record service daemon-reload
-        return 0
-    fi
-    local -a systemctl
-    _sd_words systemctl "${SYSTEMCTL:-sudo systemctl}"
-    "${systemctl[@]}" daemon-reload
-}
-
-# write_user_unit_file SERVICE COMMAND GROUP USER [ENV]: a systemd unit for COMMAND.
-function write_user_unit_file {
-    _sd_unit_file "${1:-}" "" "${2:-}" "${3:-}" "${4:-}" "${5:-}"
-}
-
-# write_uwsgi_user_unit_file SERVICE COMMAND GROUP USER [ENV]: a Type=notify unit for uwsgi.
-function write_uwsgi_user_unit_file {
-    _sd_unit_file "${1:-}" 1 "${2:-}" "${3:-}" "${4:-}" "${5:-}"
 }
 
 # --- policy files -----------------------------------------------------------------------

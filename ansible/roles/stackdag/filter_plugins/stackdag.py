@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 
 from ansible.errors import AnsibleFilterError
 
@@ -64,6 +65,50 @@ def stackdag_settings_default(text: str, name: str, value: str) -> str:
         f"[settings] table, or set {name} in it yourself)")
 
 
+# local.conf: the [[local|localrc]] header (the header is the line's first field, as
+# stackdag and DevStack read it), any meta-section header, and an assignment to NAME.
+_LOCALRC_HEADER = re.compile(r"^\[\[local\|localrc\]\](?=[ \t]|$)[^\n]*\n?", re.MULTILINE)
+_ANY_HEADER = re.compile(r"^\[\[[^][|\s]+\|[^][|\s]*\]\](?=[ \t]|$)", re.MULTILINE)
+
+
+def _localrc_sets(text: str, name: str) -> bool:
+    """Some [[local|localrc]] section of local.conf ``text`` assigns ``name`` (``NAME=``,
+    ``export NAME=``, ``declare ... NAME=`` at the start of a line)."""
+    assignment = re.compile(r"^[ \t]*(?:export[ \t]+|declare[ \t]+(?:-\w+[ \t]+)*)?"
+                            + re.escape(name) + "=", re.MULTILINE)
+    for header in _LOCALRC_HEADER.finditer(text):
+        following = _ANY_HEADER.search(text, header.end())
+        end = following.start() if following else len(text)
+        if assignment.search(text, header.end(), end):
+            return True
+    return False
+
+
+def stackdag_localrc_default(text: str, name: str, value: str) -> str:
+    """``text`` (a local.conf) with ``NAME=value`` in its ``[[local|localrc]]`` section
+    unless that section sets ``name`` itself.
+
+    The line goes right under the first ``[[local|localrc]]`` header, so that the
+    section's own lines can use the value (``GLANCE_HOSTPORT=$SERVICE_HOST:9292``); a
+    local.conf without that section gets one at the top. The rest of the file stays byte
+    for byte what the inventory wrote.
+    """
+    text = str(text)
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise AnsibleFilterError(f"stackdag_localrc_default: {name!r} is not a variable name")
+    if _localrc_sets(text, name):
+        return text
+    line = f"{name}={shlex.quote(str(value))}  # set by the stackdag Ansible role\n"
+    header = _LOCALRC_HEADER.search(text)
+    if header is None:
+        return "[[local|localrc]]\n" + line + text
+    head = header.group()
+    if not head.endswith("\n"):
+        head += "\n"
+    return text[:header.start()] + head + line + text[header.end():]
+
+
 class FilterModule:
     def filters(self):
-        return {"stackdag_settings_default": stackdag_settings_default}
+        return {"stackdag_settings_default": stackdag_settings_default,
+                "stackdag_localrc_default": stackdag_localrc_default}
