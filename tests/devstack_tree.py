@@ -126,6 +126,7 @@ def make_checkout(top: Path, services: str = DEFAULT_SERVICES, dest: Path | None
                 source $RC_DIR/.localrc.password
             fi
             GLOBAL_VENV=${{GLOBAL_VENV:-False}}
+            SYSLOG=${{SYSLOG:-False}}
             VIRTUALENV_CMD=_ds_venv
             DEVSTACK_VENV=${{DEVSTACK_VENV:-$DATA_DIR/venv}}
             REQUIREMENTS_DIR=$DEST/requirements
