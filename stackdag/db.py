@@ -15,7 +15,9 @@ from pathlib import Path
 
 from doit.dependency import DatabaseException, MD5Checker, SqliteDB
 
+from stackdag import results
 from stackdag.errors import StackdagError, user_errors
+from stackdag.state import StateDir
 
 # Dependency.save_success writes 'deps:' last; ignore marks and removals stand alone.
 _LAST_KEYS = ("deps:", "ignore:")
@@ -47,6 +49,7 @@ class DurableSqliteDB(SqliteDB):
     @user_errors       # doit's own commands (forget, dumpdb) open the DB too
     def __init__(self, name, codec, *, module_name=None):
         Path(name).parent.mkdir(parents=True, exist_ok=True)
+        self._state = StateDir(Path(name).resolve().parent.parent)     # TOP/.stack/doit.db
         try:
             super().__init__(name, codec, module_name=module_name)
             self._conn.execute("pragma journal_mode=wal")
@@ -69,10 +72,12 @@ class DurableSqliteDB(SqliteDB):
     def remove(self, task_id):
         super().remove(task_id)
         self._conn.commit()
+        results.forget(self._state, task_id)    # forgotten: its next run id is new
 
     def remove_all(self):
         super().remove_all()
         self._conn.commit()
+        results.forget(self._state)
 
 
 class SizedMD5Checker(MD5Checker):

@@ -46,6 +46,7 @@ class StateDir:
         # flight), so that a killed run's are reaped
         self.running = self.root / "running"
         self.records = self.root / "records"    # record mode: what each step would change
+        self.results = self.root / "results"    # each step's last run id (results.py)
         # record mode: the overlay the hooks run on (isolation.py), kept across runs
         self.overlay = self.root / "overlay"
 
@@ -95,7 +96,7 @@ class StateDir:
     def forgettable(self) -> tuple[Path, ...]:
         """What ``clean`` removes besides the DB: everything a stack run left behind."""
         return (self.states, self.scripts, self.pids, self.running, self.records,
-                self.outputs)
+                self.outputs, self.results)
 
     # --- per step, per service ------------------------------------------------------------
     def state_file(self, step_name: str) -> Path:

@@ -4,8 +4,9 @@ Each step becomes one task. What makes a task re-run (DESIGN §4):
 - ``file_dep``: the step's own files (hook, plugin.sh, settings, hypervisor file...);
 - ``config_changed``: what the step runs with (localrc, its arguments, the runtime version,
   the user's uid);
-- ``result_dep`` on the steps it depends on: every run returns a fresh ``run_id``, so a
-  re-run upstream re-runs this task, and a skipped one does not;
+- ``result_dep`` on the steps it depends on: a run that changed anything returns a fresh
+  ``run_id`` (results.py), so a re-run upstream re-runs this task, and a skipped one, or
+  one that only restored what it did (a dead service), does not;
 - ``targets``: its saved shell state; if that file is gone the step runs again;
 - for a cloned plugin, the commit checked out (read from .git, no GitPython on this path);
 - what the step did is still true (checks.py): the services it started run, and the files
@@ -20,14 +21,13 @@ import functools
 import hashlib
 import inspect
 import os
-import uuid
 from pathlib import Path
 
 from doit.exceptions import TaskFailed
 from doit.task import result_dep
 from doit.tools import config_changed
 
-from stackdag import STACK_TASK, checks, git, gitref, lock, reporter, shell
+from stackdag import STACK_TASK, checks, git, gitref, lock, reporter, results, shell
 from stackdag.bashenv import RUNTIME
 from stackdag.errors import StackdagError, os_error_line
 from stackdag.model import Plan, Plugin, StackOptions, Step, Workspace
@@ -70,16 +70,24 @@ def one_line_failure(action):
 
 
 @one_line_failure
-def run(step: Step, context: shell.RunContext, cloned: bool):
-    """doit python-action: run the step; a fresh result makes dependent steps re-run."""
-    checks.before_run(context.state, step.name)
+def run(step: Step, context: shell.RunContext, cloned: bool, config: dict):
+    """doit python-action: run the step. A new run id makes the steps after it re-run; a
+    step that ran with all the same inputs (it restored a dead service, a removed file, its
+    saved state) keeps its last one (results.py)."""
+    state = context.state
+    commit = gitref.head_commit(step.dir) if cloned else None
+    now = results.digest(state, config, step.inputs, step.after, commit)
+    checks.before_run(state, step.name)
     outcome = shell.run_step(step, context)
     if not outcome.ok:
         return TaskFailed(failure_report(outcome))
-    result = {"run_id": uuid.uuid4().hex, "seconds": round(outcome.seconds, 3),
-              "wrote": checks.written(context.state, step.name)}
+    run_id = results.run_id(state, step.name, now)
+    results.keep(state, step.name, run_id, now)
+    # all the result holds is what the steps after it compare (result_dep): a restoring
+    # run's is the same as its last one's
+    result = {"run_id": run_id, "wrote": checks.written(state, step.name)}
     if cloned:
-        result["commit"] = gitref.head_commit(step.dir)
+        result["commit"] = commit
     return result
 
 
@@ -101,7 +109,11 @@ def clone(plugin: Plugin, options: StackOptions, state: StateDir, planned: bool)
     if not planned:
         print(f"stackdag: {plugin.name} was cloned after this run was planned; `doit stack` "
               "runs its hooks")
-    return {"run_id": uuid.uuid4().hex, "commit": result.commit, "clone": result.action}
+    now = results.digest(state, {"url": plugin.url, "ref": plugin.ref,
+                                 "depth": options.git_depth}, (), (), result.commit)
+    run_id = results.run_id(state, f"clone:{plugin.name}", now)
+    results.keep(state, f"clone:{plugin.name}", run_id, now)
+    return {"run_id": run_id, "commit": result.commit, "clone": result.action}
 
 
 def commit_unchanged(task, values, repo_dir: Path) -> bool:
@@ -186,7 +198,7 @@ def task_dicts(ws: Workspace, plan: Plan) -> list[dict]:
         out.append({
             "name": step.name,
             "doc": step.summary,
-            "actions": [(run, (step, context, cloned))],
+            "actions": [(run, (step, context, cloned, inputs))],
             "file_dep": [str(p) for p in step.inputs],
             "uptodate": uptodate,
             "task_dep": [LOCK_TASK, *step.order_after],

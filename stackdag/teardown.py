@@ -12,7 +12,7 @@ import shutil
 import sys
 import time
 
-from stackdag import destlinks, devstack, isolation, plan, shell, sysservices, tracked
+from stackdag import destlinks, devstack, isolation, plan, shell, stages, sysservices, tracked
 from stackdag.model import Plan, Workspace, display_path
 from stackdag.state import StateDir
 
@@ -42,22 +42,24 @@ def _describe(service: tracked.Tracked) -> str:
     return f"process group {service.pgid}"
 
 
-def stop_recorded(state: StateDir, system: bool = False) -> tuple[list[str], list[str]]:
+def stop_recorded(state: StateDir, system: bool = False,
+                  keep: frozenset[str] = frozenset()) -> tuple[list[str], list[str]]:
     """Stop every service still recorded, with ``system`` the distribution's services the
     steps started too: (the ones stopped, what could not be stopped, in words). A service
     counts as stopped only once nothing of it runs; one that could not be stopped keeps
-    its record, so that the next unstack tries again."""
+    its record, so that the next unstack tries again. The services of the steps in
+    ``keep`` keep their records, stopped: the next ``stack`` starts them again."""
     stopped, failed = [], []
     for service in tracked.recorded(state):
         is_system = tracked.kind(service) == "system"
         if is_system and not system:
             continue
         if not tracked.alive(service, state):
-            if not is_system:
+            if not is_system and service.step not in keep:
                 tracked.stop(service, state)    # gone, or not ours: drop the record
             continue
         _say(f"stopping {service.name} ({_describe(service)}) ... ")
-        left = tracked.stop(service, state)
+        left = tracked.stop(service, state, forget=service.step not in keep)
         _say(f"FAILED: {', '.join(left)} still running\n" if left else "ok\n")
         if left:
             failed.append(f"could not stop {service.name}: {', '.join(left)} still running; "
@@ -72,9 +74,12 @@ def unstack(ws: Workspace, everything: bool = False) -> tuple[list[str], list[st
     ``everything`` (DevStack's ``unstack.sh -a``, or UNSTACK_ALL in the environment) the
     distribution's services the steps started too (the database, the queue...).
 
-    Returns the steps that had started services with run_process (to be forgotten, so
-    that the next ``stack`` starts them again, whoever stopped them) and the failures. A
-    system service stays recorded when stopped: the next ``stack`` re-runs its step.
+    Returns the steps to forget and the failures. A plugin's step that started services
+    is forgotten: its unstack hook may have undone more than its services, so the next
+    ``stack`` runs it and (linear) the steps after it. One of DevStack's stages is
+    forgotten when unstack.sh undoes its work (stages.toml: ``unstack``); otherwise the
+    next ``stack`` only starts its dead services again (results.py). A system service stays
+    recorded when stopped: the next ``stack`` re-runs its step.
     """
     state = StateDir(ws.top)
     devstack.prepare_run(ws, sys.stderr)
@@ -84,11 +89,16 @@ def unstack(ws: Workspace, everything: bool = False) -> tuple[list[str], list[st
         everything = True
         # as unstack.sh -a sets it: the unstack hooks and stages read it
         os.environ["UNSTACK_ALL"] = os.environ.get("UNSTACK_ALL") or "-1"
-    started_by = sorted({s.step for s in tracked.recorded(state)
-                         if s.step and tracked.kind(s) != "system"})
+    started_by = {s.step for s in tracked.recorded(state)
+                  if s.step and tracked.kind(s) != "system"}
+    restarted: frozenset[str] = frozenset()
+    if ws.stack.stages == "devstack":
+        table = stages.table().of("stage")
+        restarted = frozenset(s.step for s in table if not s.unstack)
+        started_by = (started_by - restarted) | {s.step for s in table if s.unstack}
     failures = run_plan(plan.plan_unstack(ws), ws)
-    _, refused = stop_recorded(state, system=everything)
-    return started_by, failures + refused
+    _, refused = stop_recorded(state, system=everything, keep=restarted)
+    return sorted(started_by), failures + refused
 
 
 def clean(ws: Workspace, everything: bool) -> list[str]:

@@ -70,11 +70,12 @@ def test_a_step_task(built):
     assert task["meta"] == {"stackdag_after": ["install:u"]}
     assert task["verbosity"] == 0
     assert task["targets"] == [str(StateDir(loaded.top).state_file("install:a"))]
-    [(action, (arg_step, context, cloned))] = task["actions"]
+    [(action, (arg_step, context, cloned, config))] = task["actions"]
     assert action is tasks.run and arg_step == step and cloned is False
     assert (context.top, context.state, context.plugins, context.packages) == (
         loaded.top, StateDir(loaded.top), shell.plugin_declarations(stack.plugins), "install")
     what, after, services, files = task["uptodate"]
+    assert config is what.config        # the run's digest is made of what it checks
     assert isinstance(what, config_changed) and what.config == {
         "action": "source", "script": "", "args": ["stack", "install"], "calls": [],
         "runtime": tasks.runtime_version(), "uid": os.getuid()}
