@@ -24,7 +24,7 @@ SLOTS = ("prepare", "pre-install", "install", "post-config", "extra", "post-extr
          "test-config")
 KINDS = ("stage", "unstack", "clean")
 _KEYS = {"step", "calls", "when", "guard", "slot", "needs", "files", "owns", "unstack",
-         "optional", "lenient", "does"}
+         "optional", "lenient", "does", "urls"}
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,7 @@ class Stage:
     optional: tuple[str, ...] = ()
     lenient: bool = False
     does: str = ""              # what it does, in DevStack's words (for `stackdag list`)
+    urls: tuple[tuple[str, str], ...] = ()   # (service, where it answers: bash to expand)
 
     @property
     def shown(self) -> tuple[str, ...]:
@@ -82,6 +83,8 @@ class Stage:
                 lines.append(f"{words} || _sd_stage_lenient $? {shlex.quote(call[0])}")
             else:
                 lines.append(words)
+        for service, url in self.urls:      # the table's own text, expanded when it runs
+            lines.append(f'_sd_stage_url {shlex.quote(service)} "{url}"')
         return "\n".join(lines) + "\n"
 
 
@@ -134,7 +137,8 @@ def _stage(entry: dict, kind: str, seen: set[str]) -> Stage:
                  tuple(entry.get("needs", ())), tuple(entry.get("files", ())),
                  tuple(entry.get("owns", ())), bool(entry.get("unstack", False)),
                  tuple(entry.get("optional", ())), bool(entry.get("lenient", False)),
-                 entry.get("does", ""))
+                 entry.get("does", ""),
+                 tuple(tuple(u.split("=", 1)) for u in entry.get("urls", ())))
 
 
 @lru_cache(maxsize=1)

@@ -266,3 +266,14 @@ def test_keystone_killed_or_unstacked_comes_back_alone(declared):
     after = declared.run("stackdag", "stack")
     assert after.returncode == 0, after.output
     assert sorted(ran(after)) == ["start:lib/glance", "start:lib/keystone"], after.stdout
+
+
+def test_status_shows_where_a_stages_service_answers(declared):
+    conf = declared.top / "local.conf"
+    conf.write_text(conf.read_text().replace(
+        "[[local|localrc]]\n", "[[local|localrc]]\nKEYSTONE_SERVICE_URI=http://127.0.0.1/identity\n", 1))
+    assert declared.run("stackdag", "stack").returncode == 0
+    status = declared.run("stackdag", "status")
+    assert status.returncode == 0, status.output
+    [line] = [l for l in status.stdout.splitlines() if l.strip().startswith("keystone ")]
+    assert "http://127.0.0.1/identity" in line

@@ -32,6 +32,13 @@ function _sd_stage_restart {
     done
 }
 
+# _sd_stage_url SERVICE URL: where SERVICE answers, for `stackdag status` (a service its
+# stage did not start, being disabled, gets none).
+function _sd_stage_url {
+    [[ -e $STACKDAG_PIDS_DIR/$1.pid || -e $STACKDAG_PIDS_DIR/$1.unit ]] || return 0
+    echo "$2" > "$STACKDAG_PIDS_DIR/$1.url"
+}
+
 # _sd_stage_skip WHAT: the stage's condition does not hold now (the plan thought it would,
 # or only the run can tell): say so in its log, and the step succeeds without running.
 function _sd_stage_skip {
