@@ -54,7 +54,8 @@ def _inputs(ws, plan) -> list[str]:
         from stackdag import devstack_code
         code = devstack_code.read(ws.stack.devstack)
         paths.update(code.files)
-        paths.update({p.parent for p in code.files})
+        # (not the checkout's own listing: every run writes .localrc.auto and .stackenv)
+        paths.update({p.parent for p in code.files} - {ws.stack.devstack})
     for step in plan.steps:
         paths.update(step.inputs)
     for plugin in ws.plugins:
