@@ -261,3 +261,27 @@ def test_what_reaches_a_server_or_the_kernel_is_recorded_installed_or_not(rec, t
             ("apache", "a2dissite 000-default"), ("container", "docker ps"),
             ("package", "apt-key add -"), ("package", "add-apt-repository -y ppa:x/y"),
             ("firewall", "iptables -I INPUT -j ACCEPT")]
+
+
+def test_stack_install_service_runs_the_plugins_install_and_leaves_its_scripts(rec, tmp_path):
+    """barbican's `stack_install_service barbican` runs its own install_barbican (a
+    setup_develop), whose entry points then exist for `$BARBICAN_BIN_DIR/barbican-manage`;
+    an in-tree service's install (DevStack's lib/) is recorded."""
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "setup.cfg").write_text("[entry_points]\nconsole_scripts =\n"
+                                       "    proj-manage = proj.cmd:main\n")
+    venv = tmp_path / "venv"
+    out = rec.ok(f"function install_proj {{ setup_develop {q(project)}; }}\n"
+                 "stack_install_service proj\nstack_install_service keystone\n"
+                 f"{q(venv)}/bin/proj-manage db upgrade\necho after\n",
+                 GLOBAL_VENV="True", DEVSTACK_VENV=str(venv))
+    assert out.endswith("after\n")
+    assert records(rec) == [("develop", f"setup_develop {project}"),
+                            ("missing", "install_keystone")]
+
+
+def test_stack_install_service_of_nothing_dies_as_devstacks(tmp_path):
+    result = Bash(tmp_path).run("stack_install_service nosuch\necho never\n")
+    assert result.returncode == 1 and "never" not in result.stdout
+    assert "No function declared with name 'install_nosuch'." in result.stderr
