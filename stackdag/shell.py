@@ -121,6 +121,8 @@ def _driver_environment(run: RunContext) -> dict[str, str]:
         "_SD_OVERRIDES_FILE": str(_run_file(state, "overrides", run.overrides)),
         "UNSTACK_ALL": "-1" if run.unstack_all else "",
     })
+    if run.record:      # its commands first, whatever the machine has installed
+        env["PATH"] = f"{state.record_bin}:{env.get('PATH', os.defpath)}"
     return env
 
 

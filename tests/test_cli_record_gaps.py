@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 
 import pytest
+
+from conftest import Workspace, other_user
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 and not shutil.which("sudo"),
                                 reason="record mode needs root or sudo")
@@ -53,3 +56,55 @@ def test_die_under_set_x_leaves_the_hooks_lines_last(ws):
     traced = [line for line in ws.read(".stack/logs/install:a.log").splitlines()
               if line.startswith("+")]
     assert traced[-1] == "++ die 2 'a is broken'", traced
+
+
+AS_STACK = """\
+if [[ $2 == install ]]; then
+    iniset $CINDER_CONF DEFAULT debug True
+    iniset /$Q_PLUGIN_CONF_FILE ml2 mechanism_drivers ovn
+    stat -c '%U %n' $CINDER_CONF_DIR $CINDER_CONF $NEUTRON_CONF_DIR /$Q_PLUGIN_CONF_FILE \\
+        > $TOP_DIR/owners
+    is_service_enabled cinder && echo yes > $TOP_DIR/cinder-enabled
+    cp -a $TOP_DIR/enabled/* $DEST/horizon/openstack_dashboard/local/enabled/
+    curl -f -O https://example.org/tool/cephtool
+    sudo mv cephtool /usr/local/bin/cephtool
+    sudo chmod +x /usr/local/bin/cephtool
+    (cd $TOP_DIR && ./gen.sh)
+fi
+"""
+
+
+def test_as_the_stack_user_what_a_recorded_install_would_make_is_the_users(shared_tmp):
+    """DevStack makes /etc/cinder with `sudo install -d -o $STACK_USER`: the stand-in a
+    plugin then isets into as the stack user is that user's, without sudo. And the
+    table's gaps, as that user: an in-tree service's checkout (horizon's, copied into), a
+    download's file (moved by sudo), a command a #!/bin/sh script runs."""
+    user = other_user(shared_tmp, sudo=True)
+    (shared_tmp / "ws").mkdir()
+    ws = Workspace(shared_tmp / "ws")
+    ws.plugin("p", plugin_sh=AS_STACK)
+    ws.write("enabled/_90_p.py", "x\n")
+    ws.write("gen.sh", "#!/bin/sh\noslo-config-generator --output-file etc/p.conf.sample\n",
+             executable=True)
+    etc = f"sd-{uuid.uuid4().hex[:8]}"    # not the machine's /etc/cinder, if it has one
+    ws.toml(f'[stack]\nrecord = true\n[settings]\nCINDER_CONF_DIR = "/etc/{etc}-cinder"\n'
+            f'NEUTRON_CONF_DIR = "/etc/{etc}-neutron"\n'
+            f'Q_PLUGIN_CONF_PATH = "etc/{etc}-neutron/plugins/ml2"\n'
+            '[services]\nenable = ["c-api", "q-svc", "horizon"]\n'
+            '[[plugin]]\nname = "p"\npath = "plugins/p"\n')
+    run = user.run("stackdag stack && stackdag recorded", ws.top)
+    assert run.returncode == 0, run.output
+    assert ws.read("owners").split("\n")[:-1] == [
+        f"{user.name} /etc/{etc}-cinder", f"{user.name} /etc/{etc}-cinder/cinder.conf",
+        f"{user.name} /etc/{etc}-neutron",
+        f"{user.name} /etc/{etc}-neutron/plugins/ml2/ml2_conf.ini"]
+    assert not os.path.lexists(f"/etc/{etc}-cinder")
+    assert ws.read("cinder-enabled") == "yes\n"
+    assert (ws.top / ".stack/dest/horizon").is_dir()
+    assert (ws.top / "etc/p.conf.sample").is_file()
+    recorded = [" ".join(line.split()) for line in run.stdout.splitlines()]
+    assert (f"install:p cp -a {ws.top}/enabled/_90_p.py "
+            f"{ws.top}/.stack/dest/horizon/openstack_dashboard/local/enabled/") in recorded
+    assert "install:p curl -f -O https://example.org/tool/cephtool" in recorded
+    assert "install:p wrote /usr/local/bin/cephtool (created)" in recorded
+    assert "install:p oslo-config-generator --output-file etc/p.conf.sample" in recorded

@@ -285,3 +285,74 @@ def test_stack_install_service_of_nothing_dies_as_devstacks(tmp_path):
     result = Bash(tmp_path).run("stack_install_service nosuch\necho never\n")
     assert result.returncode == 1 and "never" not in result.stdout
     assert "No function declared with name 'install_nosuch'." in result.stderr
+
+
+@pytest.mark.parametrize("command, made", [
+    ("curl -f -O https://example.org/rpm/el9/noarch/cephadm", ["cephadm"]),
+    ("curl -fsSLO https://example.org/a/b.tgz?x=1", ["b.tgz"]),
+    ("curl --remote-name --output-dir out https://example.org/c.iso", ["out/c.iso"]),
+    ("curl -O https://example.org/d -o named https://example.org/e", ["d", "named"]),
+    ("curl --remote-name-all https://example.org/f https://example.org/g", ["f", "g"]),
+    ("curl -XPOST -O https://example.org/h", ["h"]),                # -XPOST: X's value
+    ("curl -x http://proxy:3128 -o i https://example.org/j", ["i"]),
+    ("curl -s https://example.org/k | cat", []),                     # to stdout
+    ("wget -q https://example.org/l/m.qcow2", ["m.qcow2"]),
+    ("wget -P dl --no-verbose https://example.org/n.img https://example.org/", ["dl/n.img",
+                                                                                "dl/index.html"]),
+    ("wget --output-document=o.bin https://example.org/x", ["o.bin"]),
+    ("wget -O - https://example.org/p | cat", []),
+])
+def test_downloads_leave_the_files_they_would_have_written(rec, command, made):
+    """ceph's `curl -f -O $URL` then `sudo mv cephadm /usr/bin/`: the file must be there."""
+    before = {p for p in rec.tmp.rglob("*")}
+    rec.ok(command + "\n")
+    files = sorted(str(p.relative_to(rec.tmp)) for p in rec.tmp.rglob("*")
+                   if p not in before and p.is_file() and p.name != "records.tsv")
+    assert files == sorted(made)
+    assert all((rec.tmp / name).read_bytes() == b"" for name in made)
+    assert [k for k, _ in records(rec)] == ["download"]
+
+
+def test_copies_into_or_out_of_a_recorded_clone_are_recorded(rec, tmp_path):
+    """heat-dashboard copies into horizon's checkout, magnum installs a file of
+    python-magnumclient's, both recorded clones: their content is not there. What is
+    there is copied for real, and a copy of a missing file elsewhere still fails."""
+    (tmp_path / "mine/enabled").mkdir(parents=True)
+    (tmp_path / "mine/enabled/_90_x.py").write_text("x\n")
+    out = rec.ok("git_clone https://example.org/horizon.git $TOP_DIR/dest/horizon master\n"
+                 "git_clone https://example.org/client.git $TOP_DIR/dest/client master\n"
+                 "cp -a $TOP_DIR/mine/enabled/* "
+                 "$TOP_DIR/dest/horizon/openstack_dashboard/local/enabled/\n"
+                 "sudo install -D -m 0644 -o root $TOP_DIR/dest/client/tools/x.bash "
+                 "$TOP_DIR/etc/x.bash\n"
+                 "ln -s $TOP_DIR/mine $TOP_DIR/dest/horizon/openstack_dashboard/conf/mine\n"
+                 "cp $TOP_DIR/mine/enabled/_90_x.py $TOP_DIR/dest/horizon/\n"
+                 "ln -s $TOP_DIR/dest/client/missing $TOP_DIR/link\n"
+                 "install -d $TOP_DIR/dest/client/etc\n"
+                 "echo done\n")
+    assert out.endswith("done\n")
+    assert [(k, c.split()[0]) for k, c in records(rec)][2:] == [
+        ("clone", "cp"), ("clone", "install"), ("clone", "ln")]
+    assert (tmp_path / "dest/horizon/_90_x.py").read_text() == "x\n"
+    assert (tmp_path / "link").is_symlink() and (tmp_path / "dest/client/etc").is_dir()
+    failed = rec.run("cp $TOP_DIR/not-there $TOP_DIR/x\necho never\n")
+    assert failed.returncode == 1 and "never" not in failed.stdout
+
+
+def test_a_generated_sample_file_is_made_by_a_script_a_hook_runs(rec, tmp_path):
+    """taas runs tools/generate_config_file_samples.sh (#!/bin/sh), which tests for
+    oslo-config-generator with `type` and runs it: a command on PATH, whose record names
+    that script."""
+    script = tmp_path / "tools/gen.sh"
+    script.parent.mkdir()
+    script.write_text("#!/bin/sh\nset -e\ntype oslo-config-generator >/dev/null\n"
+                      "oslo-config-generator --config-file=etc/gen.conf "
+                      "--output-file etc/x.conf.sample\n")
+    script.chmod(0o755)
+    bin_dir = tmp_path / "record-bin"
+    rec.ok("(cd $TOP_DIR && ./tools/gen.sh)\n", STACKDAG_RECORD_BIN=str(bin_dir),
+           PATH=f"{bin_dir}:{os.environ['PATH']}", STACKDAG_RECORDS=str(tmp_path / "records.tsv"))
+    assert (tmp_path / "etc/x.conf.sample").is_file()
+    [line] = (tmp_path / "records.tsv").read_text().splitlines()
+    assert line == (f"generate\t{tmp_path}/./tools/gen.sh\toslo-config-generator "
+                    "--config-file=etc/gen.conf --output-file etc/x.conf.sample")

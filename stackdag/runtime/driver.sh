@@ -182,7 +182,7 @@ while :; do
             exit 1
         fi
         set -- "${_SD_ARGS[@]}"
-        STACKDAG_RECORDS=$_SD_RECORDS
+        export STACKDAG_RECORDS=$_SD_RECORDS     # for record mode's commands too
         # Record mode: in-tree services' config files exist for plugins to write into.
         [[ -z ${STACKDAG_RECORD:-} ]] || _sd_record_standins
         [[ -z $_SD_ERREXIT ]] || set -o errexit

@@ -76,13 +76,12 @@ function service { _sd_rec service service "$@"; }
 
 function curl {
     _sd_rec download curl "$@"
-    _sd_rec_output -o "$@"
-    _sd_rec_output --output "$@"
+    _sd_rec_fetched curl "$@"     # record_made.sh
 }
 
 function wget {
     _sd_rec download wget "$@"
-    _sd_rec_output -O "$@"
+    _sd_rec_fetched wget "$@"
 }
 
 # _sd_rec_clone_made DIR: DIR is a recorded clone: it exists, empty, and is remembered
@@ -370,7 +369,9 @@ function _sd_rec_absent {
 }
 
 # sudo [OPTIONS] COMMAND...: recorded when COMMAND is one of the above or does not exist.
+# Out of a hook's `set -x` trace, as the sudo it stands for is.
 function sudo {
+    { local -; set +o xtrace; } 2>/dev/null
     local -a args=("$@")
     local i=0 user=""
     while ((i < ${#args[@]})); do
@@ -402,17 +403,21 @@ function sudo {
             [[ $arg == -* || $arg == */ ]] || sudo mkdir -p -- "$(dirname -- "$arg")" \
                 2>/dev/null || :
         done
-    elif [[ $target == @(git|make) ]]; then
+    elif [[ $target == @(git|make|cp|install|ln) ]]; then
         # recorded only in a recorded clone; else run as root, for real
         if [[ $target == git && ${args[i + 1]:-} == clone ]] || {
-                _sd_rec_dir_option -C "${args[@]:i+1}"; _sd_rec_in_clone "$_SD_DIR"; }; then
+                if [[ $target == @(git|make) ]]; then
+                    _sd_rec_dir_option -C "${args[@]:i+1}"; _sd_rec_in_clone "$_SD_DIR"
+                else
+                    _sd_rec_clone_copy "${args[@]:i}"    # record_made.sh
+                fi; }; then
             "${args[@]:i}"          # the wrapper records it
             return 0
         fi
     elif [[ -n $target ]] && { [[ $(type -t -- "$target") == function ]] \
             || ! type -P -- "$target" >/dev/null; }; then
         if [[ $(type -t -- "$target") == function ]]; then
-            "${args[@]:i}"          # the wrapper records it, and answers
+            _SD_REC_SUDO=1 "${args[@]:i}"     # the wrapper records it, and answers
             return
         fi
         _sd_rec missing sudo "$@"
@@ -500,11 +505,11 @@ function _sd_record_standins {
         is_service_enabled "$service" || continue
         for file in ${files[$service]}; do
             [[ -e $file ]] && continue
-            { mkdir -p "${file%/*}" && : > "$file"; } 2>/dev/null \
-                || { command sudo -n mkdir -p "${file%/*}" && command sudo -n touch "$file"; } \
-                2>/dev/null || echo "stackdag: record mode: cannot create $file" >&2
+            _sd_rec_made_file "$file" 2>/dev/null \
+                || echo "stackdag: record mode: cannot create $file" >&2
         done
     done
+    _sd_record_checkouts    # record_made.sh
 }
 
 _SD_RUNTIME_FUNCS+=(
@@ -516,3 +521,5 @@ _SD_RUNTIME_FUNCS+=(
     [make]=1 [modprobe]=1 [insmod]=1 [rmmod]=1
     [wait_for_service]=1 [wait_for_compute]=1
 )
+
+source "$_SD_RUNTIME_DIR/record_made.sh"    # what recorded actions would have made
