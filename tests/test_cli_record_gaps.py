@@ -70,6 +70,10 @@ if [[ $2 == install ]]; then
     sudo mv cephtool /usr/local/bin/cephtool
     sudo chmod +x /usr/local/bin/cephtool
     (cd $TOP_DIR && ./gen.sh)
+    setup_develop $TOP_DIR/proj
+    $(get_python_exec_prefix)/$PROJ_SCRIPT --help
+    sudo git clone https://example.org/x.git /opt/$PROJ_SCRIPT
+    ls -d /opt/$PROJ_SCRIPT > $TOP_DIR/cloned
 fi
 """
 
@@ -78,7 +82,8 @@ def test_as_the_stack_user_what_a_recorded_install_would_make_is_the_users(share
     """DevStack makes /etc/cinder with `sudo install -d -o $STACK_USER`: the stand-in a
     plugin then isets into as the stack user is that user's, without sudo. And the
     table's gaps, as that user: an in-tree service's checkout (horizon's, copied into), a
-    download's file (moved by sudo), a command a #!/bin/sh script runs."""
+    download's file (moved by sudo), a command a #!/bin/sh script runs; what pip would
+    have installed as root, and a clone under sudo."""
     user = other_user(shared_tmp, sudo=True)
     (shared_tmp / "ws").mkdir()
     ws = Workspace(shared_tmp / "ws")
@@ -87,8 +92,11 @@ def test_as_the_stack_user_what_a_recorded_install_would_make_is_the_users(share
     ws.write("gen.sh", "#!/bin/sh\noslo-config-generator --output-file etc/p.conf.sample\n",
              executable=True)
     etc = f"sd-{uuid.uuid4().hex[:8]}"    # not the machine's /etc/cinder, if it has one
+    ws.write("proj/setup.cfg", f"[entry_points]\nconsole_scripts =\n    {etc} = p.cmd:main\n")
+    # GLOBAL_VENV = False: pip would install the project's scripts in /usr/local/bin, as root
     ws.toml(f'[stack]\nrecord = true\n[settings]\nCINDER_CONF_DIR = "/etc/{etc}-cinder"\n'
-            f'NEUTRON_CONF_DIR = "/etc/{etc}-neutron"\n'
+            f'NEUTRON_CONF_DIR = "/etc/{etc}-neutron"\nGLOBAL_VENV = "False"\n'
+            f'PROJ_SCRIPT = "{etc}"\n'
             f'Q_PLUGIN_CONF_PATH = "etc/{etc}-neutron/plugins/ml2"\n'
             '[services]\nenable = ["c-api", "q-svc", "horizon"]\n'
             '[[plugin]]\nname = "p"\npath = "plugins/p"\n')
@@ -99,6 +107,7 @@ def test_as_the_stack_user_what_a_recorded_install_would_make_is_the_users(share
         f"{user.name} /etc/{etc}-neutron",
         f"{user.name} /etc/{etc}-neutron/plugins/ml2/ml2_conf.ini"]
     assert not os.path.lexists(f"/etc/{etc}-cinder")
+    assert ws.read("cloned") == f"/opt/{etc}\n"
     assert ws.read("cinder-enabled") == "yes\n"
     assert (ws.top / ".stack/dest/horizon").is_dir()
     assert (ws.top / "etc/p.conf.sample").is_file()
@@ -108,3 +117,5 @@ def test_as_the_stack_user_what_a_recorded_install_would_make_is_the_users(share
     assert "install:p curl -f -O https://example.org/tool/cephtool" in recorded
     assert "install:p wrote /usr/local/bin/cephtool (created)" in recorded
     assert "install:p oslo-config-generator --output-file etc/p.conf.sample" in recorded
+    assert f"install:p wrote /usr/local/bin/{etc} (created)" in recorded
+    assert not os.path.lexists(f"/usr/local/bin/{etc}")

@@ -55,7 +55,8 @@ function _sd_rec_output {
     shift
     for arg in "$@"; do
         if [[ $previous == "$option" ]]; then
-            mkdir -p "$(dirname -- "$arg")" 2>/dev/null && : > "$arg"
+            _sd_rec_as_called mkdir -p -- "$(dirname -- "$arg")" 2>/dev/null \
+                && _sd_rec_as_called touch -- "$arg"
             return 0
         fi
         previous=$arg
@@ -89,7 +90,7 @@ function wget {
 # recorded too (_sd_rec_in_clone).
 function _sd_rec_clone_made {
     [[ -n ${1:-} ]] || return 0
-    mkdir -p -- "$1"
+    _sd_rec_as_called mkdir -p -- "$1"
     local dir
     dir=$(cd -- "$1" && pwd -P) || return 0
     mkdir -p -- "${STACKDAG_RECORDED_CLONES%/*}" 2>/dev/null \
@@ -411,7 +412,7 @@ function sudo {
                 else
                     _sd_rec_clone_copy "${args[@]:i}"    # record_made.sh
                 fi; }; then
-            "${args[@]:i}"          # the wrapper records it
+            _SD_REC_SUDO=1 "${args[@]:i}"     # the wrapper records it
             return 0
         fi
     elif [[ -n $target ]] && { [[ $(type -t -- "$target") == function ]] \
@@ -484,11 +485,12 @@ function _sd_record_scripts {
         done < "$dir/pyproject.toml"
     fi
     ((${#names[@]})) || return 0
-    mkdir -p "$bin" 2>/dev/null || command sudo mkdir -p "$bin" || return 0
+    _sd_rec_made_dir "$bin" || return 0
     for name in "${names[@]}"; do
         [[ -e $bin/$name ]] && continue
+        # as pip would have: as the user in a directory of the user's (a venv), else as root
         printf '#!/bin/sh\n# stackdag record mode: a stand-in for %s\necho "stackdag: recorded, not run: %s $*" >&2\n' \
-            "$name" "$name" > "$bin/$name" && chmod +x "$bin/$name"
+            "$name" "$name" | _sd_rec_writing "$bin/$name"
     done
 }
 

@@ -14,10 +14,11 @@
 #   commands pip would install      oslo-config-generator, a command on PATH (scripts a
 #                                   hook runs, #!/bin/sh ones too, call it)
 
-# _sd_rec_root CMD...: CMD as root (record mode can: it runs as root or with sudo).
+# _sd_rec_root CMD...: the program CMD (not a recorder of that name) as root: record mode
+# runs as root or with sudo.
 function _sd_rec_root {
     if ((EUID == 0)); then
-        "$@"
+        command "$@"
     else
         command sudo -n "$@"
     fi
@@ -28,6 +29,26 @@ function _sd_rec_root {
 function _sd_rec_owner {
     _SD_OWNER=()
     [[ -z ${STACK_USER:-${USER:-}} ]] || _SD_OWNER=(-o "${STACK_USER:-$USER}")
+}
+
+# _sd_rec_as_called CMD...: CMD as the recorded command would have run it: as root under
+# sudo (the sudo wrapper says so in _SD_REC_SUDO), else as the user.
+function _sd_rec_as_called {
+    if [[ -n ${_SD_REC_SUDO:-} ]]; then
+        _sd_rec_root "$@"
+    else
+        "$@"
+    fi
+}
+
+# _sd_rec_writing FILE: standard input into FILE, executable: as the user where its
+# directory is the user's to write, else as root.
+function _sd_rec_writing {
+    if ((EUID != 0)) && [[ -w ${1%/*} ]]; then
+        command install -m 755 /dev/stdin "$1"
+    else
+        _sd_rec_root install -m 755 /dev/stdin "$1"
+    fi
 }
 
 # _sd_rec_made_dir DIR: DIR exists, as DevStack makes a service's directories: each one
@@ -221,11 +242,8 @@ function _sd_rec_fetched {
     fi
     for name in "${files[@]}"; do
         [[ $name == - ]] && continue
-        if [[ -n ${_SD_REC_SUDO:-} ]]; then
-            _sd_rec_root mkdir -p -- "$(dirname -- "$name")" && _sd_rec_root touch -- "$name"
-        else
-            mkdir -p -- "$(dirname -- "$name")" && : > "$name"
-        fi 2>/dev/null || :
+        { _sd_rec_as_called mkdir -p -- "$(dirname -- "$name")" \
+            && _sd_rec_as_called touch -- "$name"; } 2>/dev/null || :
     done
 }
 
@@ -302,7 +320,8 @@ function _sd_rec_called_by {
 }
 
 _SD_RUNTIME_FUNCS+=(
-    [_sd_rec_root]=1 [_sd_rec_owner]=1 [_sd_rec_made_dir]=1 [_sd_rec_made_file]=1 [_sd_record_checkouts]=1
+    [_sd_rec_root]=1 [_sd_rec_as_called]=1 [_sd_rec_writing]=1 [_sd_rec_owner]=1
+    [_sd_rec_made_dir]=1 [_sd_rec_made_file]=1 [_sd_record_checkouts]=1
     [_sd_rec_clone_copy]=1 [_sd_rec_in_clone_path]=1 [cp]=1 [install]=1 [ln]=1
     [_sd_rec_url_name]=1 [_sd_rec_fetched]=1 [_sd_rec_fetched_value]=1
     [_sd_rec_curl_option]=1 [_sd_rec_commands]=1 [_sd_rec_called_by]=1
