@@ -361,7 +361,7 @@ def main(argv=None) -> int:
     if opts.work.exists():
         shutil.rmtree(opts.work)
     (opts.work / "checkouts").mkdir(parents=True)
-    for source in [*plugins, *companions, *libraries]:
+    for source in {p.name: p for p in [*plugins, *companions, *libraries]}.values():
         clone(source, opts.work / "checkouts" / source.name, opts.user)
     commits = {p.name: (gitref.head_commit(p) or "?")[:10] for p in plugins}
     results = []

@@ -20,11 +20,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from stackdag import driver, isolation, names, plan, processes
+from stackdag import driver, isolation, names, plan, processes, records
 from stackdag.bashenv import runtime_environment
 from stackdag.model import STACKRC_DEFAULTS, Plan, Plugin, Step, Workspace
 from stackdag.outcome import (StepOutcome, describe, disk_note, failing_command, signalled,
-                              status_text)
+                              status_text, tail)
 from stackdag.state import StateDir, file_name
 
 STOP_GRACE_SECONDS = 5
@@ -332,14 +332,14 @@ def run_step(step: Step, run: RunContext) -> StepOutcome:
     final = state.state_file(step.name)
     full = final.with_suffix(".sh.partial")
     delta = state.delta_file(step.name).with_suffix(".sh.partial")
-    records = state.records_file(step.name)     # what this run of the step records, only
-    records.unlink(missing_ok=True)
+    record_file = state.records_file(step.name)     # what this run of the step records, only
+    record_file.unlink(missing_ok=True)
     state.writes_file(step.name).unlink(missing_ok=True)
     started = time.monotonic()
     try:
         if run.record:
-            records.parent.mkdir(exist_ok=True)
-            records.touch()
+            record_file.parent.mkdir(exist_ok=True)
+            record_file.touch()
         # an interrupted run's, or a full disk's; and the last state, which must not
         # stand for this run's if it is killed after success, before the state is saved
         for leftover in (full, delta, final):
@@ -402,9 +402,11 @@ def run_step(step: Step, run: RunContext) -> StepOutcome:
         _note_leftovers(step, run, pgid, log)
     finished = ended.ran or ended.saved
     if status != 0:
+        failed = failing_command(log)
+        ends = records.ends_here(state, f"{failed}\n{tail(log)}") if run.record else ""
         return StepOutcome(False, seconds, log, f"{describe(step)}: "
                            f"{status_text(signalled(status))}"
-                           f"{failing_command(log)}{disk_note(state)}")
+                           f"{failed}{disk_note(state)}{ends}")
     if not finished:
         return StepOutcome(False, seconds, log, f"{describe(step)}: the hook called `exit` "
                            "before it finished, so its shell state was not saved; use "

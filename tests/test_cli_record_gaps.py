@@ -119,3 +119,39 @@ def test_as_the_stack_user_what_a_recorded_install_would_make_is_the_users(share
     assert "install:p oslo-config-generator --output-file etc/p.conf.sample" in recorded
     assert f"install:p wrote /usr/local/bin/{etc} (created)" in recorded
     assert not os.path.lexists(f"/usr/local/bin/{etc}")
+
+
+ENDS = """\
+if [[ $2 == install ]]; then
+    install_package sdboot
+    pip_install -r $TOP_DIR/requirements.txt
+fi
+if [[ $2 == post-config && -z ${SD_PIP:-} ]]; then
+    cp /usr/lib/sdboot/undionly.kpxe $TOP_DIR/
+fi
+if [[ $2 == post-config && -n ${SD_PIP:-} ]]; then
+    $TOP_DIR/build.sh
+fi
+"""
+
+
+@pytest.mark.parametrize("pip", ["", "1"])
+def test_where_record_mode_ends_on_what_a_recorded_install_provides_it_says_so(ws, pip):
+    """ironic copies the iPXE image package ipxe installs; octavia's image build needs
+    diskimage-builder, a requirement pip would have installed: record mode cannot go on
+    there, and the failure report names what a real install would have provided."""
+    ws.plugin("p", plugin_sh=ENDS)
+    ws.write("requirements.txt", "pbr>=2.0\nsd-image-builder>=3.1 # Apache-2.0\n")
+    ws.write("build.sh", "#!/bin/sh\necho 'ERROR: sd-image-builder repo directory not found'"
+             "\nexit 1\n", executable=True)
+    ws.toml(f'[stack]\nrecord = true\n[settings]\nSD_PIP = "{pip}"\n'
+            '[[plugin]]\nname = "p"\npath = "plugins/p"\n')
+    run = ws.run("stackdag", "stack")
+    assert run.returncode == 1
+    [line] = [line for line in run.stdout.splitlines() if line.startswith("record mode ends")]
+    if pip:
+        assert line.endswith("sd-image-builder (pip: `pip_install -r "
+                             f"{ws.top}/requirements.txt` at plugins/p/devstack/plugin.sh:3)")
+    else:
+        assert line.endswith("sdboot (package: `install_package sdboot` at "
+                             "plugins/p/devstack/plugin.sh:2)"), line
