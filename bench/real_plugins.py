@@ -198,14 +198,11 @@ def stack_cells(name: str, ws: Path, log, opts, result: dict) -> bool:
     return stopped
 
 
-def cycle(name: str, ws: Path, opts, result: dict, after_stack=None) -> None:
-    """One plugin's whole cycle, into RESULT: {column: verdict}, notes, the counts.
-    AFTER_STACK is called once the first stack has run."""
+def cycle(name: str, ws: Path, opts, result: dict) -> None:
+    """One plugin's whole cycle, into RESULT: {column: verdict}, notes, the counts."""
     cells = result["cells"]
     with open(ws / "real_plugins.log", "w") as log:
         stopped = stack_cells(name, ws, log, opts, result)
-        if after_stack:
-            after_stack()
         if not stopped:
             # the plan must predict nothing to run, and the re-run must run nothing (a
             # no-op re-run may take the fast path, which leaves last-run.json as it was)
@@ -239,21 +236,17 @@ def cycle(name: str, ws: Path, opts, result: dict, after_stack=None) -> None:
 
 def one_plugin(name: str, opts) -> dict:
     """Write the workspace and run the cycle, here; inside a sandbox, with the machine
-    listed before, after the first stack and at the end (outside.py)."""
+    listed before and after (outside.py: what the sandbox's overlay holds at the end)."""
     ws = opts.work / name
     write_workspace(ws, name, opts)
     result: dict = {"name": name, "cells": {}, "notes": [], "records": 0, "fakes": []}
-    if not opts.inside:
-        cycle(name, ws, opts, result)
-        return result
-    outside.put_fakes_on_sudo_path(ws)
-    upper = outside.upper_device()
-    before = outside.snapshot(upper)
-    seen: dict = {}
-    cycle(name, ws, opts, result,
-          after_stack=lambda: seen.update(outside.changed(before, outside.snapshot(upper))))
-    seen.update(outside.changed(before, outside.snapshot(upper)))
-    result["changed"] = seen
+    if opts.inside:
+        outside.put_fakes_on_sudo_path(ws)
+        upper = outside.upper_device()
+        before = outside.snapshot(upper)
+    cycle(name, ws, opts, result)
+    if opts.inside:
+        result["changed"] = outside.changed(before, outside.snapshot(upper))
     return result
 
 
