@@ -111,13 +111,28 @@ def _installed_names(kind: str, command: str) -> list[str]:
     return [m.group(0).lower() for m in map(_NAME.match, names) if m]
 
 
+def _failure_words(failure: str) -> tuple[set[str], set[str]]:
+    """The words of a failure's text that could name what is missing, and the parts of its
+    paths: stackdag's own lines left out (its "recorded, not run" lines name every
+    install)."""
+    words: set[str] = set()
+    parts: set[str] = set()
+    for line in failure.splitlines():
+        if line.startswith("stackdag: "):
+            continue
+        for word in line.split():
+            into = parts if "/" in word else words
+            into.update(w.lower() for w in re.split(r"[^A-Za-z0-9._+-]+", word) if w)
+    return words, parts
+
+
 def ends_here(state: StateDir, failure: str) -> str:
     """Record mode: where a failed step stops on what a recorded install would have provided
     (ironic's iPXE image, which package ipxe installs; octavia's diskimage-builder, which
     pip would have installed): the words of FAILURE (the failing command and the end of the
     log) that name a package, requirement, project or repository the run recorded, said in
     a line; empty when none does."""
-    words = {word.lower() for word in re.split(r"[^A-Za-z0-9._+-]+", failure) if word}
+    words, parts = _failure_words(failure)
     found: dict[str, str] = {}
     for path in sorted(state.records.glob("*.tsv")):
         for line in read_lines(path):
@@ -125,8 +140,11 @@ def ends_here(state: StateDir, failure: str) -> str:
             where, _, command = rest.partition("\t")
             if kind not in _INSTALLS:
                 continue
+            # a project's name in a path is its source tree's, which is there (config's
+            # sysinv/cmd/partition_info.sh): what a develop install provides is named alone
+            seen = words if kind == "develop" else words | parts
             for name in _installed_names(kind, command):
-                if name in words and name not in found:
+                if name in seen and name not in found:
                     place = re.sub(r"^(.+?)(:\d+)", lambda m: display_path(m[1]) + m[2], where)
                     found[name] = f"{name} ({kind}: `{command}` at {place})"
     if not found:

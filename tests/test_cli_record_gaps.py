@@ -132,6 +132,11 @@ fi
 if [[ $2 == post-config && -n ${SD_PIP:-} ]]; then
     $TOP_DIR/build.sh
 fi
+if [[ $2 == extra ]]; then      # a file missing from a project that is there: a bug
+    setup_develop $TOP_DIR/sdproj
+    pip_install sdother
+    sudo install -m 755 $TOP_DIR/sdproj/cmd/moved.sh /usr/local/bin/
+fi
 """
 
 
@@ -146,6 +151,7 @@ def test_where_record_mode_ends_on_what_a_recorded_install_provides_it_says_so(w
              "\nexit 1\n", executable=True)
     ws.toml(f'[stack]\nrecord = true\n[settings]\nSD_PIP = "{pip}"\n'
             '[[plugin]]\nname = "p"\npath = "plugins/p"\n')
+    ws.write("sdproj/setup.cfg", "[metadata]\nname = sdproj\n")
     run = ws.run("stackdag", "stack")
     assert run.returncode == 1
     [line] = [line for line in run.stdout.splitlines() if line.startswith("record mode ends")]
@@ -155,3 +161,8 @@ def test_where_record_mode_ends_on_what_a_recorded_install_provides_it_says_so(w
     else:
         assert line.endswith("sdboot (package: `install_package sdboot` at "
                              "plugins/p/devstack/plugin.sh:2)"), line
+    # where a real run would have failed the same way, nothing is said
+    ws.write("plugins/p/devstack/plugin.sh", ENDS.replace("post-config", "none"))
+    again = ws.run("stackdag", "stack")
+    assert "`sudo install -m 755" in again.stdout and "extra:p" in again.stdout, again.output
+    assert "record mode ends" not in again.stdout
