@@ -57,7 +57,8 @@ def test_errexit_stays_on_for_real_commands(rec):
 def test_downloads_leave_their_output_file(rec):
     rec.ok("curl -fsSL -o out/a.tgz https://example.org/a.tgz\n"
            "wget -q -O b.bin https://example.org/b\n")
-    assert (rec.tmp / "out/a.tgz").read_bytes() == b"" and (rec.tmp / "b.bin").exists()
+    assert (rec.tmp / "out/a.tgz").read_text().startswith("#!/bin/sh\n# stackdag record mode")
+    assert (rec.tmp / "b.bin").exists()
     assert [k for k, _ in records(rec)] == ["download", "download"]
 
 
@@ -278,7 +279,8 @@ def test_stack_install_service_runs_the_plugins_install_and_leaves_its_scripts(r
                  GLOBAL_VENV="True", DEVSTACK_VENV=str(venv))
     assert out.endswith("after\n")
     assert records(rec) == [("develop", f"setup_develop {project}"),
-                            ("missing", "install_keystone")]
+                            ("missing", "install_keystone"),
+                            ("stand-in", f"{venv}/bin/proj-manage db upgrade")]
 
 
 def test_stack_install_service_of_nothing_dies_as_devstacks(tmp_path):
@@ -309,8 +311,22 @@ def test_downloads_leave_the_files_they_would_have_written(rec, command, made):
     files = sorted(str(p.relative_to(rec.tmp)) for p in rec.tmp.rglob("*")
                    if p not in before and p.is_file() and p.name != "records.tsv")
     assert files == sorted(made)
-    assert all((rec.tmp / name).read_bytes() == b"" for name in made)
+    assert all("# stackdag record mode: a stand-in for " in (rec.tmp / name).read_text()
+               for name in made)
     assert [k for k, _ in records(rec)] == ["download"]
+
+
+def test_a_downloaded_tool_that_is_run_is_recorded(rec):
+    """devstack-plugin-ceph: `curl -O .../cephadm; sudo mv cephadm /usr/bin/; sudo chmod +x
+    ...; sudo cephadm bootstrap ...`: the stand-in does not pass for a tool that ran."""
+    out = rec.ok("curl -f -O https://example.org/cephadm\nmkdir -p bin\nmv cephadm bin/\n"
+                 "chmod +x bin/cephadm\nsudo ./bin/cephadm bootstrap --mon-ip 1.2.3.4\n"
+                 "./bin/cephadm ls\necho done\n",
+                 STACKDAG_RECORDS=str(rec.tmp / "records.tsv"))
+    assert out.endswith("done\n")
+    assert records(rec)[1:] == [
+        ("stand-in", "sudo ./bin/cephadm bootstrap --mon-ip 1.2.3.4"),
+        ("stand-in", "./bin/cephadm ls")]
 
 
 def test_copies_into_or_out_of_a_recorded_clone_are_recorded(rec, tmp_path):
@@ -356,3 +372,18 @@ def test_a_generated_sample_file_is_made_by_a_script_a_hook_runs(rec, tmp_path):
     [line] = (tmp_path / "records.tsv").read_text().splitlines()
     assert line == (f"generate\t{tmp_path}/./tools/gen.sh\toslo-config-generator "
                     "--config-file=etc/gen.conf --output-file etc/x.conf.sample")
+
+
+def test_podman_and_buildah_are_recorded_as_docker_is(rec, tmp_path):
+    """devstack-plugin-ceph runs `sudo podman run ... ceph --version`: a host with podman
+    would run a container."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("podman", "buildah"):
+        (bin_dir / tool).write_text(f"#!/bin/sh\necho {tool} >> {q(tmp_path / 'called')}\n")
+        (bin_dir / tool).chmod(0o755)
+    rec.ok("sudo podman run --rm quay.io/ceph/ceph:v20 --version\nbuildah bud -t x .\n",
+           PATH=f"{bin_dir}:{os.environ['PATH']}")
+    assert not (tmp_path / "called").exists()
+    assert records(rec) == [("container", "podman run --rm quay.io/ceph/ceph:v20 --version"),
+                            ("container", "buildah bud -t x .")]

@@ -15,8 +15,9 @@
 #   waiting for a service         wait_for_service, wait_for_compute (nothing was started)
 #   the openstack CLI             stable fake ids; `... list` prints nothing
 #   database, queue, OVS/OVN      mysql, psql, recreate_database*, rabbitmqctl,
-#   clients, apache, docker,      ovs-vsctl, ovn-*ctl, a2en*/a2dis*, docker, apt-key,
-#   apt keys, iptables            add-apt-repository, iptables: whether or not installed
+#   clients, apache, containers,  ovs-vsctl, ovn-*ctl, a2en*/a2dis*, docker, podman,
+#   apt keys, iptables            buildah, apt-key, add-apt-repository, iptables:
+#                                 whether or not installed
 #   what a recorded package       sudo chown/chgrp/chmod of a path that does not exist, or
 #   would have made               to a user or group that does not exist (bind9 makes the
 #                                 bind user and /var/cache/bind)
@@ -292,7 +293,7 @@ declare -gA _SD_RECORDED_KINDS=(
     [ovn-sbctl]=ovs [ovn-appctl]=ovs [ovn-ic-nbctl]=ovs [ovn-ic-sbctl]=ovs
     [a2ensite]=apache [a2dissite]=apache [a2enmod]=apache [a2dismod]=apache
     [a2enconf]=apache [a2disconf]=apache
-    [docker]=container
+    [docker]=container [podman]=container [buildah]=container
     [apt-key]=package [add-apt-repository]=package
     [iptables]=firewall [ip6tables]=firewall [iptables-save]=firewall
     [iptables-restore]=firewall [ip6tables-save]=firewall [ip6tables-restore]=firewall)
@@ -423,6 +424,9 @@ function sudo {
         fi
         _sd_rec missing sudo "$@"
         return 0
+    elif _sd_rec_is_standin "$target"; then     # record_made.sh
+        _sd_rec stand-in sudo "$@"
+        return 0
     fi
     if ! type -P sudo >/dev/null && ((EUID == 0)); then
         # Differs from DevStack (which needs sudo installed): as root on a machine without
@@ -489,8 +493,7 @@ function _sd_record_scripts {
     for name in "${names[@]}"; do
         [[ -e $bin/$name ]] && continue
         # as pip would have: as the user in a directory of the user's (a venv), else as root
-        printf '#!/bin/sh\n# stackdag record mode: a stand-in for %s\necho "stackdag: recorded, not run: %s $*" >&2\n' \
-            "$name" "$name" | _sd_rec_writing "$bin/$name"
+        _sd_rec_standin "$name" | _sd_rec_writing "$bin/$name"
     done
 }
 

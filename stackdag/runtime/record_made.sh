@@ -10,7 +10,9 @@
 #                                   clone (under sudo too) are recorded: the content is not
 #                                   there (heat-dashboard copies into horizon's)
 #   downloads                       curl -o/-O/--remote-name, wget -O, -P or neither: the
-#                                   file, empty (devstack-plugin-ceph moves what it fetched)
+#                                   file, a stand-in that is recorded if it is run, under
+#                                   sudo too (devstack-plugin-ceph fetches cephadm, moves
+#                                   it to /usr/bin and runs it)
 #   commands pip would install      oslo-config-generator, a command on PATH (scripts a
 #                                   hook runs, #!/bin/sh ones too, call it)
 
@@ -31,14 +33,31 @@ function _sd_rec_owner {
     [[ -z ${STACK_USER:-${USER:-}} ]] || _SD_OWNER=(-o "${STACK_USER:-$USER}")
 }
 
-# _sd_rec_as_called CMD...: CMD as the recorded command would have run it: as root under
-# sudo (the sudo wrapper says so in _SD_REC_SUDO), else as the user.
+# _sd_rec_as_called CMD...: the program CMD as the recorded command would have run it: as
+# root under sudo (the sudo wrapper says so in _SD_REC_SUDO), else as the user.
 function _sd_rec_as_called {
     if [[ -n ${_SD_REC_SUDO:-} ]]; then
         _sd_rec_root "$@"
     else
-        "$@"
+        command "$@"
     fi
+}
+
+# _sd_rec_standin WHAT: a stand-in's text, for what a recorded install or download would
+# have provided: a script that, if it is run, says so and is recorded (STACKDAG_RECORDS
+# is in a step's environment; sudo's record is the sudo wrapper's: _sd_rec_is_standin).
+function _sd_rec_standin {
+    printf '#!/bin/sh\n# stackdag record mode: a stand-in for %s\n' "$1"
+    printf '%s\n' 'echo "stackdag: recorded, not run: $0 $*" >&2' \
+        '[ -z "$STACKDAG_RECORDS" ] || printf '"'"'stand-in\t%s\t%s\n'"'"' "$0" "$0 $*" >> "$STACKDAG_RECORDS"'
+}
+
+# _sd_rec_is_standin COMMAND: COMMAND (a path, or a name on PATH) is a stand-in.
+function _sd_rec_is_standin {
+    local file line=""
+    file=$(type -P -- "$1") || return 1
+    { read -r line && read -r line; } < "$file" 2>/dev/null
+    [[ $line == "# stackdag record mode: a stand-in for "* ]]
 }
 
 # _sd_rec_writing FILE: standard input into FILE, executable: as the user where its
@@ -195,8 +214,8 @@ function _sd_rec_url_name {
     [[ $path == */* ]] && _SD_NAME=${path##*/} || _SD_NAME=""
 }
 
-# _sd_rec_fetched curl|wget ARGS...: the files the download would have written exist,
-# empty: curl's -o FILE and -O (or --remote-name) paired with the URLs in order, as curl
+# _sd_rec_fetched curl|wget ARGS...: the files the download would have written exist, as
+# stand-ins (a downloaded tool is often run: devstack-plugin-ceph's cephadm): curl's -o FILE and -O (or --remote-name) paired with the URLs in order, as curl
 # pairs them (--remote-name-all: every URL), in --output-dir; wget's -O FILE, else each
 # URL's name (index.html for none) in -P DIR. "-" is standard output: no file. Under
 # sudo, root's.
@@ -243,7 +262,8 @@ function _sd_rec_fetched {
     for name in "${files[@]}"; do
         [[ $name == - ]] && continue
         { _sd_rec_as_called mkdir -p -- "$(dirname -- "$name")" \
-            && _sd_rec_as_called touch -- "$name"; } 2>/dev/null || :
+            && _sd_rec_standin "$command ${urls[*]}" \
+                | _sd_rec_as_called tee -- "$name" >/dev/null; } 2>/dev/null || :
     done
 }
 
@@ -320,7 +340,8 @@ function _sd_rec_called_by {
 }
 
 _SD_RUNTIME_FUNCS+=(
-    [_sd_rec_root]=1 [_sd_rec_as_called]=1 [_sd_rec_writing]=1 [_sd_rec_owner]=1
+    [_sd_rec_root]=1 [_sd_rec_as_called]=1 [_sd_rec_standin]=1 [_sd_rec_is_standin]=1
+    [_sd_rec_writing]=1 [_sd_rec_owner]=1
     [_sd_rec_made_dir]=1 [_sd_rec_made_file]=1 [_sd_record_checkouts]=1
     [_sd_rec_clone_copy]=1 [_sd_rec_in_clone_path]=1 [cp]=1 [install]=1 [ln]=1
     [_sd_rec_url_name]=1 [_sd_rec_fetched]=1 [_sd_rec_fetched_value]=1
