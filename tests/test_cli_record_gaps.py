@@ -62,8 +62,9 @@ AS_STACK = """\
 if [[ $2 == install ]]; then
     iniset $CINDER_CONF DEFAULT debug True
     iniset /$Q_PLUGIN_CONF_FILE ml2 mechanism_drivers ovn
+    iniset $GLANCE_CONF_DIR/glance-plugin.conf DEFAULT debug True
     stat -c '%U %n' $CINDER_CONF_DIR $CINDER_CONF $NEUTRON_CONF_DIR /$Q_PLUGIN_CONF_FILE \\
-        > $TOP_DIR/owners
+        $GLANCE_CONF_DIR > $TOP_DIR/owners
     is_service_enabled cinder && echo yes > $TOP_DIR/cinder-enabled
     cp -a $TOP_DIR/enabled/* $DEST/horizon/openstack_dashboard/local/enabled/
     curl -f -O https://example.org/tool/cephtool
@@ -80,7 +81,8 @@ fi
 
 def test_as_the_stack_user_what_a_recorded_install_would_make_is_the_users(shared_tmp):
     """DevStack makes /etc/cinder with `sudo install -d -o $STACK_USER`: the stand-in a
-    plugin then isets into as the stack user is that user's, without sudo. And the
+    plugin then isets into as the stack user is that user's, without sudo; a service's
+    config directory that is there already (root's) is given to the user too. And the
     table's gaps, as that user: an in-tree service's checkout (horizon's, copied into), a
     download's file (moved by sudo), a command a #!/bin/sh script runs; what pip would
     have installed as root, and a clone under sudo."""
@@ -92,20 +94,23 @@ def test_as_the_stack_user_what_a_recorded_install_would_make_is_the_users(share
     ws.write("gen.sh", "#!/bin/sh\noslo-config-generator --output-file etc/p.conf.sample\n",
              executable=True)
     etc = f"sd-{uuid.uuid4().hex[:8]}"    # not the machine's /etc/cinder, if it has one
+    (shared_tmp / "glance-etc").mkdir()    # root's, as a machine's /etc/glance may be
     ws.write("proj/setup.cfg", f"[entry_points]\nconsole_scripts =\n    {etc} = p.cmd:main\n")
     # GLOBAL_VENV = False: pip would install the project's scripts in /usr/local/bin, as root
     ws.toml(f'[stack]\nrecord = true\n[settings]\nCINDER_CONF_DIR = "/etc/{etc}-cinder"\n'
             f'NEUTRON_CONF_DIR = "/etc/{etc}-neutron"\nGLOBAL_VENV = "False"\n'
-            f'PROJ_SCRIPT = "{etc}"\n'
+            f'PROJ_SCRIPT = "{etc}"\nGLANCE_CONF_DIR = "{shared_tmp}/glance-etc"\n'
             f'Q_PLUGIN_CONF_PATH = "etc/{etc}-neutron/plugins/ml2"\n'
-            '[services]\nenable = ["c-api", "q-svc", "horizon"]\n'
+            '[services]\nenable = ["c-api", "q-svc", "horizon", "g-api"]\n'
             '[[plugin]]\nname = "p"\npath = "plugins/p"\n')
     run = user.run("stackdag stack && stackdag recorded", ws.top)
     assert run.returncode == 0, run.output
     assert ws.read("owners").split("\n")[:-1] == [
         f"{user.name} /etc/{etc}-cinder", f"{user.name} /etc/{etc}-cinder/cinder.conf",
         f"{user.name} /etc/{etc}-neutron",
-        f"{user.name} /etc/{etc}-neutron/plugins/ml2/ml2_conf.ini"]
+        f"{user.name} /etc/{etc}-neutron/plugins/ml2/ml2_conf.ini",
+        f"{user.name} {shared_tmp}/glance-etc"]
+    assert (shared_tmp / "glance-etc").stat().st_uid == 0     # the machine's, as it was
     assert not os.path.lexists(f"/etc/{etc}-cinder")
     assert ws.read("cloned") == f"/opt/{etc}\n"
     assert ws.read("cinder-enabled") == "yes\n"

@@ -500,6 +500,7 @@ function _sd_record_scripts {
 # _sd_record_standins: the config files of in-tree services that are enabled, which no
 # step of this stack deploys, exist (empty) so that plugins can iniset into them.
 function _sd_record_standins {
+    _sd_record_conf_dirs    # record_made.sh
     local service file
     local -A files=(
         [nova]="${NOVA_CONF:-}" [neutron]="${NEUTRON_CONF:-} ${Q_PLUGIN_CONF_FILE:+/${Q_PLUGIN_CONF_FILE#/}}"

@@ -49,7 +49,8 @@ function _sd_rec_as_called {
 function _sd_rec_standin {
     printf '#!/bin/sh\n# stackdag record mode: a stand-in for %s\n' "$1"
     printf '%s\n' 'echo "stackdag: recorded, not run: $0 $*" >&2' \
-        '[ -z "$STACKDAG_RECORDS" ] || printf '"'"'stand-in\t%s\t%s\n'"'"' "$0" "$0 $*" >> "$STACKDAG_RECORDS"'
+        '[ -z "$STACKDAG_RECORDS" ] ||' \
+        '    printf '"'"'stand-in\t%s\t%s\n'"'"' "$0" "$0 $*" >> "$STACKDAG_RECORDS"'
 }
 
 # _sd_rec_is_standin COMMAND: COMMAND (a path, or a name on PATH) is a stand-in.
@@ -103,6 +104,29 @@ function _sd_rec_made_file {
         _sd_rec_owner
         _sd_rec_root install "${_SD_OWNER[@]}" -m 644 /dev/null "$1"
     fi
+}
+
+# _sd_record_conf_dirs: the config directories of the in-tree services that are enabled
+# are the stack user's, made so or given to them, as each service's configure does
+# (`sudo install -d -o $STACK_USER $NOVA_CONF_DIR`): the stand-ins go in them, and plugins
+# write their own files there.
+function _sd_record_conf_dirs {
+    local service dir
+    local -A dirs=([nova]=${NOVA_CONF_DIR:-} [neutron]=${NEUTRON_CONF_DIR:-}
+                   [cinder]=${CINDER_CONF_DIR:-} [glance]=${GLANCE_CONF_DIR:-}
+                   [keystone]=${KEYSTONE_CONF_DIR:-} [placement]=${PLACEMENT_CONF_DIR:-}
+                   [swift]=${SWIFT_CONF_DIR:-} [tempest]=${TEMPEST_CONFIG_DIR:-})
+    for service in "${!dirs[@]}"; do
+        dir=${dirs[$service]}
+        [[ -n $dir ]] && ! [[ -d $dir && -O $dir ]] && is_service_enabled "$service" \
+            || continue
+        if [[ -d $dir ]]; then
+            _sd_rec_owner
+            _sd_rec_root install -d "${_SD_OWNER[@]}" -- "$dir"
+        else
+            _sd_rec_made_dir "$dir"
+        fi 2>/dev/null || echo "stackdag: record mode: cannot create $dir" >&2
+    done
 }
 
 # _sd_record_checkouts: the checkouts of the in-tree services that are enabled, which no
@@ -215,10 +239,10 @@ function _sd_rec_url_name {
 }
 
 # _sd_rec_fetched curl|wget ARGS...: the files the download would have written exist, as
-# stand-ins (a downloaded tool is often run: devstack-plugin-ceph's cephadm): curl's -o FILE and -O (or --remote-name) paired with the URLs in order, as curl
-# pairs them (--remote-name-all: every URL), in --output-dir; wget's -O FILE, else each
-# URL's name (index.html for none) in -P DIR. "-" is standard output: no file. Under
-# sudo, root's.
+# stand-ins (a downloaded tool is often run: devstack-plugin-ceph's cephadm): curl's -o
+# FILE and -O (or --remote-name) paired with the URLs in order, as curl pairs them
+# (--remote-name-all: every URL), in --output-dir; wget's -O FILE, else each URL's name
+# (index.html for none) in -P DIR. "-" is standard output: no file. Under sudo, root's.
 function _sd_rec_fetched {
     local command=$1 arg value="" dir=. name all="" i
     shift
@@ -231,7 +255,8 @@ function _sd_rec_fetched {
             _sd_rec_fetched_value "${arg#*=}"
         elif [[ $command == curl ]]; then
             _sd_rec_curl_option "$arg"
-        elif [[ $arg == @(-O|--output-document|-P|--directory-prefix|-e|-U|--user-agent|--header) ]]; then
+        elif [[ $arg == @(-O|--output-document|-P|--directory-prefix|-e|-U|--user-agent) \
+                || $arg == --header ]]; then
             value=$arg
         elif [[ $arg == -[OP]?* ]]; then
             value=${arg:0:2}
@@ -343,6 +368,7 @@ _SD_RUNTIME_FUNCS+=(
     [_sd_rec_root]=1 [_sd_rec_as_called]=1 [_sd_rec_standin]=1 [_sd_rec_is_standin]=1
     [_sd_rec_writing]=1 [_sd_rec_owner]=1
     [_sd_rec_made_dir]=1 [_sd_rec_made_file]=1 [_sd_record_checkouts]=1
+    [_sd_record_conf_dirs]=1
     [_sd_rec_clone_copy]=1 [_sd_rec_in_clone_path]=1 [cp]=1 [install]=1 [ln]=1
     [_sd_rec_url_name]=1 [_sd_rec_fetched]=1 [_sd_rec_fetched_value]=1
     [_sd_rec_curl_option]=1 [_sd_rec_commands]=1 [_sd_rec_called_by]=1
