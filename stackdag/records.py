@@ -118,7 +118,7 @@ def _failure_words(failure: str) -> tuple[set[str], set[str]]:
     words: set[str] = set()
     parts: set[str] = set()
     for line in failure.splitlines():
-        if line.startswith("stackdag: "):
+        if line.startswith(("stackdag: ", "# stackdag ")):
             continue
         for word in line.split():
             into = parts if "/" in word else words
@@ -126,13 +126,16 @@ def _failure_words(failure: str) -> tuple[set[str], set[str]]:
     return words, parts
 
 
-def ends_here(state: StateDir, failure: str) -> str:
+def ends_here(state: StateDir, failure: str, plugin: str | None) -> str:
     """Record mode: where a failed step stops on what a recorded install would have provided
     (ironic's iPXE image, which package ipxe installs; octavia's diskimage-builder, which
     pip would have installed): the words of FAILURE (the failing command and the end of the
     log) that name a package, requirement, project or repository the run recorded, said in
-    a line; empty when none does."""
+    a line; empty when none does. The step's PLUGIN is not one (its name is in its
+    messages; its own install is a path plugin's setup_develop)."""
     words, parts = _failure_words(failure)
+    words.discard((plugin or "").lower())
+    parts.discard((plugin or "").lower())
     found: dict[str, str] = {}
     for path in sorted(state.records.glob("*.tsv")):
         for line in read_lines(path):

@@ -403,7 +403,8 @@ def run_step(step: Step, run: RunContext) -> StepOutcome:
     finished = ended.ran or ended.saved
     if status != 0:
         failed = failing_command(log)
-        ends = records.ends_here(state, f"{failed}\n{tail(log)}") if run.record else ""
+        ends = (records.ends_here(state, f"{failed}\n{tail(log)}", step.plugin_name)
+                if run.record else "")
         return StepOutcome(False, seconds, log, f"{describe(step)}: "
                            f"{status_text(signalled(status))}"
                            f"{failed}{disk_note(state)}{ends}")

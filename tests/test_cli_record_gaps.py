@@ -138,6 +138,8 @@ if [[ $2 == post-config && -n ${SD_PIP:-} ]]; then
     $TOP_DIR/build.sh
 fi
 if [[ $2 == extra ]]; then      # a file missing from a project that is there: a bug
+    echo_summary "Installing p"
+    setup_develop $TOP_DIR/plugins/p
     setup_develop $TOP_DIR/sdproj
     pip_install sdother
     sudo install -m 755 $TOP_DIR/sdproj/cmd/moved.sh /usr/local/bin/
