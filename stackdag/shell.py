@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from stackdag import driver, isolation, names, plan, processes, records
+from stackdag import driver, isolation, names, plan, processes, record_ends
 from stackdag.bashenv import runtime_environment
 from stackdag.model import STACKRC_DEFAULTS, Plan, Plugin, Step, Workspace
 from stackdag.outcome import (StepOutcome, describe, disk_note, failing_command, signalled,
@@ -403,7 +403,7 @@ def run_step(step: Step, run: RunContext) -> StepOutcome:
     finished = ended.ran or ended.saved
     if status != 0:
         failed = failing_command(log)
-        ends = (records.ends_here(state, f"{failed}\n{tail(log)}", step.plugin_name)
+        ends = (record_ends.ends_here(state, f"{failed}\n{tail(log)}", step.plugin_name)
                 if run.record else "")
         return StepOutcome(False, seconds, log, f"{describe(step)}: "
                            f"{status_text(signalled(status))}"

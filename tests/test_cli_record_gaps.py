@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import uuid
 
 import pytest
@@ -131,11 +132,15 @@ if [[ $2 == install ]]; then
     install_package sdboot
     pip_install -r $TOP_DIR/requirements.txt
 fi
-if [[ $2 == post-config && -z ${SD_PIP:-} ]]; then
+if [[ $2 == post-config && $SD_MODE == package ]]; then
     cp /usr/lib/sdboot/undionly.kpxe $TOP_DIR/
 fi
-if [[ $2 == post-config && -n ${SD_PIP:-} ]]; then
+if [[ $2 == post-config && $SD_MODE == pip ]]; then
     $TOP_DIR/build.sh
+fi
+if [[ $2 == post-config && $SD_MODE == unnamed ]]; then
+    PXE_IMAGE=$(ls /usr/lib/sdboot/*.kpxe 2>/dev/null || :)     # none: an empty name
+    cp $PXE_IMAGE $TOP_DIR/tftpboot
 fi
 if [[ $2 == extra ]]; then      # a file missing from a project that is there: a bug
     echo_summary "Installing p"
@@ -147,24 +152,31 @@ fi
 """
 
 
-@pytest.mark.parametrize("pip", ["", "1"])
-def test_where_record_mode_ends_on_what_a_recorded_install_provides_it_says_so(ws, pip):
-    """ironic copies the iPXE image package ipxe installs; octavia's image build needs
-    diskimage-builder, a requirement pip would have installed: record mode cannot go on
-    there, and the failure report names what a real install would have provided."""
+@pytest.mark.parametrize("mode", ["package", "pip", "unnamed"])
+def test_where_record_mode_ends_on_what_a_recorded_install_provides_it_says_so(ws, mode):
+    """ironic copies the PXE image a package installs (or an empty name, where it looked for
+    one and found none); octavia's image build needs diskimage-builder, a requirement pip
+    would have installed: record mode cannot go on there, and the failure report names
+    what a real install would have provided."""
     ws.plugin("p", plugin_sh=ENDS)
     ws.write("requirements.txt", "pbr>=2.0\nsd-image-builder>=3.1 # Apache-2.0\n")
     ws.write("build.sh", "#!/bin/sh\necho 'ERROR: sd-image-builder repo directory not found'"
              "\nexit 1\n", executable=True)
-    ws.toml(f'[stack]\nrecord = true\n[settings]\nSD_PIP = "{pip}"\n'
+    ws.toml(f'[stack]\nrecord = true\n[settings]\nSD_MODE = "{mode}"\n'
             '[[plugin]]\nname = "p"\npath = "plugins/p"\n')
     ws.write("sdproj/setup.cfg", "[metadata]\nname = sdproj\n")
+    subprocess.run(["git", "init", "-q", str(ws.top / "sdproj")], check=True)
     run = ws.run("stackdag", "stack")
     assert run.returncode == 1
     [line] = [line for line in run.stdout.splitlines() if line.startswith("record mode ends")]
-    if pip:
+    if mode == "pip":
         assert line.endswith("sd-image-builder (pip: `pip_install -r "
                              f"{ws.top}/requirements.txt` at plugins/p/devstack/plugin.sh:3)")
+    elif mode == "unnamed":
+        assert line == ("record mode ends here, it seems: this step failed on something "
+                        "missing, which an install of p's the run recorded, not made, may "
+                        "have provided: sdboot, pbr, sd-image-builder (`stackdag recorded` "
+                        "lists them)")
     else:
         assert line.endswith("sdboot (package: `install_package sdboot` at "
                              "plugins/p/devstack/plugin.sh:2)"), line
