@@ -192,3 +192,20 @@ def test_a_path_that_is_not_a_checkout_is_a_config_error(ws, tmp_path):
     assert run.returncode == 3
     assert run.stderr.strip() == (f"ERROR: plugins.toml:2:12: stack.devstack '{tmp_path}' is "
                                   "not a DevStack checkout (it needs functions and stackrc)")
+
+
+def test_lib_tempest_is_sourced_where_tempest_is_enabled_as_its_extras_hook_would(ws, devstack):
+    """stack.sh sources lib/tempest through the checkout's extras.d/80-tempest.sh; a
+    plugins.toml workspace has its own extras.d, and manila reads $TEMPEST_DIR."""
+    (devstack / "extras.d").mkdir()
+    (devstack / "extras.d/80-tempest.sh").write_text(
+        '[[ $1 != source ]] || source $TOP_DIR/lib/tempest\n')
+    (devstack / "lib/tempest").write_text("TEMPEST_DIR=$DEST/tempest\n")
+    ws.plugin("p", plugin_sh='[[ $2 != install ]] || echo "dir=$TEMPEST_DIR" > $TOP_DIR/seen\n')
+    dest = ws.top / ".stack/dest"
+    for services, seen in (('["tempest"]', f"dir={dest}/tempest\n"), ("[]", "dir=\n")):
+        ws.toml(f'[stack]\ndevstack = "{devstack}"\n[services]\nenable = {services}\n'
+                '[[plugin]]\nname = "p"\npath = "plugins/p"\n')
+        run = ws.run("stackdag", "stack")
+        assert run.returncode == 0, run.output
+        assert (devstack / "seen").read_text() == seen
