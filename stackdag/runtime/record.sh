@@ -498,9 +498,13 @@ function _sd_record_scripts {
 }
 
 # _sd_record_standins: the config files of in-tree services that are enabled, which no
-# step of this stack deploys, exist (empty) so that plugins can iniset into them.
+# step of this stack deploys, exist (empty) so that plugins can iniset into them; with
+# what their configure would have set, their checkouts and config directories, the stack
+# user's (record_made.sh).
 function _sd_record_standins {
-    _sd_record_conf_dirs    # record_made.sh
+    _sd_record_configured   # record_made.sh
+    _sd_record_checkouts
+    _sd_record_conf_dirs
     local service file
     local -A files=(
         [nova]="${NOVA_CONF:-}" [neutron]="${NEUTRON_CONF:-} ${Q_PLUGIN_CONF_FILE:+/${Q_PLUGIN_CONF_FILE#/}}"
@@ -515,7 +519,6 @@ function _sd_record_standins {
                 || echo "stackdag: record mode: cannot create $file" >&2
         done
     done
-    _sd_record_checkouts    # record_made.sh
 }
 
 _SD_RUNTIME_FUNCS+=(

@@ -106,6 +106,18 @@ function _sd_rec_made_file {
     fi
 }
 
+# _sd_record_configured: what an in-tree service's configure would have set, which plugins
+# read, where no step of this stack configures it (with [stack] devstack, DevStack's
+# lib/neutron sets Q_PLUGIN_CONF_FILE in configure_neutron, for ML2 unless Q_PLUGIN says
+# otherwise: networking-bagpipe isets /$Q_PLUGIN_CONF_FILE).
+function _sd_record_configured {
+    if [[ -z ${Q_PLUGIN_CONF_FILE:-} ]] && is_service_enabled neutron; then
+        Q_PLUGIN_CONF_FILE=${Q_PLUGIN_CONF_PATH:-etc/neutron/plugins/ml2}
+        Q_PLUGIN_CONF_FILE+=/${Q_PLUGIN_CONF_FILENAME:-ml2_conf.ini}
+        NEUTRON_CORE_PLUGIN_CONF=${NEUTRON_CORE_PLUGIN_CONF:-$Q_PLUGIN_CONF_FILE}
+    fi
+}
+
 # _sd_record_conf_dirs: the config directories of the in-tree services that are enabled
 # are the stack user's, made so or given to them, as each service's configure does
 # (`sudo install -d -o $STACK_USER $NOVA_CONF_DIR`): the stand-ins go in them, and plugins
@@ -368,7 +380,7 @@ _SD_RUNTIME_FUNCS+=(
     [_sd_rec_root]=1 [_sd_rec_as_called]=1 [_sd_rec_standin]=1 [_sd_rec_is_standin]=1
     [_sd_rec_writing]=1 [_sd_rec_owner]=1
     [_sd_rec_made_dir]=1 [_sd_rec_made_file]=1 [_sd_record_checkouts]=1
-    [_sd_record_conf_dirs]=1
+    [_sd_record_conf_dirs]=1 [_sd_record_configured]=1
     [_sd_rec_clone_copy]=1 [_sd_rec_in_clone_path]=1 [cp]=1 [install]=1 [ln]=1
     [_sd_rec_url_name]=1 [_sd_rec_fetched]=1 [_sd_rec_fetched_value]=1
     [_sd_rec_curl_option]=1 [_sd_rec_commands]=1 [_sd_rec_called_by]=1
