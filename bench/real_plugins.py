@@ -241,6 +241,8 @@ def one_plugin(name: str, opts) -> dict:
     write_workspace(ws, name, opts)
     result: dict = {"name": name, "cells": {}, "notes": [], "records": 0, "fakes": []}
     if opts.inside:
+        for path in map(Path, opts.hide):        # in the sandbox's overlay only
+            shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
         outside.put_fakes_on_sudo_path(ws)
         upper = outside.upper_device()
         before = outside.snapshot(upper)
@@ -318,6 +320,9 @@ def parse(argv):
                         "outside the workspace (needs root)")
     parser.add_argument("--stackdag", help="the stackdag command (default: next to this "
                         "python, else on PATH); --user must be able to run it")
+    parser.add_argument("--hide", action="append", default=[], metavar="PATH",
+                        help="with --sandbox: remove PATH in the sandbox before each cycle, "
+                        "a machine without what an earlier run left there (/etc/neutron)")
     parser.add_argument("--out", help="also write the table to this file")
     parser.add_argument("--title", default="", help="a line above the table")
     parser.add_argument("--library", dest="libraries", action="append", default=[],
@@ -334,6 +339,8 @@ def parse(argv):
         opts.stackdag = str(here) if here.exists() else shutil.which("stackdag") or "stackdag"
     if (opts.user or opts.sandbox) and os.geteuid() != 0:
         sys.exit("real_plugins: --user and --sandbox need root")
+    if opts.hide and not opts.sandbox:
+        sys.exit("real_plugins: --hide needs --sandbox (it would remove PATH for real)")
     return opts
 
 

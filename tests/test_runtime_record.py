@@ -170,6 +170,11 @@ def test_run_process_starts_nothing(rec):
 def test_a_generated_sample_file_exists(rec):
     rec.ok("oslo-config-generator --config-file gen.conf --output-file etc/x.conf.sample\n")
     assert (rec.tmp / "etc/x.conf.sample").is_file()
+    # taas: the output file named by the config file
+    (rec.tmp / "taas.ini").write_text("[DEFAULT]\noutput_file = etc/taas_plugin.ini.sample\n"
+                                      "wrap_width = 79\n")
+    rec.ok("oslo-config-generator --config-file=taas.ini\n")
+    assert (rec.tmp / "etc/taas_plugin.ini.sample").is_file()
 
 
 def test_setup_develop_leaves_stub_scripts_on_path(rec, tmp_path):

@@ -50,20 +50,6 @@ function _sd_rec {
     echo "stackdag: recorded, not run: ${command% }" >&2
 }
 
-# _sd_rec_output OPTION ARGS...: the file named after OPTION (e.g. -o) in ARGS, made empty.
-function _sd_rec_output {
-    local option=$1 previous=""
-    shift
-    for arg in "$@"; do
-        if [[ $previous == "$option" ]]; then
-            _sd_rec_as_called mkdir -p -- "$(dirname -- "$arg")" 2>/dev/null \
-                && _sd_rec_as_called touch -- "$arg"
-            return 0
-        fi
-        previous=$arg
-    done
-}
-
 function apt-get { _sd_rec package apt-get "$@"; }
 function apt { _sd_rec package apt "$@"; }
 function aptitude { _sd_rec package aptitude "$@"; }
@@ -253,10 +239,10 @@ function openstack {
     esac
 }
 
-# oslo-config-generator ... --output-file FILE: the sample file exists afterwards.
+# oslo-config-generator ... [--output-file FILE]: the sample file exists afterwards.
 function oslo-config-generator {
     _sd_rec generate oslo-config-generator "$@"
-    _sd_rec_output --output-file "$@"
+    _sd_rec_generated "$@"    # record_made.sh
 }
 
 # env [NAME=VALUE...] COMMAND...: as sudo below (DevStack runs `env apt-get` as root).
@@ -522,7 +508,7 @@ function _sd_record_standins {
 }
 
 _SD_RUNTIME_FUNCS+=(
-    [_sd_rec_where]=1 [_sd_rec]=1 [_sd_rec_output]=1 [apt-get]=1 [apt]=1 [aptitude]=1
+    [_sd_rec_where]=1 [_sd_rec]=1 [apt-get]=1 [apt]=1 [aptitude]=1
     [yum]=1 [dnf]=1 [zypper]=1 [snap]=1 [pip]=1 [pip3]=1 [systemctl]=1 [service]=1
     [curl]=1 [wget]=1 [git]=1 [openstack]=1 [oslo-config-generator]=1 [sudo]=1 [env]=1 [tee]=1
     [_sd_record_scripts]=1 [_sd_record_standins]=1 [_sd_rec_clone_made]=1

@@ -345,6 +345,37 @@ function _sd_rec_curl_option {
     fi
 }
 
+# _sd_rec_generated ARGS...: oslo-config-generator's output file exists, empty: its
+# --output-file, else each --config-file's [DEFAULT] output_file (taas's
+# tools/generate_config_file_samples.sh gives only --config-file=etc/.../taas.ini).
+function _sd_rec_generated {
+    local arg previous="" line
+    local -a outputs=() configs=()
+    for arg in "$@"; do
+        case $previous in
+            --output-file) outputs+=("$arg") ;;
+            --config-file) configs+=("$arg") ;;
+        esac
+        case $arg in
+            --output-file=*) outputs+=("${arg#*=}") ;;
+            --config-file=*) configs+=("${arg#*=}") ;;
+        esac
+        previous=$arg
+    done
+    if ((${#outputs[@]} == 0)); then
+        for arg in "${configs[@]}"; do
+            while IFS= read -r line; do
+                [[ $line =~ ^output_file[[:space:]]*=[[:space:]]*(.*[^[:space:]]) ]] \
+                    && outputs+=("${BASH_REMATCH[1]}")
+            done < "$arg" 2>/dev/null
+        done
+    fi
+    for arg in "${outputs[@]}"; do
+        { _sd_rec_as_called mkdir -p -- "$(dirname -- "$arg")" \
+            && _sd_rec_as_called touch -- "$arg"; } 2>/dev/null || :
+    done
+}
+
 # --- commands pip would have installed, for scripts too ---------------------------------
 
 # Scripts a hook runs (tools/generate_config_file_samples.sh, #!/bin/sh) find these on
@@ -383,6 +414,6 @@ _SD_RUNTIME_FUNCS+=(
     [_sd_record_conf_dirs]=1 [_sd_record_configured]=1
     [_sd_rec_clone_copy]=1 [_sd_rec_in_clone_path]=1 [cp]=1 [install]=1 [ln]=1
     [_sd_rec_url_name]=1 [_sd_rec_fetched]=1 [_sd_rec_fetched_value]=1
-    [_sd_rec_curl_option]=1 [_sd_rec_commands]=1 [_sd_rec_called_by]=1
+    [_sd_rec_curl_option]=1 [_sd_rec_generated]=1 [_sd_rec_commands]=1 [_sd_rec_called_by]=1
 )
 _sd_rec_commands
