@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from stackdag import driver, isolation, names, plan, processes, record_ends
+from stackdag import destlinks, driver, isolation, names, plan, processes, record_ends
 from stackdag.bashenv import runtime_environment
 from stackdag.model import STACKRC_DEFAULTS, Plan, Plugin, Step, Workspace
 from stackdag.outcome import (StepOutcome, describe, disk_note, failing_command, signalled,
@@ -78,6 +78,7 @@ class RunContext:
     overrides: str = ""             # ...and the plugins' override-defaults: NAME<tab>FILE lines
     errexit: bool = True        # False for unstack and clean, as DevStack's scripts
     unstack_all: bool = False   # unstack.sh -a (and clean): UNSTACK_ALL for the hooks
+    dest_links: str = ""        # record mode: path plugins' links the runtime makes
 
     @classmethod
     def of(cls, ws: Workspace, stack_plan: Plan, errexit: bool = True,
@@ -89,7 +90,7 @@ class RunContext:
         return cls(ws.top, StateDir(ws.top), plugin_declarations(stack_plan.plugins),
                    stack.packages, stack.record, stack.devstack,
                    devstack_localrc(ws) if stack.devstack else "", overrides, errexit,
-                   unstack_all)
+                   unstack_all, destlinks.isolated(ws))
 
 
 def _run_file(state: StateDir, kind: str, text: str) -> Path:
@@ -120,6 +121,7 @@ def _driver_environment(run: RunContext) -> dict[str, str]:
         "_SD_PLUGINS_FILE": str(_run_file(state, "plugins", run.plugins)),
         "_SD_OVERRIDES_FILE": str(_run_file(state, "overrides", run.overrides)),
         "UNSTACK_ALL": "-1" if run.unstack_all else "",
+        "STACKDAG_DEST_LINKS": run.dest_links,
     })
     if run.record:      # its commands first, whatever the machine has installed
         env["PATH"] = f"{state.record_bin}:{env.get('PATH', os.defpath)}"

@@ -185,3 +185,18 @@ def test_where_record_mode_ends_on_what_a_recorded_install_provides_it_says_so(w
     again = ws.run("stackdag", "stack")
     assert "`sudo install -m 755" in again.stdout and "extra:p" in again.stdout, again.output
     assert "record mode ends" not in again.stdout
+
+
+def test_a_dest_outside_the_workspace_gets_its_links_isolated(ws, tmp_path):
+    """ironic's job puts DEST at /opt/stack: a path plugin's link there is what its hooks
+    find ($DEST/ironic), made where they run, not on the machine."""
+    dest = tmp_path / "opt-stack"
+    ws.plugin("p", plugin_sh='[[ $2 != install ]] || ls $DEST/p/devstack > $TOP_DIR/seen\n')
+    ws.toml(f'[stack]\nrecord = true\ndest = "{dest}"\n'
+            '[[plugin]]\nname = "p"\npath = "plugins/p"\n')
+    run = ws.run("stackdag", "stack")
+    assert run.returncode == 0, run.output
+    assert ws.read("seen") == "plugin.sh\n"
+    assert not os.path.lexists(dest / "p")
+    again = ws.run("stackdag", "stack")
+    assert again.returncode == 0 and "0 ran" in again.stdout, again.output

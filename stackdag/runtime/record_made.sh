@@ -158,6 +158,27 @@ function _sd_record_checkouts {
     done
 }
 
+# _sd_rec_dest_links: path plugins' links at DEST/<name>, where DEST is outside the
+# workspace: made here, isolated, not on the machine (stackdag/destlinks.py); a place
+# something else than a link holds is left to it, as there.
+function _sd_rec_dest_links {
+    local place target
+    while IFS=$'\t' read -r place target; do
+        [[ -n $place ]] || continue
+        if [[ -L $place ]]; then
+            [[ $(readlink -- "$place") != "$target" ]] || continue
+        elif [[ -e $place ]]; then
+            continue
+        fi
+        _sd_rec_made_dir "${place%/*}" 2>/dev/null || continue
+        if [[ -w ${place%/*} ]]; then
+            command ln -sfn -- "$target" "$place"
+        else
+            _sd_rec_root ln -sfn -- "$target" "$place"
+        fi 2>/dev/null || :
+    done <<< "${STACKDAG_DEST_LINKS:-}"
+}
+
 # --- cp, install and ln of a recorded clone's content -----------------------------------
 # (out of a hook's `set -x` trace, as the commands they stand for are)
 
@@ -411,9 +432,10 @@ _SD_RUNTIME_FUNCS+=(
     [_sd_rec_root]=1 [_sd_rec_as_called]=1 [_sd_rec_standin]=1 [_sd_rec_is_standin]=1
     [_sd_rec_writing]=1 [_sd_rec_owner]=1
     [_sd_rec_made_dir]=1 [_sd_rec_made_file]=1 [_sd_record_checkouts]=1
-    [_sd_record_conf_dirs]=1 [_sd_record_configured]=1
+    [_sd_record_conf_dirs]=1 [_sd_record_configured]=1 [_sd_rec_dest_links]=1
     [_sd_rec_clone_copy]=1 [_sd_rec_in_clone_path]=1 [cp]=1 [install]=1 [ln]=1
     [_sd_rec_url_name]=1 [_sd_rec_fetched]=1 [_sd_rec_fetched_value]=1
     [_sd_rec_curl_option]=1 [_sd_rec_generated]=1 [_sd_rec_commands]=1 [_sd_rec_called_by]=1
 )
 _sd_rec_commands
+_sd_rec_dest_links
