@@ -21,7 +21,10 @@ from stackdag.state import StateDir, file_name
 from stackdag.textfiles import read_lines
 
 # What a recorded command would have installed, by kind: its names are in the command.
-_INSTALLS = ("package", "pip", "develop", "clone")
+_INSTALLS = ("package", "pip", "develop", "clone", "download")
+# A package manager's verbs, not names
+_VERBS = frozenset({"install", "reinstall", "remove", "purge", "update", "upgrade",
+                    "dist-upgrade", "autoremove", "uninstall"})
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
 _MISSING = re.compile(r"no such file|cannot stat|missing .*operand|not found|no module named",
                       re.I)
@@ -36,22 +39,26 @@ def _requirements(path: Path) -> list[str]:
 def _installed_names(kind: str, command: str) -> list[str]:
     """The names a recorded install would have put on the machine: packages, pip
     requirements (those of a -r file too), projects (and their requirements), cloned
-    repositories."""
+    repositories (git_clone_by_name's name), downloads (a URL's last part, and its first
+    word)."""
     try:
-        words = shlex.split(command)[1:]
+        first, *words = shlex.split(command)
     except ValueError:
         return []
     names: list[str] = []
     for i, word in enumerate(words):
-        if word.startswith("-"):
+        if word.startswith("-") or word in _VERBS:
             continue
         if i and words[i - 1] in ("-r", "--requirement", "-c", "--constraint"):
             names += _requirements(Path(word))
-        elif "://" in word or kind in ("develop", "clone"):
-            names.append(word.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git"))
+        elif "://" in word or kind == "develop":
+            last = word.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git")
+            names.append(last)
+            if kind == "download":      # sonobuoy_0.56.16_linux_amd64.tar.gz: sonobuoy
+                names += re.findall(r"^[A-Za-z][A-Za-z0-9]*", last)
             if kind == "develop":
                 names += _requirements(Path(word) / "requirements.txt")
-        else:
+        elif kind in ("package", "pip") or first == "git_clone_by_name":
             names.append(word)
     return [m.group(0).lower() for m in map(_NAME.match, names) if m]
 

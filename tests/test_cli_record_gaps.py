@@ -138,6 +138,9 @@ fi
 if [[ $2 == post-config && $SD_MODE == pip ]]; then
     $TOP_DIR/build.sh
 fi
+if [[ $2 == post-config && $SD_MODE == download ]]; then
+    curl -sL https://example.org/releases/sdtool_0.5_linux_amd64.tar.gz | tar -zxf - sdtool
+fi
 if [[ $2 == post-config && $SD_MODE == unnamed ]]; then
     PXE_IMAGE=$(ls /usr/lib/sdboot/*.kpxe 2>/dev/null || :)     # none: an empty name
     cp $PXE_IMAGE $TOP_DIR/tftpboot
@@ -152,7 +155,7 @@ fi
 """
 
 
-@pytest.mark.parametrize("mode", ["package", "pip", "unnamed"])
+@pytest.mark.parametrize("mode", ["package", "pip", "download", "unnamed"])
 def test_where_record_mode_ends_on_what_a_recorded_install_provides_it_says_so(ws, mode):
     """ironic copies the PXE image a package installs (or an empty name, where it looked for
     one and found none); octavia's image build needs diskimage-builder, a requirement pip
@@ -172,6 +175,9 @@ def test_where_record_mode_ends_on_what_a_recorded_install_provides_it_says_so(w
     if mode == "pip":
         assert line.endswith("sd-image-builder (pip: `pip_install -r "
                              f"{ws.top}/requirements.txt` at plugins/p/devstack/plugin.sh:3)")
+    elif mode == "download":    # magnum: curl -sL $SONOBUOY_URL | sudo tar -zxf - ...
+        assert line.endswith("sdtool (download: `curl -sL https://example.org/releases/"
+                             "sdtool_0.5_linux_amd64.tar.gz` at plugins/p/devstack/plugin.sh:12)")
     elif mode == "unnamed":
         assert line == ("record mode ends here, it seems: this step failed on something "
                         "missing, which an install of p's the run recorded, not made, may "

@@ -353,7 +353,7 @@ def test_copies_into_or_out_of_a_recorded_clone_are_recorded(rec, tmp_path):
                  "echo done\n")
     assert out.endswith("done\n")
     assert [(k, c.split()[0]) for k, c in records(rec)][2:] == [
-        ("clone", "cp"), ("clone", "install"), ("clone", "ln")]
+        ("copy", "cp"), ("copy", "install"), ("copy", "ln")]
     assert (tmp_path / "dest/horizon/_90_x.py").read_text() == "x\n"
     assert (tmp_path / "link").is_symlink() and (tmp_path / "dest/client/etc").is_dir()
     failed = rec.run("cp $TOP_DIR/not-there $TOP_DIR/x\necho never\n")

@@ -238,7 +238,7 @@ function _sd_rec_in_clone_path {
 function cp {
     { local -; set +o xtrace; } 2>/dev/null
     if _sd_rec_clone_copy cp "$@"; then
-        _sd_rec clone cp "$@"
+        _sd_rec copy cp "$@"
         return 0
     fi
     command cp "$@"
@@ -247,7 +247,7 @@ function cp {
 function install {
     { local -; set +o xtrace; } 2>/dev/null
     if _sd_rec_clone_copy install "$@"; then
-        _sd_rec clone install "$@"
+        _sd_rec copy install "$@"
         return 0
     fi
     command install "$@"
@@ -256,7 +256,7 @@ function install {
 function ln {
     { local -; set +o xtrace; } 2>/dev/null
     if _sd_rec_clone_copy ln "$@"; then
-        _sd_rec clone ln "$@"
+        _sd_rec copy ln "$@"
         return 0
     fi
     command ln "$@"
