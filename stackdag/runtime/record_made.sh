@@ -235,31 +235,18 @@ function _sd_rec_in_clone_path {
     _sd_rec_in_clone "${dir:-/}"
 }
 
-function cp {
-    { local -; set +o xtrace; } 2>/dev/null
-    if _sd_rec_clone_copy cp "$@"; then
-        _sd_rec copy cp "$@"
-        return 0
-    fi
-    command cp "$@"
+# _sd_rec_copied cp|install|ln ARGS...: recorded (true) when it is such a copy, else false:
+# the program runs then, from its wrapper (a failure report names it as the hook wrote it).
+function _sd_rec_copied {
+    _sd_rec_clone_copy "$@" || return 1
+    _sd_rec copy "$@"
 }
 
+function cp { { local -; set +o xtrace; } 2>/dev/null; _sd_rec_copied cp "$@" || command cp "$@"; }
+function ln { { local -; set +o xtrace; } 2>/dev/null; _sd_rec_copied ln "$@" || command ln "$@"; }
 function install {
     { local -; set +o xtrace; } 2>/dev/null
-    if _sd_rec_clone_copy install "$@"; then
-        _sd_rec copy install "$@"
-        return 0
-    fi
-    command install "$@"
-}
-
-function ln {
-    { local -; set +o xtrace; } 2>/dev/null
-    if _sd_rec_clone_copy ln "$@"; then
-        _sd_rec copy ln "$@"
-        return 0
-    fi
-    command ln "$@"
+    _sd_rec_copied install "$@" || command install "$@"
 }
 
 # --- downloads --------------------------------------------------------------------------
@@ -433,7 +420,8 @@ _SD_RUNTIME_FUNCS+=(
     [_sd_rec_writing]=1 [_sd_rec_owner]=1
     [_sd_rec_made_dir]=1 [_sd_rec_made_file]=1 [_sd_record_checkouts]=1
     [_sd_record_conf_dirs]=1 [_sd_record_configured]=1 [_sd_rec_dest_links]=1
-    [_sd_rec_clone_copy]=1 [_sd_rec_in_clone_path]=1 [cp]=1 [install]=1 [ln]=1
+    [_sd_rec_clone_copy]=1 [_sd_rec_in_clone_path]=1 [_sd_rec_copied]=1 [cp]=1 [install]=1
+    [ln]=1
     [_sd_rec_url_name]=1 [_sd_rec_fetched]=1 [_sd_rec_fetched_value]=1
     [_sd_rec_curl_option]=1 [_sd_rec_generated]=1 [_sd_rec_commands]=1 [_sd_rec_called_by]=1
 )
