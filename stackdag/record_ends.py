@@ -26,8 +26,10 @@ _INSTALLS = ("package", "pip", "develop", "clone", "download")
 _VERBS = frozenset({"install", "reinstall", "remove", "purge", "update", "upgrade",
                     "dist-upgrade", "autoremove", "uninstall"})
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
-_MISSING = re.compile(r"no such file|cannot stat|missing .*operand|not found|no module named",
-                      re.I)
+# a failure on something missing: an error that says so, or a test for a file that failed
+# (devstack-plugin-ceph's `test -e $CEPH_CONFIG`, which cephadm bootstrap would have made)
+_MISSING = re.compile(r"no such file|cannot stat|missing .*operand|not found|no module named"
+                      r"|`(test|\[) +-[edfs] ", re.I)
 _SHOWN = 12     # names in the line where the failure names none
 
 

@@ -145,6 +145,10 @@ if [[ $2 == post-config && $SD_MODE == unnamed ]]; then
     PXE_IMAGE=$(ls /usr/lib/sdboot/*.kpxe 2>/dev/null || :)     # none: an empty name
     cp $PXE_IMAGE $TOP_DIR/tftpboot
 fi
+if [[ $2 == post-config && $SD_MODE == tested ]]; then
+    SD_CONFIG=/etc/sdboot/sdboot.conf       # what the package's own setup would write
+    test -e $SD_CONFIG
+fi
 if [[ $2 == extra ]]; then      # a file missing from a project that is there: a bug
     echo_summary "Installing p"
     setup_develop $TOP_DIR/plugins/p
@@ -155,7 +159,7 @@ fi
 """
 
 
-@pytest.mark.parametrize("mode", ["package", "pip", "download", "unnamed"])
+@pytest.mark.parametrize("mode", ["package", "pip", "download", "unnamed", "tested"])
 def test_where_record_mode_ends_on_what_a_recorded_install_provides_it_says_so(ws, mode):
     """ironic copies the PXE image a package installs (or an empty name, where it looked for
     one and found none); octavia's image build needs diskimage-builder, a requirement pip
@@ -178,7 +182,7 @@ def test_where_record_mode_ends_on_what_a_recorded_install_provides_it_says_so(w
     elif mode == "download":    # magnum: curl -sL $SONOBUOY_URL | sudo tar -zxf - ...
         assert line.endswith("sdtool (download: `curl -sL https://example.org/releases/"
                              "sdtool_0.5_linux_amd64.tar.gz` at plugins/p/devstack/plugin.sh:12)")
-    elif mode == "unnamed":
+    elif mode in ("unnamed", "tested"):
         assert line == ("record mode ends here, it seems: this step failed on something "
                         "missing, which an install of p's the run recorded, not made, may "
                         "have provided: sdboot, pbr, sd-image-builder (`stackdag recorded` "
