@@ -22,6 +22,15 @@ def _places(ws: Workspace) -> list[tuple[Path, Path, str]]:
             if not plugin.url and ws.stack.dest / plugin.name != plugin.dir]
 
 
+def isolated(ws: Workspace) -> str:
+    """Record mode with DEST outside the workspace: the links are not made on the machine,
+    which a record-mode run leaves as it was, but where the hooks run, isolated (the
+    runtime makes them there: record_made.sh); "DEST/<name> TAB path" lines, else ""."""
+    if not ws.stack.record or ws.stack.dest.is_relative_to(ws.top):
+        return ""
+    return "".join(f"{place}\t{target}\n" for place, target, _ in _places(ws))
+
+
 def _points_at(place: Path, target: Path) -> bool:
     return place.is_symlink() and os.readlink(place) == str(target)
 
@@ -30,6 +39,8 @@ def link(ws: Workspace) -> list[str]:
     """Link every path plugin at DEST/<name>, and unlink url plugins' places; a note for
     each place taken by something else, and for each link removed."""
     notes = []
+    if isolated(ws):
+        return notes
     for plugin in ws.plugins:
         place = ws.stack.dest / plugin.name
         if plugin.url and place.is_symlink():

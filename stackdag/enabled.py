@@ -3,8 +3,9 @@
 The plan needs the answer before any bash runs: which of DevStack's stages to plan, and
 whether the hypervisor file is used. The rules are DevStack's (reference §6): a name is
 enabled when ``,NAME,`` matches the comma list as a regular expression, when its
-``is_NAME_enabled`` hook of a DevStack ``lib/`` file says so (with DevStack's libraries
-only), or by the legacy umbrellas (``nova`` for any ``n-``, ``s-*`` for ``swift``...).
+``is_NAME_enabled`` hook of a DevStack ``lib/`` file says so (the runtime has the same
+hooks where DevStack's libraries are not sourced: services.sh), or by the legacy umbrellas
+(``nova`` for any ``n-``, ``s-*`` for ``swift``...).
 
 A stage's condition (``when`` in the stage table) is one or more groups joined by ``&``;
 a group is names separated by blanks, any of which will do (``is_service_enabled a b``),
@@ -21,7 +22,7 @@ DATABASE_BACKENDS = ("mysql", "postgresql")
 
 # is_<name>_enabled hooks of DevStack's lib/ files: the umbrella name a DISABLED_SERVICES
 # entry vetoes it with (None: none), and the entries any of which enables it. A hook can
-# only make a name enabled.
+# only make a name enabled. runtime/services.sh has the same table (_SD_LIB_HOOKS).
 _LIB_HOOKS = {
     "nova": ("nova", (",n-",)), "glance": ("glance", (",g-",)), "cinder": ("cinder", (",c-",)),
     "swift": ("swift", (",s-",)), "keystone": ("keystone", (",key,",)),
@@ -46,13 +47,12 @@ class Services:
 
     enabled: str
     disabled: str = ""
-    lib_hooks: bool = True      # DevStack's lib/ files are sourced (their is_X_enabled)
 
     def one(self, name: str) -> bool:
         enabled = f",{self.enabled},"
         if _matches(f",{name},", enabled):
             return True
-        hook = _LIB_HOOKS.get(name) if self.lib_hooks else None
+        hook = _LIB_HOOKS.get(name)
         if hook:
             umbrella, entries = hook
             vetoed = umbrella is not None and _matches(f",{umbrella}", f",{self.disabled}")
@@ -128,19 +128,18 @@ def parse(text: str) -> Condition:
     return Condition(text, tuple(groups))
 
 
-def _edited(enabled: list[str], disabled: list[str], enable, disable,
-            lib_hooks: bool) -> Services:
+def _edited(enabled: list[str], disabled: list[str], enable, disable) -> Services:
     """enable_service then disable_service, as the runtime's (services.sh) do them."""
     for name in enable:
-        if name not in disabled and not Services(",".join(enabled), ",".join(disabled),
-                                                 lib_hooks).one(name):
+        if name not in disabled and not Services(",".join(enabled),
+                                                 ",".join(disabled)).one(name):
             enabled.append(name)
     negated = {name[1:] for name in enabled if name.startswith("-")}
     enabled = [n for n in enabled if not n.startswith("-") and n not in negated]
     for name in disable:
         disabled.append(name)
         enabled = [n for n in enabled if n != name]
-    return Services(",".join(enabled), ",".join(disabled), lib_hooks)
+    return Services(",".join(enabled), ",".join(disabled))
 
 
 def of_workspace(ws) -> Services:
@@ -148,9 +147,8 @@ def of_workspace(ws) -> Services:
     a local.conf's, as bash left them (localrc.py); plugins.toml's, from its settings and
     services (ENABLED_SERVICES starting empty, or at DevStack's default when DevStack's
     stages run)."""
-    lib_hooks = ws.stack.devstack is not None
     if ws.localrc is not None:
-        return Services(",".join(ws.localrc.enabled), ",".join(ws.localrc.disabled), lib_hooks)
+        return Services(",".join(ws.localrc.enabled), ",".join(ws.localrc.disabled))
     settings = dict(ws.settings)
     start = ""
     if ws.stack.stages == "devstack":
@@ -158,4 +156,4 @@ def of_workspace(ws) -> Services:
         start = devstack.default_services(ws.stack.devstack)
     enabled = [n for n in settings.get("ENABLED_SERVICES", start).split(",") if n]
     disabled = [n for n in settings.get("DISABLED_SERVICES", "").split(",") if n]
-    return _edited(enabled, disabled, ws.enable, ws.disable, lib_hooks)
+    return _edited(enabled, disabled, ws.enable, ws.disable)

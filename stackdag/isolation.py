@@ -94,7 +94,9 @@ class Keeper:
         self.log = state.logs / "isolation.log"
         with open(self.log, "w", encoding="utf-8") as err:
             self.proc = subprocess.Popen(
-                [*elevation(), sys.executable, "-I", "-c", BOOT,
+                # -B: root writes no bytecode into the user's Python (a venv's .pth
+                # imports its own modules): nothing outside the workspace, stackdag included
+                [*elevation(), sys.executable, "-I", "-B", "-c", BOOT,
                  str(Path(__file__).resolve().parent.parent), str(state.top),
                  str(state.overlay)],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, cwd="/",

@@ -20,11 +20,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from stackdag import driver, isolation, names, plan, processes
+from stackdag import destlinks, driver, isolation, names, plan, processes, record_ends
 from stackdag.bashenv import runtime_environment
 from stackdag.model import STACKRC_DEFAULTS, Plan, Plugin, Step, Workspace
 from stackdag.outcome import (StepOutcome, describe, disk_note, failing_command, signalled,
-                              status_text)
+                              status_text, tail)
 from stackdag.state import StateDir, file_name
 
 STOP_GRACE_SECONDS = 5
@@ -77,6 +77,7 @@ class RunContext:
     devstack_localrc: str = ""      # ...and the settings as its localrc
     overrides: str = ""             # ...and the plugins' override-defaults: NAME<tab>FILE lines
     errexit: bool = True        # False for unstack and clean, as DevStack's scripts
+    dest_links: str = ""        # record mode: path plugins' links the runtime makes
 
     @classmethod
     def of(cls, ws: Workspace, stack_plan: Plan, errexit: bool = True) -> "RunContext":
@@ -86,7 +87,8 @@ class RunContext:
                             if s.phase == "override_defaults" and s.plugin)
         return cls(ws.top, StateDir(ws.top), plugin_declarations(stack_plan.plugins),
                    stack.packages, stack.record, stack.devstack,
-                   devstack_localrc(ws) if stack.devstack else "", overrides, errexit)
+                   devstack_localrc(ws) if stack.devstack else "", overrides, errexit,
+                   destlinks.isolated(ws))
 
 
 def _run_file(state: StateDir, kind: str, text: str) -> Path:
@@ -116,7 +118,10 @@ def _driver_environment(run: RunContext) -> dict[str, str]:
         "_SD_NOT_CARRIED_NAMES": _NOT_CARRIED,
         "_SD_PLUGINS_FILE": str(_run_file(state, "plugins", run.plugins)),
         "_SD_OVERRIDES_FILE": str(_run_file(state, "overrides", run.overrides)),
+        "STACKDAG_DEST_LINKS": run.dest_links,
     })
+    if run.record:      # its commands first, whatever the machine has installed
+        env["PATH"] = f"{state.record_bin}:{env.get('PATH', os.defpath)}"
     return env
 
 
@@ -326,14 +331,14 @@ def run_step(step: Step, run: RunContext) -> StepOutcome:
     final = state.state_file(step.name)
     full = final.with_suffix(".sh.partial")
     delta = state.delta_file(step.name).with_suffix(".sh.partial")
-    records = state.records_file(step.name)     # what this run of the step records, only
-    records.unlink(missing_ok=True)
+    record_file = state.records_file(step.name)     # what this run of the step records, only
+    record_file.unlink(missing_ok=True)
     state.writes_file(step.name).unlink(missing_ok=True)
     started = time.monotonic()
     try:
         if run.record:
-            records.parent.mkdir(exist_ok=True)
-            records.touch()
+            record_file.parent.mkdir(exist_ok=True)
+            record_file.touch()
         # an interrupted run's, or a full disk's; and the last state, which must not
         # stand for this run's if it is killed after success, before the state is saved
         for leftover in (full, delta, final):
@@ -396,9 +401,12 @@ def run_step(step: Step, run: RunContext) -> StepOutcome:
         _note_leftovers(step, run, pgid, log)
     finished = ended.ran or ended.saved
     if status != 0:
+        failed = failing_command(log)
+        ends = (record_ends.ends_here(state, f"{failed}\n{tail(log)}", step.plugin_name)
+                if run.record else "")
         return StepOutcome(False, seconds, log, f"{describe(step)}: "
                            f"{status_text(signalled(status))}"
-                           f"{failing_command(log)}{disk_note(state)}")
+                           f"{failed}{disk_note(state)}{ends}")
     if not finished:
         return StepOutcome(False, seconds, log, f"{describe(step)}: the hook called `exit` "
                            "before it finished, so its shell state was not saved; use "

@@ -47,6 +47,8 @@ class StateDir:
         self.running = self.root / "running"
         self.records = self.root / "records"    # record mode: what each step would change
         self.results = self.root / "results"    # each step's last run id (results.py)
+        # record mode: commands a script a hook runs finds on PATH (runtime/record_made.sh)
+        self.record_bin = self.records / "bin"
         # record mode: the overlay the hooks run on (isolation.py), kept across runs
         self.overlay = self.root / "overlay"
 
@@ -203,6 +205,7 @@ class StateDir:
                 "STACKDAG_PACKAGES_LOG": str(self.root / "packages.log"),
                 "STACKDAG_RECORDED_CLONES": str(self.records / "clones"),
                 "STACKDAG_RECORDED_UNITS": str(self.records / "systemd"),
+                "STACKDAG_RECORD_BIN": str(self.record_bin),
                 "STACKDAG_SUMMARY_LOG": str(self.summary_log),
                 "STACKDAG_WARNINGS_LOG": str(self.warnings_log),
                 "STACKDAG_TIMERS_LOG": str(self.timers_log)}

@@ -4,6 +4,8 @@ DevStack-shaped tree the test writes (functions, stackrc, stack.sh's lib order, 
 from __future__ import annotations
 
 import getpass
+import os
+import shutil
 import textwrap
 
 import pytest
@@ -192,3 +194,33 @@ def test_a_path_that_is_not_a_checkout_is_a_config_error(ws, tmp_path):
     assert run.returncode == 3
     assert run.stderr.strip() == (f"ERROR: plugins.toml:2:12: stack.devstack '{tmp_path}' is "
                                   "not a DevStack checkout (it needs functions and stackrc)")
+
+
+def test_lib_tempest_is_sourced_where_tempest_is_enabled_as_its_extras_hook_would(ws, devstack):
+    """stack.sh sources lib/tempest through the checkout's extras.d/80-tempest.sh; a
+    plugins.toml workspace has its own extras.d, and manila reads $TEMPEST_DIR."""
+    (devstack / "extras.d").mkdir()
+    (devstack / "extras.d/80-tempest.sh").write_text(
+        '[[ $1 != source ]] || source $TOP_DIR/lib/tempest\n')
+    (devstack / "lib/tempest").write_text("TEMPEST_DIR=$DEST/tempest\n")
+    ws.plugin("p", plugin_sh='[[ $2 != install ]] || echo "dir=$TEMPEST_DIR" > $TOP_DIR/seen\n')
+    dest = ws.top / ".stack/dest"
+    for services, seen in (('["tempest"]', f"dir={dest}/tempest\n"), ("[]", "dir=\n")):
+        ws.toml(f'[stack]\ndevstack = "{devstack}"\n[services]\nenable = {services}\n'
+                '[[plugin]]\nname = "p"\npath = "plugins/p"\n')
+        run = ws.run("stackdag", "stack")
+        assert run.returncode == 0, run.output
+        assert (devstack / "seen").read_text() == seen
+
+
+@pytest.mark.skipif(os.geteuid() != 0 and not shutil.which("sudo"),
+                    reason="record mode needs root or sudo")
+def test_record_mode_sets_what_neutrons_configure_would_have(ws, devstack):
+    """DevStack's configure_neutron sets Q_PLUGIN_CONF_FILE; without a stage that runs it,
+    record mode sets it (networking-bagpipe isets /$Q_PLUGIN_CONF_FILE)."""
+    ws.plugin("p", plugin_sh='[[ $2 != install ]] || iniset /$Q_PLUGIN_CONF_FILE ml2 x 1\n')
+    ws.toml(f'[stack]\ndevstack = "{devstack}"\nrecord = true\n'
+            '[services]\nenable = ["neutron", "q-svc"]\n[[plugin]]\nname = "p"\npath = "plugins/p"\n')
+    run = ws.run("stackdag", "stack")
+    assert run.returncode == 0, run.output
+    assert "wrote /etc/neutron/plugins/ml2/ml2_conf.ini" in ws.run("stackdag", "recorded").stdout

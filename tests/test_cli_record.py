@@ -30,7 +30,9 @@ fi
 def recording(ws):
     ws.plugin("rec", plugin_sh=PLUGIN_SH, settings="enable_service rec-api neutron\n")
     conf = ws.top / "etc/neutron/neutron.conf"
-    ws.toml(f'[settings]\nNEUTRON_CONF = "{conf}"\n'
+    # the in-tree neutron's stand-ins in the workspace: nothing written outside it
+    ws.toml(f'[settings]\nNEUTRON_CONF = "{conf}"\nNEUTRON_CONF_DIR = "{conf.parent}"\n'
+            f'Q_PLUGIN_CONF_FILE = "{conf.parent}/plugins/ml2/ml2_conf.ini"\n'
             '[[plugin]]\nname = "rec"\npath = "plugins/rec"\n')
     return ws
 

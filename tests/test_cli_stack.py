@@ -506,7 +506,7 @@ def test_a_command_failing_inside_a_helper_names_the_helper_at_the_hooks_line(ws
     (ws.top / "no-makefile-here").mkdir()
     run = ws.run("stackdag", "stack")
     assert run.returncode == 1
-    assert ('exit status 2; `make (in it: command make "$@")` at '
+    assert (f'exit status 2; `make -C {ws.top}/no-makefile-here` at '
             "plugins/a/devstack/plugin.sh:3") in run.stdout
 
 

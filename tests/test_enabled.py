@@ -36,10 +36,22 @@ def test_devstack_rules(name, enabled, disabled, expected):
     assert Services(enabled, disabled).one(name) is expected
 
 
-def test_without_devstack_libraries_there_are_no_lib_hooks():
-    # stackdag's own runtime has no lib/cinder: `cinder` is not an umbrella
-    assert Services("c-api", lib_hooks=False).one("cinder") is False
-    assert Services("n-cpu", lib_hooks=False).one("nova") is True
+@pytest.mark.parametrize("name, enabled, disabled, expected", [
+    ("cinder", "c-api", "", True), ("cinder", "c-api", "cinder", False),
+    ("keystone", "key", "", True), ("keystone", "keystone-x", "", False),
+    ("keystone", "key", "keystone", False), ("placement", "placement-api", "placement", True),
+    ("placement", "placement-client", "", False), ("neutron", "neutron-api", "", True),
+    ("neutron", "neutron-api", "neutron", False), ("nova", "n-cpu", "nova", True),
+    ("glance", "g-api", "glance", True), ("swift", "s-proxy", "swift", True),
+])
+def test_without_devstack_libraries_the_runtime_has_their_hooks(name, enabled, disabled,
+                                                                expected):
+    """A runtime with no lib/ sourced answers as DevStack's is_<name>_enabled would (barbican
+    tests `is_service_enabled keystone`), as the planner does."""
+    script = (f'source "{RUNTIME}/functions.sh"; ENABLED_SERVICES={enabled}; '
+              f'DISABLED_SERVICES={disabled}; is_service_enabled {name}')
+    ran = subprocess.run(["bash", "-c", script], capture_output=True)
+    assert (ran.returncode == 0) is expected is Services(enabled, disabled).one(name)
 
 
 @pytest.mark.parametrize("when, expected", [
@@ -70,4 +82,4 @@ def test_the_bash_form_agrees_with_the_python_one(when, enabled):
     script = (f'source "{RUNTIME}/functions.sh"; ENABLED_SERVICES={enabled}; '
               f'DATABASE_BACKENDS="mysql postgresql"; {condition.bash()}')
     ran = subprocess.run(["bash", "-c", script], capture_output=True)
-    assert (ran.returncode == 0) is condition.holds(Services(enabled, lib_hooks=False))
+    assert (ran.returncode == 0) is condition.holds(Services(enabled))

@@ -57,7 +57,8 @@ def test_errexit_stays_on_for_real_commands(rec):
 def test_downloads_leave_their_output_file(rec):
     rec.ok("curl -fsSL -o out/a.tgz https://example.org/a.tgz\n"
            "wget -q -O b.bin https://example.org/b\n")
-    assert (rec.tmp / "out/a.tgz").read_bytes() == b"" and (rec.tmp / "b.bin").exists()
+    assert (rec.tmp / "out/a.tgz").read_text().startswith("#!/bin/sh\n# stackdag record mode")
+    assert (rec.tmp / "b.bin").exists()
     assert [k for k, _ in records(rec)] == ["download", "download"]
 
 
@@ -169,6 +170,11 @@ def test_run_process_starts_nothing(rec):
 def test_a_generated_sample_file_exists(rec):
     rec.ok("oslo-config-generator --config-file gen.conf --output-file etc/x.conf.sample\n")
     assert (rec.tmp / "etc/x.conf.sample").is_file()
+    # taas: the output file named by the config file
+    (rec.tmp / "taas.ini").write_text("[DEFAULT]\noutput_file = etc/taas_plugin.ini.sample\n"
+                                      "wrap_width = 79\n")
+    rec.ok("oslo-config-generator --config-file=taas.ini\n")
+    assert (rec.tmp / "etc/taas_plugin.ini.sample").is_file()
 
 
 def test_setup_develop_leaves_stub_scripts_on_path(rec, tmp_path):
@@ -261,3 +267,128 @@ def test_what_reaches_a_server_or_the_kernel_is_recorded_installed_or_not(rec, t
             ("apache", "a2dissite 000-default"), ("container", "docker ps"),
             ("package", "apt-key add -"), ("package", "add-apt-repository -y ppa:x/y"),
             ("firewall", "iptables -I INPUT -j ACCEPT")]
+
+
+def test_stack_install_service_runs_the_plugins_install_and_leaves_its_scripts(rec, tmp_path):
+    """barbican's `stack_install_service barbican` runs its own install_barbican (a
+    setup_develop), whose entry points then exist for `$BARBICAN_BIN_DIR/barbican-manage`;
+    an in-tree service's install (DevStack's lib/) is recorded."""
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "setup.cfg").write_text("[entry_points]\nconsole_scripts =\n"
+                                       "    proj-manage = proj.cmd:main\n")
+    venv = tmp_path / "venv"
+    out = rec.ok(f"function install_proj {{ setup_develop {q(project)}; }}\n"
+                 "stack_install_service proj\nstack_install_service keystone\n"
+                 f"{q(venv)}/bin/proj-manage db upgrade\necho after\n",
+                 GLOBAL_VENV="True", DEVSTACK_VENV=str(venv))
+    assert out.endswith("after\n")
+    assert records(rec) == [("develop", f"setup_develop {project}"),
+                            ("missing", "install_keystone"),
+                            ("stand-in", f"{venv}/bin/proj-manage db upgrade")]
+
+
+def test_stack_install_service_of_nothing_dies_as_devstacks(tmp_path):
+    result = Bash(tmp_path).run("stack_install_service nosuch\necho never\n")
+    assert result.returncode == 1 and "never" not in result.stdout
+    assert "No function declared with name 'install_nosuch'." in result.stderr
+
+
+@pytest.mark.parametrize("command, made", [
+    ("curl -f -O https://example.org/rpm/el9/noarch/cephadm", ["cephadm"]),
+    ("curl -fsSLO https://example.org/a/b.tgz?x=1", ["b.tgz"]),
+    ("curl --remote-name --output-dir out https://example.org/c.iso", ["out/c.iso"]),
+    ("curl -O https://example.org/d -o named https://example.org/e", ["d", "named"]),
+    ("curl --remote-name-all https://example.org/f https://example.org/g", ["f", "g"]),
+    ("curl -XPOST -O https://example.org/h", ["h"]),                # -XPOST: X's value
+    ("curl -x http://proxy:3128 -o i https://example.org/j", ["i"]),
+    ("curl -s https://example.org/k | cat", []),                     # to stdout
+    ("wget -q https://example.org/l/m.qcow2", ["m.qcow2"]),
+    ("wget -P dl --no-verbose https://example.org/n.img https://example.org/", ["dl/n.img",
+                                                                                "dl/index.html"]),
+    ("wget --output-document=o.bin https://example.org/x", ["o.bin"]),
+    ("wget -O - https://example.org/p | cat", []),
+])
+def test_downloads_leave_the_files_they_would_have_written(rec, command, made):
+    """ceph's `curl -f -O $URL` then `sudo mv cephadm /usr/bin/`: the file must be there."""
+    before = {p for p in rec.tmp.rglob("*")}
+    rec.ok(command + "\n")
+    files = sorted(str(p.relative_to(rec.tmp)) for p in rec.tmp.rglob("*")
+                   if p not in before and p.is_file() and p.name != "records.tsv")
+    assert files == sorted(made)
+    assert all("# stackdag record mode: a stand-in for " in (rec.tmp / name).read_text()
+               for name in made)
+    assert [k for k, _ in records(rec)] == ["download"]
+
+
+def test_a_downloaded_tool_that_is_run_is_recorded(rec):
+    """devstack-plugin-ceph: `curl -O .../cephadm; sudo mv cephadm /usr/bin/; sudo chmod +x
+    ...; sudo cephadm bootstrap ...`: the stand-in does not pass for a tool that ran."""
+    out = rec.ok("curl -f -O https://example.org/cephadm\nmkdir -p bin\nmv cephadm bin/\n"
+                 "chmod +x bin/cephadm\nsudo ./bin/cephadm bootstrap --mon-ip 1.2.3.4\n"
+                 "./bin/cephadm ls\necho done\n",
+                 STACKDAG_RECORDS=str(rec.tmp / "records.tsv"))
+    assert out.endswith("done\n")
+    assert records(rec)[1:] == [
+        ("stand-in", "sudo ./bin/cephadm bootstrap --mon-ip 1.2.3.4"),
+        ("stand-in", "./bin/cephadm ls")]
+
+
+def test_copies_into_or_out_of_a_recorded_clone_are_recorded(rec, tmp_path):
+    """heat-dashboard copies into horizon's checkout, magnum installs a file of
+    python-magnumclient's, both recorded clones: their content is not there. What is
+    there is copied for real, and a copy of a missing file elsewhere still fails."""
+    (tmp_path / "mine/enabled").mkdir(parents=True)
+    (tmp_path / "mine/enabled/_90_x.py").write_text("x\n")
+    out = rec.ok("git_clone https://example.org/horizon.git $TOP_DIR/dest/horizon master\n"
+                 "git_clone https://example.org/client.git $TOP_DIR/dest/client master\n"
+                 "cp -a $TOP_DIR/mine/enabled/* "
+                 "$TOP_DIR/dest/horizon/openstack_dashboard/local/enabled/\n"
+                 "sudo install -D -m 0644 -o root $TOP_DIR/dest/client/tools/x.bash "
+                 "$TOP_DIR/etc/x.bash\n"
+                 "ln -s $TOP_DIR/mine $TOP_DIR/dest/horizon/openstack_dashboard/conf/mine\n"
+                 "cp $TOP_DIR/mine/enabled/_90_x.py $TOP_DIR/dest/horizon/\n"
+                 "ln -s $TOP_DIR/dest/client/missing $TOP_DIR/link\n"
+                 "install -d $TOP_DIR/dest/client/etc\n"
+                 "echo done\n")
+    assert out.endswith("done\n")
+    assert [(k, c.split()[0]) for k, c in records(rec)][2:] == [
+        ("copy", "cp"), ("copy", "install"), ("copy", "ln")]
+    assert (tmp_path / "dest/horizon/_90_x.py").read_text() == "x\n"
+    assert (tmp_path / "link").is_symlink() and (tmp_path / "dest/client/etc").is_dir()
+    failed = rec.run("cp $TOP_DIR/not-there $TOP_DIR/x\necho never\n")
+    assert failed.returncode == 1 and "never" not in failed.stdout
+
+
+def test_a_generated_sample_file_is_made_by_a_script_a_hook_runs(rec, tmp_path):
+    """taas runs tools/generate_config_file_samples.sh (#!/bin/sh), which tests for
+    oslo-config-generator with `type` and runs it: a command on PATH, whose record names
+    that script."""
+    script = tmp_path / "tools/gen.sh"
+    script.parent.mkdir()
+    script.write_text("#!/bin/sh\nset -e\ntype oslo-config-generator >/dev/null\n"
+                      "oslo-config-generator --config-file=etc/gen.conf "
+                      "--output-file etc/x.conf.sample\n")
+    script.chmod(0o755)
+    bin_dir = tmp_path / "record-bin"
+    rec.ok("(cd $TOP_DIR && ./tools/gen.sh)\n", STACKDAG_RECORD_BIN=str(bin_dir),
+           PATH=f"{bin_dir}:{os.environ['PATH']}", STACKDAG_RECORDS=str(tmp_path / "records.tsv"))
+    assert (tmp_path / "etc/x.conf.sample").is_file()
+    [line] = (tmp_path / "records.tsv").read_text().splitlines()
+    assert line == (f"generate\t{tmp_path}/./tools/gen.sh\toslo-config-generator "
+                    "--config-file=etc/gen.conf --output-file etc/x.conf.sample")
+
+
+def test_podman_and_buildah_are_recorded_as_docker_is(rec, tmp_path):
+    """devstack-plugin-ceph runs `sudo podman run ... ceph --version`: a host with podman
+    would run a container."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("podman", "buildah"):
+        (bin_dir / tool).write_text(f"#!/bin/sh\necho {tool} >> {q(tmp_path / 'called')}\n")
+        (bin_dir / tool).chmod(0o755)
+    rec.ok("sudo podman run --rm quay.io/ceph/ceph:v20 --version\nbuildah bud -t x .\n",
+           PATH=f"{bin_dir}:{os.environ['PATH']}")
+    assert not (tmp_path / "called").exists()
+    assert records(rec) == [("container", "podman run --rm quay.io/ceph/ceph:v20 --version"),
+                            ("container", "buildah bud -t x .")]

@@ -121,6 +121,14 @@ _sd_devstack_libs early
 _sd_devstack_overrides
 _sd_devstack_libs late
 unset -f _sd_devstack_libs _sd_devstack_overrides
+# lib/tempest: stack.sh's `run_phase source` sources it through the checkout's own
+# extras.d/80-tempest.sh, where tempest is enabled; a workspace that is not the checkout
+# has its own extras.d, so that hook's source phase is done here (manila's test-config
+# isets $TEMPEST_CONFIG, under $TEMPEST_DIR).
+if [[ $STACKDAG_DEVSTACK != "$_SD_STACKDAG_TOP" && -r $STACKDAG_DEVSTACK/lib/tempest \
+        && -r $STACKDAG_DEVSTACK/extras.d/80-tempest.sh ]] && is_service_enabled tempest; then
+    source "$STACKDAG_DEVSTACK/lib/tempest"
+fi
 
 # What stack.sh sets up inline, which stages and plugins read.
 if initialize_database_backends >/dev/null 2>&1; then

@@ -60,24 +60,48 @@ _SD_FIELDS=(_SD_STEP _SD_SUMMARY _SD_LOG _SD_ACTION _SD_FILE _SD_CALLS _SD_HOOK 
             _SD_PHASE _SD_PLUGIN _SD_PLUGIN_DIR _SD_IF_ENABLED _SD_ERREXIT _SD_STATE_IN
             _SD_STATE_DELTAS _SD_STATE_KEY _SD_STATE_OUT _SD_DELTA_OUT _SD_RECORDS)
 
-# _sd_failed STATUS (the ERR trap of a stack hook): the command that ends a hook under
-# errexit, and where it is (shell.py puts it in the failure report); failures errexit lets
-# pass are not named.
-# A command that fails inside a runtime helper (sudo, make in record mode...) is named with
-# the helper, at the line of the hook that called it. One that fails in a function carried
-# from an earlier step (bash knows it by the state file it was restored from) is placed at
-# the start of that function, in the file that defined it (messages.sh: _sd_where).
+# The ERR trap of a hook: its own lines are out of a `set -x` log (the status and the
+# options taken first, tracing off), then _sd_failed, given the positional parameters of
+# the function the command failed in.
+_SD_ERR_TRAP='{ _sd_status=$? _sd_flags=$-; set +o xtrace; } 2>/dev/null; _sd_failed "$@"'
+
+# _sd_failed ARGS... (the ERR trap; _sd_status, _sd_flags): the command that failed, and
+# where it is (shell.py puts it in the failure report). Under errexit, the one that ends
+# the hook; failures errexit lets pass are not named. Without (unstack, clean), each one,
+# and the step fails at its end.
+# A command that fails inside a runtime helper the hook called is named as the hook called
+# it (ARGS: `sudo install -m 755 x /usr/local/bin/x`), at the line of the hook, with the
+# helper's own failing command unless that is the program the helper stands for (`command
+# sudo "$@"`); one deeper in the runtime is named with the helper the hook called ("iniset
+# (in it: ...)"). One that fails in a function carried from an earlier
+# step (bash knows it by the state file it was restored from) is placed at the start of
+# that function, in the file that defined it (messages.sh: _sd_where).
 function _sd_failed {
-    [[ $- == *e* && -z ${_SD_FAILED_SHOWN:-} ]] || return 0
-    _SD_FAILED_SHOWN=1
     local i=1 command=$BASH_COMMAND
+    if [[ -n $_SD_ERREXIT && ( $_sd_flags != *e* || -n ${_SD_FAILED_SHOWN:-} ) ]]; then
+        [[ $_sd_flags != *x* ]] || set -o xtrace
+        return 0
+    fi
     while [[ ${BASH_SOURCE[i]:-} == "$_SD_RUNTIME_DIR"/* && -n ${BASH_SOURCE[i + 1]:-} \
             && ${BASH_SOURCE[i + 1]} != "$_SD_RUNTIME_DIR"/driver.sh ]]; do
         i=$((i + 1))
     done
-    ((i == 1)) || command="${FUNCNAME[i - 1]} (in it: $BASH_COMMAND)"
+    if ((i == 2)); then
+        printf -v command '%q ' "${FUNCNAME[1]}" "$@"
+        command=${command% }
+        [[ $BASH_COMMAND == "command "* ]] || command+=" (in it: $BASH_COMMAND)"
+    elif ((i > 2)); then
+        command="${FUNCNAME[i - 1]} (in it: $BASH_COMMAND)"
+    fi
     _sd_where "${BASH_SOURCE[i]:-?}" "${BASH_LINENO[i - 1]:-?}" "${FUNCNAME[i]:-}"
-    echo "stackdag: failed: $command at $_SD_WHERE (status $1)" >&2
+    if [[ -n $_SD_ERREXIT ]]; then
+        _SD_FAILED_SHOWN=1
+        echo "stackdag: failed: $command at $_SD_WHERE (status $_sd_status)" >&2
+    else
+        _SD_FAILED=$_sd_status
+        echo "stackdag: status $_sd_status from: $command at $_SD_WHERE" >&2
+        [[ $_sd_flags != *x* ]] || set -o xtrace
+    fi
 }
 
 # _sd_take_request COUNT: the request's COUNT fields (from the request file) into _SD_*
@@ -158,16 +182,12 @@ while :; do
             exit 1
         fi
         set -- "${_SD_ARGS[@]}"
-        STACKDAG_RECORDS=$_SD_RECORDS
+        export STACKDAG_RECORDS=$_SD_RECORDS     # for record mode's commands too
         # Record mode: in-tree services' config files exist for plugins to write into.
         [[ -z ${STACKDAG_RECORD:-} ]] || _sd_record_standins
-        if [[ -n $_SD_ERREXIT ]]; then
-            set -o errexit -o errtrace
-            trap '_sd_failed $?' ERR
-        else
-            set -o errtrace
-            trap '_SD_FAILED=$?; echo "stackdag: status $_SD_FAILED from: $BASH_COMMAND" >&2' ERR
-        fi
+        [[ -z $_SD_ERREXIT ]] || set -o errexit
+        set -o errtrace
+        trap "$_SD_ERR_TRAP" ERR
         if [[ -n ${_SD_IF_ENABLED:-} ]] && ! is_service_enabled "$_SD_IF_ENABLED"; then
             echo "stackdag: $_SD_IF_ENABLED is not enabled: $_SD_HOOK skipped"
             _SD_ACTION=skip
@@ -186,8 +206,9 @@ while :; do
             packages) install_plugin_packages "$@" ;;
             *) echo "stackdag: unknown step action '$_SD_ACTION'" >&2; exit 2 ;;
         esac
+        { set +o xtrace; } 2>/dev/null  # the hook's options end with it (its trace first)
         trap - ERR
-        set +o errtrace +o nounset      # the hook's options end with it
+        set +o errtrace +o nounset
         # to stackdag, through the driver's stdout, opened here (as "started"): the hook's
         # processes never hold it (stackdag sees the driver's end as the end of that pipe)
         builtin echo "ran ${_SD_FAILED:-0}" 2>/dev/null > "/proc/$$/fd/1" || :

@@ -107,7 +107,7 @@ function _sd_load_family {
 # that it names exactly the functions the files above define.
 declare -gA _SD_RUNTIME_FUNCS=(
     [_sd_load]=1 [_sd_load_family]=1
-    [_sd_linked_checkout]=1
+    [_sd_linked_checkout]=1 [_sd_lib_hook]=1 [stack_install_service]=1
     [async_run]=1 [async_runfunc]=1 [async_wait]=1 [command_not_found_handle]=1 [_sd_devstack_lib]=1 [_sd_note_warning]=1
     [define_plugin]=1 [deprecated]=1 [die]=1 [die_if_not_set]=1 [disable_all_services]=1
     [disable_negated_services]=1 [disable_service]=1 [echo_summary]=1 [enable_plugin]=1

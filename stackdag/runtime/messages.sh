@@ -101,8 +101,10 @@ function _sd_backtrace {
     done
 }
 
-# _sd_fail STATUS [LINENO] message...: the body of die, for every helper that dies.
+# _sd_fail STATUS [LINENO] message...: the body of die, for every helper that dies. Out of
+# a hook's `set -x` trace, as DevStack's die is: the log ends with the hook's own lines.
 function _sd_fail {
+    { set +o xtrace; } 2>/dev/null
     local status=$1
     shift
     [[ $status =~ ^[1-9][0-9]*$ ]] || status=1
@@ -126,7 +128,8 @@ function _sd_fail {
 
 # die [LINENO] message: print where and why, then end the hook with the last status (or 1).
 function die {
-    _sd_fail $? "$@"
+    { local _sd_status=$?; set +o xtrace; } 2>/dev/null
+    _sd_fail "$_sd_status" "$@"
 }
 
 # err [LINENO] message: like die, but the hook goes on; returns the last status.

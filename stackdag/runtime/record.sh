@@ -15,8 +15,9 @@
 #   waiting for a service         wait_for_service, wait_for_compute (nothing was started)
 #   the openstack CLI             stable fake ids; `... list` prints nothing
 #   database, queue, OVS/OVN      mysql, psql, recreate_database*, rabbitmqctl,
-#   clients, apache, docker,      ovs-vsctl, ovn-*ctl, a2en*/a2dis*, docker, apt-key,
-#   apt keys, iptables            add-apt-repository, iptables: whether or not installed
+#   clients, apache, containers,  ovs-vsctl, ovn-*ctl, a2en*/a2dis*, docker, podman,
+#   apt keys, iptables            buildah, apt-key, add-apt-repository, iptables:
+#                                 whether or not installed
 #   what a recorded package       sudo chown/chgrp/chmod of a path that does not exist, or
 #   would have made               to a user or group that does not exist (bind9 makes the
 #                                 bind user and /var/cache/bind)
@@ -49,19 +50,6 @@ function _sd_rec {
     echo "stackdag: recorded, not run: ${command% }" >&2
 }
 
-# _sd_rec_output OPTION ARGS...: the file named after OPTION (e.g. -o) in ARGS, made empty.
-function _sd_rec_output {
-    local option=$1 previous=""
-    shift
-    for arg in "$@"; do
-        if [[ $previous == "$option" ]]; then
-            mkdir -p "$(dirname -- "$arg")" 2>/dev/null && : > "$arg"
-            return 0
-        fi
-        previous=$arg
-    done
-}
-
 function apt-get { _sd_rec package apt-get "$@"; }
 function apt { _sd_rec package apt "$@"; }
 function aptitude { _sd_rec package aptitude "$@"; }
@@ -76,13 +64,12 @@ function service { _sd_rec service service "$@"; }
 
 function curl {
     _sd_rec download curl "$@"
-    _sd_rec_output -o "$@"
-    _sd_rec_output --output "$@"
+    _sd_rec_fetched curl "$@"     # record_made.sh
 }
 
 function wget {
     _sd_rec download wget "$@"
-    _sd_rec_output -O "$@"
+    _sd_rec_fetched wget "$@"
 }
 
 # _sd_rec_clone_made DIR: DIR is a recorded clone: it exists, empty, and is remembered
@@ -90,7 +77,7 @@ function wget {
 # recorded too (_sd_rec_in_clone).
 function _sd_rec_clone_made {
     [[ -n ${1:-} ]] || return 0
-    mkdir -p -- "$1"
+    _sd_rec_as_called mkdir -p -- "$1"
     local dir
     dir=$(cd -- "$1" && pwd -P) || return 0
     mkdir -p -- "${STACKDAG_RECORDED_CLONES%/*}" 2>/dev/null \
@@ -252,10 +239,10 @@ function openstack {
     esac
 }
 
-# oslo-config-generator ... --output-file FILE: the sample file exists afterwards.
+# oslo-config-generator ... [--output-file FILE]: the sample file exists afterwards.
 function oslo-config-generator {
     _sd_rec generate oslo-config-generator "$@"
-    _sd_rec_output --output-file "$@"
+    _sd_rec_generated "$@"    # record_made.sh
 }
 
 # env [NAME=VALUE...] COMMAND...: as sudo below (DevStack runs `env apt-get` as root).
@@ -292,7 +279,7 @@ declare -gA _SD_RECORDED_KINDS=(
     [ovn-sbctl]=ovs [ovn-appctl]=ovs [ovn-ic-nbctl]=ovs [ovn-ic-sbctl]=ovs
     [a2ensite]=apache [a2dissite]=apache [a2enmod]=apache [a2dismod]=apache
     [a2enconf]=apache [a2disconf]=apache
-    [docker]=container
+    [docker]=container [podman]=container [buildah]=container
     [apt-key]=package [add-apt-repository]=package
     [iptables]=firewall [ip6tables]=firewall [iptables-save]=firewall
     [iptables-restore]=firewall [ip6tables-save]=firewall [ip6tables-restore]=firewall)
@@ -370,7 +357,9 @@ function _sd_rec_absent {
 }
 
 # sudo [OPTIONS] COMMAND...: recorded when COMMAND is one of the above or does not exist.
+# Out of a hook's `set -x` trace, as the sudo it stands for is.
 function sudo {
+    { local -; set +o xtrace; } 2>/dev/null
     local -a args=("$@")
     local i=0 user=""
     while ((i < ${#args[@]})); do
@@ -402,20 +391,27 @@ function sudo {
             [[ $arg == -* || $arg == */ ]] || sudo mkdir -p -- "$(dirname -- "$arg")" \
                 2>/dev/null || :
         done
-    elif [[ $target == @(git|make) ]]; then
+    elif [[ $target == @(git|make|cp|install|ln) ]]; then
         # recorded only in a recorded clone; else run as root, for real
         if [[ $target == git && ${args[i + 1]:-} == clone ]] || {
-                _sd_rec_dir_option -C "${args[@]:i+1}"; _sd_rec_in_clone "$_SD_DIR"; }; then
-            "${args[@]:i}"          # the wrapper records it
+                if [[ $target == @(git|make) ]]; then
+                    _sd_rec_dir_option -C "${args[@]:i+1}"; _sd_rec_in_clone "$_SD_DIR"
+                else
+                    _sd_rec_clone_copy "${args[@]:i}"    # record_made.sh
+                fi; }; then
+            _SD_REC_SUDO=1 "${args[@]:i}"     # the wrapper records it
             return 0
         fi
     elif [[ -n $target ]] && { [[ $(type -t -- "$target") == function ]] \
             || ! type -P -- "$target" >/dev/null; }; then
         if [[ $(type -t -- "$target") == function ]]; then
-            "${args[@]:i}"          # the wrapper records it, and answers
+            _SD_REC_SUDO=1 "${args[@]:i}"     # the wrapper records it, and answers
             return
         fi
         _sd_rec missing sudo "$@"
+        return 0
+    elif _sd_rec_is_standin "$target"; then     # record_made.sh
+        _sd_rec stand-in sudo "$@"
         return 0
     fi
     if ! type -P sudo >/dev/null && ((EUID == 0)); then
@@ -479,17 +475,22 @@ function _sd_record_scripts {
         done < "$dir/pyproject.toml"
     fi
     ((${#names[@]})) || return 0
-    mkdir -p "$bin" 2>/dev/null || command sudo mkdir -p "$bin" || return 0
+    _sd_rec_made_dir "$bin" || return 0
     for name in "${names[@]}"; do
         [[ -e $bin/$name ]] && continue
-        printf '#!/bin/sh\n# stackdag record mode: a stand-in for %s\necho "stackdag: recorded, not run: %s $*" >&2\n' \
-            "$name" "$name" > "$bin/$name" && chmod +x "$bin/$name"
+        # as pip would have: as the user in a directory of the user's (a venv), else as root
+        _sd_rec_standin "$name" | _sd_rec_writing "$bin/$name"
     done
 }
 
 # _sd_record_standins: the config files of in-tree services that are enabled, which no
-# step of this stack deploys, exist (empty) so that plugins can iniset into them.
+# step of this stack deploys, exist (empty) so that plugins can iniset into them; with
+# what their configure would have set, their checkouts and config directories, the stack
+# user's (record_made.sh).
 function _sd_record_standins {
+    _sd_record_configured   # record_made.sh
+    _sd_record_checkouts
+    _sd_record_conf_dirs
     local service file
     local -A files=(
         [nova]="${NOVA_CONF:-}" [neutron]="${NEUTRON_CONF:-} ${Q_PLUGIN_CONF_FILE:+/${Q_PLUGIN_CONF_FILE#/}}"
@@ -500,15 +501,14 @@ function _sd_record_standins {
         is_service_enabled "$service" || continue
         for file in ${files[$service]}; do
             [[ -e $file ]] && continue
-            { mkdir -p "${file%/*}" && : > "$file"; } 2>/dev/null \
-                || { command sudo -n mkdir -p "${file%/*}" && command sudo -n touch "$file"; } \
-                2>/dev/null || echo "stackdag: record mode: cannot create $file" >&2
+            _sd_rec_made_file "$file" 2>/dev/null \
+                || echo "stackdag: record mode: cannot create $file" >&2
         done
     done
 }
 
 _SD_RUNTIME_FUNCS+=(
-    [_sd_rec_where]=1 [_sd_rec]=1 [_sd_rec_output]=1 [apt-get]=1 [apt]=1 [aptitude]=1
+    [_sd_rec_where]=1 [_sd_rec]=1 [apt-get]=1 [apt]=1 [aptitude]=1
     [yum]=1 [dnf]=1 [zypper]=1 [snap]=1 [pip]=1 [pip3]=1 [systemctl]=1 [service]=1
     [curl]=1 [wget]=1 [git]=1 [openstack]=1 [oslo-config-generator]=1 [sudo]=1 [env]=1 [tee]=1
     [_sd_record_scripts]=1 [_sd_record_standins]=1 [_sd_rec_clone_made]=1
@@ -516,3 +516,5 @@ _SD_RUNTIME_FUNCS+=(
     [make]=1 [modprobe]=1 [insmod]=1 [rmmod]=1
     [wait_for_service]=1 [wait_for_compute]=1
 )
+
+source "$_SD_RUNTIME_DIR/record_made.sh"    # what recorded actions would have made

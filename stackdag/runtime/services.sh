@@ -29,15 +29,39 @@ function is_service_enabled {
     _sd_quiet _sd_is_service_enabled "$@"
 }
 
+# The is_<name>_enabled hooks of DevStack's lib/ files, for a runtime without them (no
+# [stack] devstack): NAME -> "VETO ENTRY...": no DISABLED_SERVICES entry starting with
+# VETO ("-": none), and an ENABLED_SERVICES entry starting with one of the ENTRYs (a
+# trailing "," asks for the whole entry). stackdag/enabled.py has the same table.
+declare -gA _SD_LIB_HOOKS=([nova]="nova n-" [glance]="glance g-" [cinder]="cinder c-"
+                           [swift]="swift s-" [keystone]="keystone key,"
+                           [neutron]="neutron neutron- q-" [placement]="- placement-api")
+
+# _sd_lib_hook NAME: DevStack's is_NAME_enabled hook says yes (a function of that name, or
+# the table above where there is none).
+function _sd_lib_hook {
+    if declare -F "is_${1}_enabled" >/dev/null; then
+        "is_${1}_enabled"
+        return
+    fi
+    [[ -n ${_SD_LIB_HOOKS[$1]:-} ]] || return 1
+    local entry
+    local -a words
+    read -ra words <<< "${_SD_LIB_HOOKS[$1]}"
+    [[ ${words[0]} != - && ,$DISABLED_SERVICES == *,"${words[0]}"* ]] && return 1
+    for entry in "${words[@]:1}"; do
+        [[ ,$ENABLED_SERVICES, == *,"$entry"* ]] && return 0
+    done
+    return 1
+}
+
 function _sd_is_service_enabled {
     local service
     local -a services
     _sd_words services "$@"
     for service in "${services[@]}"; do
         [[ ,$ENABLED_SERVICES, =~ ,$service, ]] && return 0
-        if declare -F "is_${service}_enabled" >/dev/null && "is_${service}_enabled"; then
-            return 0
-        fi
+        _sd_lib_hook "$service" && return 0
         case $service in
             n-cpu-*) [[ ,$ENABLED_SERVICES == *,n-cpu* ]] && return 0 ;;
             nova) [[ ,$ENABLED_SERVICES == *,n-* ]] && return 0 ;;
@@ -135,6 +159,19 @@ function verify_disabled_services {
                 "'disable_service $service'"
         fi
     done
+}
+
+# stack_install_service NAME: install_NAME, as lib/stack's: a plugin's own (barbican's
+# plugin.sh defines install_barbican and installs it this way), or DevStack's for an
+# in-tree service (with no [stack] devstack, a missing command: recorded in record mode).
+# Differs from DevStack: no per-project venv (USE_VENV, which no DevStack job sets).
+function stack_install_service {
+    local service=${1:-}
+    if declare -F "install_$service" >/dev/null || _sd_devstack_lib "install_$service"; then
+        "install_$service"
+        return
+    fi
+    _sd_fail 1 "No function declared with name 'install_$service'."
 }
 
 # --- plugins ----------------------------------------------------------------------------
