@@ -5,7 +5,6 @@ unprivileged user as stack.sh wants."""
 from __future__ import annotations
 
 import subprocess
-import textwrap
 from pathlib import Path
 
 import pytest
