@@ -1,7 +1,7 @@
 """plugins.toml -> a validated, immutable :class:`Workspace`.
 
 Every mistake a user can make in the file is caught here, before anything is cloned or run,
-and reported as one ``plugins.toml:LINE:COL: message`` line (DESIGN §2).
+and reported as one ``plugins.toml:LINE:COL: message`` line (docs/design.md §2).
 """
 
 from __future__ import annotations

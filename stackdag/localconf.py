@@ -1,6 +1,7 @@
 """DevStack's ``local.conf``: its meta-sections, and the workspace it describes.
 
-A local.conf is a list of meta-sections ``[[group|file]]`` (DESIGN §6, reference §4). The
+A local.conf is a list of meta-sections ``[[group|file]]`` (docs/design.md §6; DevStack's
+inc/meta-config). The
 ``[[local|localrc]]`` bodies are bash, DevStack's localrc, run by localrc.py; the other
 sections are INI text merged into their files later (``[[config]]`` data for the plan).
 :func:`load` makes the same :class:`Workspace` a plugins.toml would, with the localrc as
@@ -297,7 +298,7 @@ def services(localrc: Localrc, notes: list[str]) -> dict:
 
 def load(top: Path) -> Workspace:
     """The workspace a local.conf describes, as it is: its localrc is the bash the localrc
-    step sources; settings, services and [stack] are what the localrc left (DESIGN §6)."""
+    step sources; settings, services and [stack] are what the localrc left (docs/design.md §6)."""
     sections, localrc = read(top)
     notice = localrc_notice(sections, localrc)
     if notice:

@@ -1,9 +1,11 @@
 """The plain data every stage passes on: a workspace, its plugins, the plan of steps.
 
-The lowest module: it does no I/O and imports nothing from stackdag, so every other module
-imports downward from it (DESIGN §8). Loading makes a :class:`Workspace` (config.py for
-plugins.toml, localconf.py for local.conf), planning makes a :class:`Plan` of :class:`Step`
-(plan.py, order.py, cascade.py), and the rest runs them.
+The lowest module: it imports nothing from stackdag, so every other module imports downward
+from it (docs/design.md §8). Loading makes a :class:`Workspace` (config.py for plugins.toml,
+localconf.py for local.conf), planning makes a :class:`Plan` of :class:`Step` (plan.py,
+order.py, cascade.py), and the rest runs them. Plain data, but for two looks at the disk
+that the data is about: whether a url plugin is cloned yet (:attr:`Plugin.cloned`), and a
+path shown relative to the current directory (:func:`display_path`, in messages).
 """
 
 from __future__ import annotations
@@ -76,8 +78,8 @@ class StackOptions:
     git_depth: int = 0
     cascade: str = "linear"
     packages: str = "install"
-    record: bool = False                 # record what changes the system instead (§5.1)
-    devstack: Path | None = None         # a DevStack checkout as the runtime (§5.2)
+    record: bool = False                 # record what would change the system (design §5.1)
+    devstack: Path | None = None         # a DevStack checkout as the runtime (design §5.2)
     stages: str = "none"                 # "devstack": stack.sh's own stages run too
 
 

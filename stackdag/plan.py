@@ -1,4 +1,4 @@
-"""Workspace -> the ordered steps of ``stack``, ``unstack`` and ``clean`` (DESIGN §3).
+"""Workspace -> the ordered steps of ``stack``, ``unstack`` and ``clean`` (docs/design.md §3).
 
 A pure function of the workspace and the files in it and in the plugin directories: no
 doit, no bash. Each :class:`Step` is one (hook, phase) pair; ``tasks.py`` turns steps into

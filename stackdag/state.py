@@ -1,6 +1,6 @@
 """The ``.stack/`` directory: every path under it, in one place.
 
-stackdag keeps all it knows about a workspace here (DESIGN §1): the doit DB, the lock, the
+stackdag keeps all it knows about a workspace here (docs/design.md §1): the doit DB, the lock, the
 no-op fingerprint, each step's saved shell state and log, the scripts it writes for steps,
 the services' pidfiles, and the default clone root. Nothing else spells these paths; the
 bash runtime gets them through :meth:`StateDir.runtime_environment`.

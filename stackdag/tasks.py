@@ -1,6 +1,6 @@
 """Plan steps -> doit task dicts: the only module that knows doit's task format.
 
-Each step becomes one task. What makes a task re-run (DESIGN §4):
+Each step becomes one task. What makes a task re-run (docs/design.md §4):
 - ``file_dep``: the step's own files (hook, plugin.sh, settings, hypervisor file...);
 - ``config_changed``: what the step runs with (localrc, its arguments, the runtime version,
   the user's uid);
