@@ -68,6 +68,13 @@ def test_autoload_stubs_are_current(tmp_path):
         "runtime/autoload.sh is out of date; it should read:\n" + expected)
 
 
+def test_functions_sh_lists_every_lazy_family():
+    text = FUNCTIONS.read_text()
+    block = text[text.index("# Loaded on first use"):text.index("declare -gA _SD_FAMILY")]
+    listed = re.findall(r"^#   (\w+)\.sh ", block, re.M)
+    assert sorted(listed) == sorted(LAZY)
+
+
 def test_a_lazy_family_loads_on_first_use(bash):
     out = bash.ok('declare -f iniset | grep -c _sd_load; iniset x.ini s k v; '
                   'declare -f iniset | grep -c _sd_load || true; iniget x.ini s k')

@@ -1,6 +1,6 @@
 #!/bin/bash
 # local.conf meta-sections ([[group|file]]) and merging INI text into config files.
-# Sourced by functions.sh.
+# Loaded by functions.sh on first use.
 #
 # Differs from DevStack: nothing in a merged body is evaluated (DevStack eval'd it: $(cmd)
 # and backticks ran, backslashes were lost, quotes split words). Values have $NAME and
