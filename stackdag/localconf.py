@@ -22,7 +22,7 @@ from pathlib import Path
 from stackdag import devstack
 from stackdag import localrc as localrc_run
 from stackdag import names
-from stackdag.config import CASCADES, CONFIG_GROUPS
+from stackdag.schema import CONFIG_GROUPS, STACK
 from stackdag.errors import StackdagError
 from stackdag.model import (ConfigSection, Localrc, Plugin, StackOptions, Workspace,
                             display_path)
@@ -37,7 +37,9 @@ GROUPS = ("local",) + CONFIG_GROUPS
 _HEADER = re.compile(r"\[\[([^][|]+)\|([^][|]*)\]\]")     # the first field, whole
 _DEVSTACK_HEADER = re.compile(r"^\[\[.+\|.*\]\]")           # what DevStack's awk matches
 _FIELD_END = re.compile(r"[ \t]")                            # awk's default field separators
-_STACK_BOOLS = {"OFFLINE": "offline", "RECLONE": "reclone", "ERROR_ON_CLONE": "error_on_clone"}
+# The [stack] keys a localrc sets with their DevStack variable: OFFLINE -> offline...
+_STACK_KEYS = {k.variable: k.name for k in STACK.keys if k.variable}
+CASCADES = STACK.key("cascade").choices
 # [stack] cascade, which a local.conf has no other place for
 CASCADE_VARIABLE = "STACKDAG_CASCADE"
 _TRUE = frozenset("1 yes Yes YES true True TRUE".split())    # DevStack's trueorfalse
@@ -198,10 +200,10 @@ def stack_options(localrc: Localrc) -> StackOptions:
     if devstack.is_checkout(top):   # the workspace is a DevStack checkout: stack.sh's plan
         options.update(devstack=top, stages="devstack")
     for name, value in localrc.variables:
-        if name == "GIT_DEPTH" or name in _STACK_BOOLS:
+        if name in _STACK_KEYS and name != "DEST":    # (DEST: as the localrc left it)
             converted = _stack_value(name, value, top, [])
             if converted is not None:
-                options[_STACK_BOOLS.get(name, "git_depth")] = converted
+                options[_STACK_KEYS[name]] = converted
         elif name == CASCADE_VARIABLE:
             if value not in CASCADES:
                 raise StackdagError(f"{display_path(localrc.source)}: {name}={value!r}: "
@@ -257,10 +259,10 @@ def settings(localrc: Localrc, top: Path, notes: list[str]) -> tuple[dict, dict]
         if name == CASCADE_VARIABLE:
             stack["cascade"] = value
             continue
-        if name == "DEST" or name == "GIT_DEPTH" or name in _STACK_BOOLS:
+        if name in _STACK_KEYS:
             value = _stack_value(name, value, top, notes)
             if value is not None:
-                stack[_STACK_BOOLS.get(name, name.lower())] = value
+                stack[_STACK_KEYS[name]] = value
         elif refused:
             notes.append(f"{name}: dropped, stackdag sets it from {refused}")
         elif name in names.BASH_VARIABLES or not names.VARIABLE_NAME.match(name):

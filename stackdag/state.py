@@ -20,6 +20,8 @@ NAME = ".stack"
 DB_FILE = f"{NAME}/doit.db"
 FINGERPRINT_FILE = f"{NAME}/fingerprint"
 LOCK_FILE = f"{NAME}/lock"
+# DEST unless [stack] dest (or the localrc) says otherwise (schema.py's default)
+DEFAULT_DEST = f"{NAME}/dest"
 
 
 def file_name(step_name: str) -> str:
@@ -89,7 +91,7 @@ class StateDir:
     @property
     def default_dest(self) -> Path:
         """DEST unless [stack] dest (or the localrc) says otherwise."""
-        return self.root / "dest"
+        return self.top / DEFAULT_DEST
 
     @property
     def forgettable(self) -> tuple[Path, ...]:
