@@ -56,7 +56,8 @@ class StackRun(StackdagCommand, Run):
         if answer is not None:
             self.outstream.write(answer + "\n")
             return 0
-        from stackdag import destlinks, devstack, fingerprint, plan, selection, shell, workspace
+        from stackdag import (destlinks, devstack, fingerprint, freshness, plan, selection,
+                              shell, workspace)
         if params["record"]:
             workspace.record_this_run()
         loaded = workspace.load(top)
@@ -89,7 +90,8 @@ class StackRun(StackdagCommand, Run):
             sys.stderr.write("stackdag: --only: the steps after these did not run and may "
                              "now be stale; `stackdag stack` runs them\n")
         elif plain:     # the whole stack runs: if it succeeds, the next no-op may say so
-            before = fingerprint.snapshot(ws, stack_plan)
+            judged = freshness.for_plan(ws, stack_plan)
+            before = fingerprint.snapshot(ws, judged)
         try:
             status_code = super().execute(params, args)
         finally:
@@ -98,7 +100,7 @@ class StackRun(StackdagCommand, Run):
             sys.stderr.write(f"stackdag: {message}\n")
             status_code = 1
         if before is not None and status_code == 0:
-            fingerprint.record(ws, stack_plan, before)
+            fingerprint.record(ws, judged, before)
         return status_code
 
     def _execute(self, outfile, verbosity=None, always=False, continue_=False,
