@@ -1,11 +1,11 @@
 """The plain data every stage passes on: a workspace, its plugins, the plan of steps.
 
 The lowest module but for schema.py (the [stack] defaults), so every other module imports
-downward from it (docs/design.md §8). Loading makes a :class:`Workspace` (config.py for plugins.toml,
-localconf.py for local.conf), planning makes a :class:`Plan` of :class:`Step` (plan.py,
-order.py, cascade.py), and the rest runs them. Plain data, but for two looks at the disk
-that the data is about: whether a url plugin is cloned yet (:attr:`Plugin.cloned`), and a
-path shown relative to the current directory (:func:`display_path`, in messages).
+downward from it (docs/design.md §8). Loading makes a :class:`Workspace` (config.py for
+plugins.toml, localconf.py for local.conf), planning makes a :class:`Plan` of :class:`Step`
+(plan.py, order.py, cascade.py), and the rest runs them. Plain data, but for two looks at
+the disk that the data is about: whether a url plugin is cloned yet (:attr:`Plugin.cloned`),
+and a path shown relative to the current directory (:func:`display_path`, in messages).
 """
 
 from __future__ import annotations
