@@ -29,7 +29,8 @@ class StackLoader(TaskLoader2):
         return dict(dodo.DOIT_CONFIG)
 
     def load_tasks(self, cmd, pos_args):
-        return [dict_to_task(d) for d in dodo.load_task_dicts(Path.cwd())]
+        return [dict_to_task(d) for d in dodo.load_task_dicts(Path.cwd(),
+                                                               getattr(cmd, "run", None))]
 
 
 class StackMain(DoitMain):

@@ -40,6 +40,7 @@ class StackRun(StackdagCommand, Run):
         {"name": "record", "long": "record", "type": bool, "default": False,
          "help": "record mode for this run: hooks run, but what would change the system "
                  "is recorded instead (`stackdag recorded` lists it)"})
+    run = None              # the run's RunContext (runcontext.py), once it begins
     reporter = None         # one StackReporter for the clone-first run and the stack
     interim = False
     forced: tuple[str, ...] = ()    # steps to run even if up to date
@@ -56,11 +57,10 @@ class StackRun(StackdagCommand, Run):
         if answer is not None:
             self.outstream.write(answer + "\n")
             return 0
-        from stackdag import (destlinks, devstack, fingerprint, freshness, plan, selection,
-                              shell, workspace)
-        if params["record"]:
-            workspace.record_this_run()
-        loaded = workspace.load(top)
+        from stackdag import (destlinks, devstack, fingerprint, freshness, plan, runcontext,
+                              selection, shell)
+        self.run = run = runcontext.begin(record=params["record"])
+        loaded = run.workspace(top)
         devstack.prepare_run(loaded, sys.stderr)
         if loaded.stack.record:
             from stackdag import isolation
@@ -80,7 +80,7 @@ class StackRun(StackdagCommand, Run):
             self.dep_manager = None
         args, before = [STACK_TASK], None
         if names or plain:
-            ws = workspace.load(top)
+            ws = run.workspace(top)
             stack_plan = plan.plan_stack(ws)
         if names:
             self.forced = selection.resolve(stack_plan, names)
@@ -95,7 +95,7 @@ class StackRun(StackdagCommand, Run):
         try:
             status_code = super().execute(params, args)
         finally:
-            unsaved = shell.end_run()
+            unsaved = shell.end_run(run)
         for message in unsaved:
             sys.stderr.write(f"stackdag: {message}\n")
             status_code = 1

@@ -83,6 +83,7 @@ class StackReporter:
         self.progressed = False
         self.shown_at = 0.0
         self.workspace: str | None = None     # where to record the run, once known
+        self.run = None                       # its runcontext.RunContext, once known
         self.live = None                      # livelog.LiveLog, once the workspace is known
         self.last: dict[str, str] = {}        # step -> its last output line (-v 1)
         self.held: list[str] = []             # summary lines to show after the open line
@@ -183,6 +184,8 @@ class StackReporter:
         self.eta = self.forecast.only(names) if self.forecast else None
         self.workspace = next((t.meta["stackdag_workspace"] for t in tasks.values()
                                if t.meta and "stackdag_workspace" in t.meta), self.workspace)
+        self.run = next((t.meta["stackdag_run"] for t in tasks.values()
+                         if t.meta and "stackdag_run" in t.meta), self.run)
 
     def _start_live_log(self) -> None:
         """At the first step, once the run holds the workspace lock: a run that is refused
@@ -192,7 +195,9 @@ class StackReporter:
         from stackdag.state import StateDir
 
         try:
-            settings = dict(workspace.load(self.workspace).settings)
+            loaded = (self.run.workspace(self.workspace) if self.run
+                      else workspace.load(self.workspace))
+            settings = dict(loaded.settings)
         except Exception:           # it loaded a moment ago; settings are for LOGFILE only
             settings = {}
         self.live = LiveLog(StateDir(self.workspace), settings, self._seen)

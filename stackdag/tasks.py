@@ -20,6 +20,7 @@ from stackdag.errors import StackdagError, os_error_line
 from stackdag.freshness import Freshness
 from stackdag.model import Plan, Plugin, StackOptions, Step, Workspace
 from stackdag.outcome import StepOutcome, tail
+from stackdag.runcontext import RunContext
 from stackdag.state import StateDir
 
 LOCK_TASK = "_lock"
@@ -49,16 +50,16 @@ def one_line_failure(action):
 
 
 @one_line_failure
-def run(step: Step, context: shell.RunContext, fresh: Freshness):
+def run(step: Step, setup: shell.Setup, context: RunContext, fresh: Freshness):
     """doit python-action: run the step; a fresh result makes dependent steps re-run. The
     result says what the step ran with (``digest``), and its plugin's commit."""
-    freshness.before_run(context.state, step.name)
+    freshness.before_run(setup.state, step.name)
     digest = fresh.digest()
-    outcome = shell.run_step(step, context)
+    outcome = shell.run_step(step, setup, context)
     if not outcome.ok:
         return TaskFailed(failure_report(outcome))
     result = {"run_id": uuid.uuid4().hex, "seconds": round(outcome.seconds, 3),
-              "wrote": freshness.written(context.state, step.name), "digest": digest}
+              "wrote": freshness.written(setup.state, step.name), "digest": digest}
     if fresh.repo is not None:
         result["commit"] = gitref.head_commit(fresh.repo)
     return result
@@ -114,12 +115,14 @@ def take_lock(state: StateDir):
     return None
 
 
-def task_dicts(ws: Workspace, plan: Plan) -> list[dict]:
-    """The lock task, one task dict per step in execution order, then ``stack``."""
+def task_dicts(ws: Workspace, plan: Plan, context: RunContext | None = None) -> list[dict]:
+    """The lock task, one task dict per step in execution order, then ``stack``; the
+    steps run in ``context`` (a new one by default)."""
     state = StateDir(ws.top)
+    context = context or RunContext()
     out = [{"name": LOCK_TASK, "doc": "hold the workspace lock for this run",
             "actions": [(take_lock, (state,))], "uptodate": [False], "verbosity": 2}]
-    context = shell.RunContext.of(ws, plan)
+    setup = shell.Setup.of(ws, plan)
     judged = freshness.for_plan(ws, plan)
     for step in plan.steps:
         fresh = judged[step.name]
@@ -129,7 +132,7 @@ def task_dicts(ws: Workspace, plan: Plan) -> list[dict]:
         out.append({
             "name": step.name,
             "doc": step.summary,
-            "actions": [(run, (step, context, fresh))],
+            "actions": [(run, (step, setup, context, fresh))],
             "file_dep": [str(p) for p in fresh.files],
             "uptodate": fresh.uptodate,
             "task_dep": [LOCK_TASK, *step.order_after],
@@ -141,7 +144,7 @@ def task_dicts(ws: Workspace, plan: Plan) -> list[dict]:
         "name": STACK_TASK,
         "doc": "bring the whole stack up (every task above, in order)",
         "actions": None,
-        "meta": {"stackdag_workspace": str(ws.top)},
+        "meta": {"stackdag_workspace": str(ws.top), "stackdag_run": context},
         "task_dep": [step.name for step in plan.steps],
     })
     return out

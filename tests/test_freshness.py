@@ -77,7 +77,7 @@ def test_doit_finds_each_check_s_signature_without_looking(state):
                   freshness.ServicesRunning(state, "a"), freshness.FilesPresent(state, "a")):
         assert "__signature__" in vars(freshness.Check)
         assert list(inspect.signature(check).parameters) == ["task", "values"]
-    assert list(inspect.signature(tasks.run).parameters) == ["step", "context", "fresh"]
+    assert list(inspect.signature(tasks.run).parameters) == ["step", "setup", "context", "fresh"]
     assert "__signature__" in vars(tasks.run)
 
 

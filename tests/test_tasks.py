@@ -7,6 +7,7 @@ import os
 import pytest
 
 from stackdag import STACK_TASK, freshness, plan, shell, tasks, workspace
+from stackdag.runcontext import RunContext
 from stackdag.state import StateDir
 
 URL_PLUGIN = '[[plugin]]\nname = "u"\nurl = "https://example.org/u.git"\n'
@@ -68,10 +69,11 @@ def test_a_step_task(built):
     assert task["meta"] == {"stackdag_after": ["install:u"]}
     assert task["verbosity"] == 0
     assert task["targets"] == [str(StateDir(loaded.top).state_file("install:a"))]
-    [(action, (arg_step, context, fresh))] = task["actions"]
+    [(action, (arg_step, setup, run, fresh))] = task["actions"]
     assert action is tasks.run and arg_step == step and fresh.repo is None
-    assert (context.top, context.state, context.plugins, context.packages) == (
+    assert (setup.top, setup.state, setup.plugins, setup.packages) == (
         loaded.top, StateDir(loaded.top), shell.plugin_declarations(stack.plugins), "install")
+    assert run is dicts[-1]["meta"]["stackdag_run"]
     what, after, services, files = task["uptodate"]
     assert fresh.uptodate == task["uptodate"]
     assert isinstance(what, freshness.Config) and what.config == {
@@ -118,7 +120,7 @@ def test_a_cloned_plugins_steps_also_check_its_commit(built):
     u_dir = loaded.stack.dest / "u"
     task = by_name(dicts)["install:u"]
     assert [u.repo for u in task["uptodate"] if isinstance(u, freshness.Commit)] == [u_dir]
-    assert task["actions"][0][1][2].repo == u_dir
+    assert task["actions"][0][1][3].repo == u_dir
     for name in ("install:a", "install:b"):
         assert not any(isinstance(u, freshness.Commit) for u in by_name(dicts)[name]["uptodate"])
 
@@ -162,10 +164,12 @@ def test_a_plugin_not_cloned_yet_has_only_its_clone_task(ws, monkeypatch):
 
 def test_the_stack_task_depends_on_every_step(built):
     loaded, _, dicts = built
+    run = dicts[-1]["meta"]["stackdag_run"]
     assert dicts[-1] == {
         "name": "stack", "doc": "bring the whole stack up (every task above, in order)",
-        "actions": None, "meta": {"stackdag_workspace": str(loaded.top)},
+        "actions": None, "meta": {"stackdag_workspace": str(loaded.top), "stackdag_run": run},
         "task_dep": STEP_NAMES}
+    assert isinstance(run, RunContext)
 
 
 def test_declared_cascade_result_deps(ws, monkeypatch):
