@@ -59,7 +59,7 @@ class StackRun(StackdagCommand, Run):
             return 0
         from stackdag import (destlinks, devstack, fingerprint, freshness, plan, runcontext,
                               selection, shell)
-        self.run = run = runcontext.begin(record=params["record"])
+        self.run = run = runcontext.begin(record_mode=params["record"])
         loaded = run.workspace(top)
         devstack.prepare_run(loaded, sys.stderr)
         if loaded.stack.record:
@@ -111,6 +111,7 @@ class StackRun(StackdagCommand, Run):
         make a new one for each run and tell it neither). doit passes the options named
         here: all of Run._execute's (tests/test_doit_api.py)."""
         from stackdag.reporter import StackReporter
+        from stackdag.runrecord import Recording, recorded
 
         if self.forced and not self.interim:
             # Forgotten under the lock before anything runs: doit runs them as never run,
@@ -129,6 +130,11 @@ class StackRun(StackdagCommand, Run):
             self.reporter.forecast = None if self.interim else self._forecast(num_process,
                                                                                always)
             reporter = self.reporter
+        else:       # another reporter shows the run: the run's record is kept all the same
+            shows = self.get_reporters()[reporter] if isinstance(reporter, str) else reporter
+            reporter = (recorded(shows, self.run.record) if isinstance(shows, type)
+                        else Recording(shows, self.run.record))
+        self.run.record.workers = max(num_process, 1)
         return super()._execute(outfile, verbosity, always, continue_, reporter, num_process,
                                 par_type, single, auto_delayed_regex, force_verbosity,
                                 failure_verbosity, pdb)

@@ -15,7 +15,7 @@ import uuid
 
 from doit.exceptions import TaskFailed
 
-from stackdag import STACK_TASK, freshness, git, gitref, lock, reporter, shell
+from stackdag import STACK_TASK, freshness, git, gitref, lastrun, lock, shell
 from stackdag.errors import StackdagError, os_error_line
 from stackdag.freshness import Freshness
 from stackdag.model import Plan, Plugin, StackOptions, Step, Workspace
@@ -67,7 +67,7 @@ def run(step: Step, setup: shell.Setup, context: RunContext, fresh: Freshness):
 
 @one_line_failure
 def clone(plugin: Plugin, options: StackOptions, state: StateDir, planned: bool,
-          fresh: Freshness):
+          context: RunContext, fresh: Freshness):
     """doit python-action: bring the plugin's clone to its configured ref (git.sync)."""
     log = state.log_file(f"clone:{plugin.name}")
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -75,7 +75,7 @@ def clone(plugin: Plugin, options: StackOptions, state: StateDir, planned: bool,
         def progress(name: str, message: str) -> None:
             out.write(f"{message}\n")
             out.flush()
-            reporter.progress(f"clone:{name}", message)
+            context.progress(f"clone:{name}", message)
         try:
             result = git.sync(plugin, options, progress)
         except StackdagError as err:
@@ -88,13 +88,13 @@ def clone(plugin: Plugin, options: StackOptions, state: StateDir, planned: bool,
             "digest": fresh.digest()}
 
 
-def _clone_task(step: Step, options: StackOptions, state: StateDir,
+def _clone_task(step: Step, options: StackOptions, state: StateDir, context: RunContext,
                 fresh: Freshness) -> dict:
     plugin = step.plugin
     return {
         "name": step.name,
         "doc": step.summary,
-        "actions": [(clone, (plugin, options, state, plugin.cloned, fresh))],
+        "actions": [(clone, (plugin, options, state, plugin.cloned, context, fresh))],
         "uptodate": fresh.uptodate,
         "task_dep": [LOCK_TASK],
         "meta": {"stackdag_after": []},
@@ -103,12 +103,14 @@ def _clone_task(step: Step, options: StackOptions, state: StateDir,
 
 
 @one_line_failure
-def take_lock(state: StateDir):
-    """doit python-action: the first thing every run does; refuses a second run at once."""
+def take_lock(state: StateDir, context: RunContext):
+    """doit python-action: the first thing every run does; refuses a second run at once.
+    Its teardown, at the end of the run, writes what the run did (lastrun.py)."""
     try:
         note = lock.acquire(state)
     except StackdagError as err:
         return TaskFailed(str(err))
+    context.record.locked = True
     shell.reap_orphans(state)
     if note:
         print(f"stackdag: {note}; resuming")
@@ -121,13 +123,14 @@ def task_dicts(ws: Workspace, plan: Plan, context: RunContext | None = None) -> 
     state = StateDir(ws.top)
     context = context or RunContext()
     out = [{"name": LOCK_TASK, "doc": "hold the workspace lock for this run",
-            "actions": [(take_lock, (state,))], "uptodate": [False], "verbosity": 2}]
+            "actions": [(take_lock, (state, context))], "uptodate": [False],
+            "teardown": [(lastrun.write, (context.record, state))], "verbosity": 2}]
     setup = shell.Setup.of(ws, plan)
     judged = freshness.for_plan(ws, plan)
     for step in plan.steps:
         fresh = judged[step.name]
         if step.action == "clone":
-            out.append(_clone_task(step, ws.stack, state, fresh))
+            out.append(_clone_task(step, ws.stack, state, context, fresh))
             continue
         out.append({
             "name": step.name,

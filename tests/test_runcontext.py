@@ -29,7 +29,7 @@ def test_a_command_reads_its_workspace_once_while_it_is_unchanged(ws):
 
 def test_stack_record_puts_this_run_alone_in_record_mode(ws):
     _two(ws)
-    assert RunContext(record=True).workspace(ws.top).stack.record is True
+    assert RunContext(record_mode=True).workspace(ws.top).stack.record is True
     assert RunContext().workspace(ws.top).stack.record is False
 
 
@@ -37,8 +37,8 @@ def test_begin_makes_the_current_context(monkeypatch):
     monkeypatch.setattr(runcontext, "_current", None)
     made = runcontext.current()
     assert runcontext.current() is made
-    begun = runcontext.begin(record=True)
-    assert begun is not made and runcontext.current() is begun and begun.record
+    begun = runcontext.begin(record_mode=True)
+    assert begun is not made and runcontext.current() is begun and begun.record_mode
 
 
 def test_each_run_has_its_own_drivers(ws):

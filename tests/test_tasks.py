@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from stackdag import STACK_TASK, freshness, plan, shell, tasks, workspace
+from stackdag import STACK_TASK, freshness, lastrun, plan, shell, tasks, workspace
 from stackdag.runcontext import RunContext
 from stackdag.state import StateDir
 
@@ -51,8 +51,11 @@ def test_lock_first_then_one_task_per_step_in_order_then_stack(built):
 
 def test_the_lock_task(built):
     loaded, _, dicts = built
+    run = dicts[-1]["meta"]["stackdag_run"]
+    state = StateDir(loaded.top)
     assert dicts[0] == {"name": "_lock", "doc": "hold the workspace lock for this run",
-                        "actions": [(tasks.take_lock, (StateDir(loaded.top),))],
+                        "actions": [(tasks.take_lock, (state, run))],
+                        "teardown": [(lastrun.write, (run.record, state))],
                         "uptodate": [False], "verbosity": 2}
 
 
