@@ -82,6 +82,8 @@ class StackRun(StackdagCommand, Run):
         if names or plain:
             ws = run.workspace(top)
             stack_plan = plan.plan_stack(ws)
+            judged = freshness.for_plan(ws, stack_plan)
+            run.planned = (ws, stack_plan, judged)      # the loader makes tasks of them
         if names:
             self.forced = selection.resolve(stack_plan, names)
             fastpath.forget(top)
@@ -90,7 +92,6 @@ class StackRun(StackdagCommand, Run):
             sys.stderr.write("stackdag: --only: the steps after these did not run and may "
                              "now be stale; `stackdag stack` runs them\n")
         elif plain:     # the whole stack runs: if it succeeds, the next no-op may say so
-            judged = freshness.for_plan(ws, stack_plan)
             before = fingerprint.snapshot(ws, judged)
         try:
             status_code = super().execute(params, args)

@@ -32,6 +32,8 @@ def load_task_dicts(top: Path, run: runcontext.RunContext | None = None) -> list
     run = run or runcontext.current()
     shell.exit_on_signals(run)
     ws = run.workspace(top)
+    if run.planned and run.planned[0] is ws:
+        return tasks.task_dicts(*run.planned[:2], run, run.planned[2])
     return tasks.task_dicts(ws, plan.plan_stack(ws), run)
 
 

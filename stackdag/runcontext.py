@@ -32,6 +32,9 @@ class RunContext:
         self.hooks = shell.Hooks()
         self.record = RunRecord()
         self.listener = None        # (step, text) -> None: the reporter showing the run
+        # (workspace, plan, each step's freshness): the stack as the command planned it,
+        # for the loader to make tasks of (planning 5000 steps twice costs a tenth of a s)
+        self.planned: tuple | None = None
         self._loaded: dict[Path, tuple[list, Workspace]] = {}
 
     def progress(self, step: str, text: str) -> None:

@@ -117,16 +117,18 @@ def take_lock(state: StateDir, context: RunContext):
     return None
 
 
-def task_dicts(ws: Workspace, plan: Plan, context: RunContext | None = None) -> list[dict]:
+def task_dicts(ws: Workspace, plan: Plan, context: RunContext | None = None,
+               judged: dict[str, Freshness] | None = None) -> list[dict]:
     """The lock task, one task dict per step in execution order, then ``stack``; the
-    steps run in ``context`` (a new one by default)."""
+    steps run in ``context`` (a new one by default), judged as ``judged`` says (by
+    default as freshness.for_plan says)."""
     state = StateDir(ws.top)
     context = context or RunContext()
     out = [{"name": LOCK_TASK, "doc": "hold the workspace lock for this run",
             "actions": [(take_lock, (state, context))], "uptodate": [False],
             "teardown": [(lastrun.write, (context.record, state))], "verbosity": 2}]
     setup = shell.Setup.of(ws, plan)
-    judged = freshness.for_plan(ws, plan)
+    judged = judged or freshness.for_plan(ws, plan)
     for step in plan.steps:
         fresh = judged[step.name]
         if step.action == "clone":
