@@ -12,25 +12,14 @@ from doit.doit_cmd import DoitMain
 from doit.cmd_base import TaskLoader2
 from doit.task import dict_to_task
 
-from stackdag import __version__, dodo
-from stackdag.cmd_clean import StackClean
-from stackdag.cmd_forget import StackForget
-from stackdag.cmd_graph import Graph
-from stackdag.cmd_help import StackHelp
-from stackdag.cmd_import import ImportLocalConf
-from stackdag.cmd_info import StackInfo
-from stackdag.cmd_init import Init
-from stackdag.cmd_list import StackList
-from stackdag.cmd_recorded import Recorded
-from stackdag.cmd_restart import Restart
-from stackdag.cmd_stack import StackRun
-from stackdag.cmd_start import Start
-from stackdag.cmd_status import Status
-from stackdag.cmd_stop import Stop
-from stackdag.cmd_timing import Timing
-from stackdag.cmd_unstack import Unstack
+from stackdag import __version__, commands, dodo
 
-REPLACED = ("Help", "List", "Info", "Clean", "Forget")
+
+def command_classes() -> tuple[type, ...]:
+    """doit's own commands but those replaced, then stackdag's (commands.py)."""
+    replaced = {c.name for c in commands.COMMANDS if c.replaces}
+    return tuple(c for c in DoitMain.DOIT_CMDS if c.get_name() not in replaced) + tuple(
+        c.load() for c in commands.COMMANDS)
 
 
 class StackLoader(TaskLoader2):
@@ -40,13 +29,12 @@ class StackLoader(TaskLoader2):
         return dict(dodo.DOIT_CONFIG)
 
     def load_tasks(self, cmd, pos_args):
-        return [dict_to_task(d) for d in dodo.load_task_dicts(Path.cwd())]
+        return [dict_to_task(d) for d in dodo.load_task_dicts(Path.cwd(),
+                                                               getattr(cmd, "run", None))]
 
 
 class StackMain(DoitMain):
-    DOIT_CMDS = tuple(c for c in DoitMain.DOIT_CMDS if c.__name__ not in REPLACED) + (
-        StackHelp, StackRun, StackList, StackInfo, StackClean, StackForget, Unstack, Status,
-        Restart, Start, Stop, Graph, Timing, Recorded, Init, ImportLocalConf)
+    DOIT_CMDS = command_classes()
 
     def run(self, all_args):
         if all_args[:1] in (["--help"], ["-h"]):

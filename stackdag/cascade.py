@@ -1,4 +1,4 @@
-"""Which steps each step depends on, and which shell state it starts from (DESIGN §4).
+"""Which steps each step depends on, and which shell state it starts from (docs/design.md §4).
 
 ``linear`` (DevStack's semantics): every step follows the one before it, so a change re-runs
 everything after it, and each step starts from the state the step before it left.

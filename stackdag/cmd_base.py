@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from doit.cmd_base import Command, opt_cwd, opt_dodo, opt_seek_file
 from doit.exceptions import InvalidCommand, InvalidDodoFile
@@ -18,6 +19,9 @@ from stackdag import STACK_TASK, lock
 from stackdag.errors import StackdagError, user_errors
 from stackdag.model import Workspace
 from stackdag.state import StateDir
+
+if TYPE_CHECKING:
+    from stackdag.runcontext import RunContext
 
 
 class StackdagCommand:
@@ -75,17 +79,26 @@ def stackdag_workspace(task_list) -> Path | None:
     return None
 
 
-def locked_workspace(task_list, command: str) -> Workspace:
-    """The workspace of the loaded tasks, with its lock held until this process ends."""
+def run_context(task_list) -> RunContext | None:
+    """The RunContext the loaded tasks run in (runcontext.py), or None for any other
+    dodo.py."""
+    for task in task_list:
+        if task.name == STACK_TASK and task.meta and "stackdag_run" in task.meta:
+            return task.meta["stackdag_run"]
+    return None
+
+
+def locked_workspace(task_list, command: str) -> tuple[Workspace, RunContext]:
+    """The workspace of the loaded tasks, with its lock held until this process ends, and
+    the run context they were loaded in."""
     top = stackdag_workspace(task_list)
     if top is None:
         raise StackdagError(f"`{command}` works in a stackdag workspace (a dodo.py with "
                              "`from stackdag.dodo import *`)")
-    from stackdag import workspace
-
-    ws = workspace.load(top)
+    run = run_context(task_list)
+    ws = run.workspace(top)
     lock.acquire(StateDir(ws.top))
-    return ws
+    return ws, run
 
 
 def stop_services_if_unloadable(command, execute, params, args) -> int:

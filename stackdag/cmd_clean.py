@@ -38,14 +38,14 @@ class StackClean(StackdagCommand, Clean):
         if stackdag_workspace(self.task_list) is None:
             return super()._execute(dryrun, cleandep, cleanall or everything, cleanforget,
                                     pos_args)
-        ws = locked_workspace(self.task_list, "clean")
+        ws, run = locked_workspace(self.task_list, "clean")
         if dryrun or pos_args:
             raise StackdagError("stackdag's clean takes no task names and no --dry-run: it "
                                  "runs the whole unstack and clean (`doit list` shows the "
                                  "stack)")
         started = time.monotonic()
         try:
-            failures = teardown.clean(ws, everything=cleanall or everything)
+            failures = teardown.clean(ws, run, everything=cleanall or everything)
             self.dep_manager.remove_all()
         finally:
             self.dep_manager.close()

@@ -14,9 +14,8 @@ from pathlib import Path
 
 from doit.cmd_base import DoitCmdBase
 
-from stackdag import status
+from stackdag import lastrun, status
 from stackdag.cmd_base import StackdagCommand, stackdag_workspace
-from stackdag.cmd_status import last_run
 from stackdag.errors import StackdagError
 from stackdag.state import StateDir
 
@@ -66,7 +65,7 @@ class Graph(StackdagCommand, DoitCmdBase):
             raise StackdagError("`graph` works in a stackdag workspace")
         verdicts = status.predict(self.task_list, self.dep_manager)
         self.dep_manager.close()
-        failed = set((last_run(StateDir(top)) or {}).get("failed", ()))
+        failed = set((lastrun.read(StateDir(top)) or {}).get("failed", ()))
         text = dot(self.task_list, verdicts, failed)
         if not output:
             self.outstream.write(text)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from doit.cmd_help import Help
 
 from stackdag.cmd_base import StackdagCommand
+from stackdag.commands import COMMANDS
 
-OURS = ("stack", "list", "status", "timing", "restart", "start", "stop", "graph", "recorded",
-        "info", "unstack", "clean", "forget", "init", "import")
+OURS = tuple(c.name for c in COMMANDS if c.name != "help")
 
 
 class StackHelp(StackdagCommand, Help):

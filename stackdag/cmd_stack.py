@@ -40,6 +40,7 @@ class StackRun(StackdagCommand, Run):
         {"name": "record", "long": "record", "type": bool, "default": False,
          "help": "record mode for this run: hooks run, but what would change the system "
                  "is recorded instead (`stackdag recorded` lists it)"})
+    run = None              # the run's RunContext (runcontext.py), once it begins
     reporter = None         # one StackReporter for the clone-first run and the stack
     interim = False
     forced: tuple[str, ...] = ()    # steps to run even if up to date
@@ -56,10 +57,10 @@ class StackRun(StackdagCommand, Run):
         if answer is not None:
             self.outstream.write(answer + "\n")
             return 0
-        from stackdag import destlinks, devstack, fingerprint, plan, selection, shell, workspace
-        if params["record"]:
-            workspace.record_this_run()
-        loaded = workspace.load(top)
+        from stackdag import (destlinks, devstack, fingerprint, freshness, plan, runcontext,
+                              selection, shell)
+        self.run = run = runcontext.begin(record_mode=params["record"])
+        loaded = run.workspace(top)
         devstack.prepare_run(loaded, sys.stderr)
         if loaded.stack.record:
             from stackdag import isolation
@@ -79,8 +80,10 @@ class StackRun(StackdagCommand, Run):
             self.dep_manager = None
         args, before = [STACK_TASK], None
         if names or plain:
-            ws = workspace.load(top)
+            ws = run.workspace(top)
             stack_plan = plan.plan_stack(ws)
+            judged = freshness.for_plan(ws, stack_plan)
+            run.planned = (ws, stack_plan, judged)      # the loader makes tasks of them
         if names:
             self.forced = selection.resolve(stack_plan, names)
             fastpath.forget(top)
@@ -89,16 +92,16 @@ class StackRun(StackdagCommand, Run):
             sys.stderr.write("stackdag: --only: the steps after these did not run and may "
                              "now be stale; `stackdag stack` runs them\n")
         elif plain:     # the whole stack runs: if it succeeds, the next no-op may say so
-            before = fingerprint.snapshot(ws, stack_plan)
+            before = fingerprint.snapshot(ws, judged)
         try:
             status_code = super().execute(params, args)
         finally:
-            unsaved = shell.end_run()
+            unsaved = shell.end_run(run)
         for message in unsaved:
             sys.stderr.write(f"stackdag: {message}\n")
             status_code = 1
         if before is not None and status_code == 0:
-            fingerprint.record(ws, stack_plan, before)
+            fingerprint.record(ws, judged, before)
         return status_code
 
     def _execute(self, outfile, verbosity=None, always=False, continue_=False,
@@ -109,6 +112,7 @@ class StackRun(StackdagCommand, Run):
         make a new one for each run and tell it neither). doit passes the options named
         here: all of Run._execute's (tests/test_doit_api.py)."""
         from stackdag.reporter import StackReporter
+        from stackdag.runrecord import Recording, recorded
 
         if self.forced and not self.interim:
             # Forgotten under the lock before anything runs: doit runs them as never run,
@@ -127,6 +131,11 @@ class StackRun(StackdagCommand, Run):
             self.reporter.forecast = None if self.interim else self._forecast(num_process,
                                                                                always)
             reporter = self.reporter
+        else:       # another reporter shows the run: the run's record is kept all the same
+            shows = self.get_reporters()[reporter] if isinstance(reporter, str) else reporter
+            reporter = (recorded(shows, self.run.record) if isinstance(shows, type)
+                        else Recording(shows, self.run.record))
+        self.run.record.workers = max(num_process, 1)
         return super()._execute(outfile, verbosity, always, continue_, reporter, num_process,
                                 par_type, single, auto_delayed_regex, force_verbosity,
                                 failure_verbosity, pdb)

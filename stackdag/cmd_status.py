@@ -17,7 +17,7 @@ import time
 
 from doit.cmd_base import DoitCmdBase
 
-from stackdag import estimate, status, sysservices, tracked
+from stackdag import estimate, lastrun, status, sysservices, tracked
 from stackdag.cmd_base import StackdagCommand, stackdag_workspace
 from stackdag.errors import StackdagError
 from stackdag.model import display_path
@@ -50,13 +50,6 @@ def services(state: StateDir) -> tuple[list[dict], list[dict]]:
     return out, system
 
 
-def last_run(state: StateDir) -> dict | None:
-    try:
-        return json.loads(state.last_run.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-
-
 class Status(StackdagCommand, DoitCmdBase):
     name = "status"
     takes_arguments = False
@@ -78,7 +71,7 @@ class Status(StackdagCommand, DoitCmdBase):
         state = StateDir(top)
         verdicts = status.predict(self.task_list, self.dep_manager)
         self.dep_manager.close()
-        last = last_run(state)
+        last = lastrun.read(state)
         workers = (last or {}).get("workers", 1)      # as the last run was made
         eta = status.forecast(self.task_list, verdicts, estimate.load(state),
                               workers).left(set(), {})

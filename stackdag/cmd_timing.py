@@ -13,7 +13,6 @@ from pathlib import Path
 from doit.cmd_base import Command, opt_cwd, opt_dodo, opt_seek_file
 
 from stackdag.cmd_base import StackdagCommand, workspace_dir
-from stackdag.cmd_status import last_run
 from stackdag.errors import StackdagError
 from stackdag.state import StateDir
 
@@ -33,10 +32,10 @@ class Timing(StackdagCommand, Command):
                     "help": "write the last run as Chrome trace-event JSON to this file"})
 
     def execute(self, params, args):
-        from stackdag import timing     # here: app.py imports every command for each run
+        from stackdag import lastrun, timing   # here: app.py imports every command, each run
 
         state = StateDir(workspace_dir(params))
-        last = last_run(state)
+        last = lastrun.read(state)
         if last is None:
             raise StackdagError(f"no run recorded in {state.top} yet (`stackdag stack` "
                                 "runs one)")

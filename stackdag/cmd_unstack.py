@@ -36,10 +36,10 @@ class Unstack(StackdagCommand, DoitCmdBase):
 
     def _execute(self, everything=False, pos_args=None):
         self.loaded = True
-        ws = locked_workspace(self.task_list, "unstack")
+        ws, run = locked_workspace(self.task_list, "unstack")
         started = time.monotonic()
         try:
-            forget, failures = teardown.unstack(ws, everything)
+            forget, failures = teardown.unstack(ws, run, everything)
             for name in forget:
                 self.dep_manager.remove(name)
         finally:

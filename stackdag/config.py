@@ -1,7 +1,9 @@
 """plugins.toml -> a validated, immutable :class:`Workspace`.
 
 Every mistake a user can make in the file is caught here, before anything is cloned or run,
-and reported as one ``plugins.toml:LINE:COL: message`` line (DESIGN §2).
+and reported as one ``plugins.toml:LINE:COL: message`` line (docs/design.md §2). The tables,
+keys, types, defaults and allowed values are schema.py's; the checks beyond them (a path
+that must exist, a name's rules, one plugin per name) and every message are here.
 """
 
 from __future__ import annotations
@@ -15,13 +17,10 @@ from stackdag import devstack as devstack_checkout
 from stackdag import names, tomlpos
 from stackdag.errors import StackdagError
 from stackdag.model import ConfigSection, Plugin, StackOptions, Workspace, display_path
+from stackdag.schema import CONFIG, PLUGIN, SERVICES, STACK, TABLES, Key
 from stackdag.tomlpos import describe
 
 CONFIG_NAME = "plugins.toml"
-CONFIG_GROUPS = ("post-config", "extra", "post-extra", "test-config")
-CASCADES = ("linear", "declared")
-PACKAGE_MODES = ("install", "record")
-STAGES = ("none", "devstack")
 
 
 class _Reader:
@@ -64,18 +63,21 @@ class _Reader:
             self.fail(path + (key,), f"{describe(path + (key,))} must be {names[kind]}")
         return value
 
-    def choice(self, table: dict, path: tuple, key: str, choices: tuple[str, ...]) -> str:
-        value = self.typed(table, path, key, str, choices[0])
-        if value not in choices:
-            self.fail(path + (key,), f"{describe(path + (key,))} must be one of "
-                      f"{', '.join(repr(c) for c in choices)}, not {value!r}")
+    def value(self, table: dict, path: tuple, key: Key, default=None):
+        """The schema ``key``'s value in ``table``: its type and its choices checked;
+        ``default`` (else the schema's) when it is absent."""
+        value = self.typed(table, path, key.name, key.kind,
+                           key.default if default is None else default)
+        if key.choices and value not in key.choices:
+            self.fail(path + (key.name,), f"{describe(path + (key.name,))} must be one of "
+                      f"{', '.join(repr(c) for c in key.choices)}, not {value!r}")
         return value
 
-    def names(self, table: dict, path: tuple, key: str, pattern: re.Pattern, what: str):
-        values = self.typed(table, path, key, list, [])
+    def names(self, table: dict, path: tuple, key: Key, pattern: re.Pattern, what: str):
+        values = self.value(table, path, key)
         for value in values:
             if not isinstance(value, str) or not pattern.match(value):
-                self.fail(path + (key,), f"{value!r} is not a valid {what} name")
+                self.fail(path + (key.name,), f"{value!r} is not a valid {what} name")
         return tuple(values)
 
 
@@ -99,12 +101,14 @@ def parse(text: str, source: Path, top: Path) -> Workspace:
             line, col = text.count("\n") + 1, len(text.rsplit("\n", 1)[-1]) + 1
         raise StackdagError(f"{reader.shown}:{line}:{col}: {message}") from None
 
-    reader.table(doc, (), ("stack", "settings", "services", "plugin", "config"))
+    reader.table(doc, (), tuple(t.name for t in TABLES))
     stack = _stack_options(reader, doc.get("stack", {}), top)
     settings = _settings(reader, doc.get("settings", {}))
-    services = reader.table(doc.get("services", {}), ("services",), ("enable", "disable"))
-    enable = reader.names(services, ("services",), "enable", names.SERVICE_NAME, "service")
-    disable = reader.names(services, ("services",), "disable", names.SERVICE_NAME, "service")
+    services = reader.table(doc.get("services", {}), ("services",), SERVICES.names)
+    enable = reader.names(services, ("services",), SERVICES.key("enable"), names.SERVICE_NAME,
+                          "service")
+    disable = reader.names(services, ("services",), SERVICES.key("disable"),
+                           names.SERVICE_NAME, "service")
     plugins = _plugins(reader, doc.get("plugin", []), top, stack.dest)
     configs = _configs(reader, doc.get("config", []))
     return Workspace(top=top, source=source, stack=stack, settings=settings, enable=enable,
@@ -113,46 +117,33 @@ def parse(text: str, source: Path, top: Path) -> Workspace:
 
 def _stack_options(reader: _Reader, table, top: Path) -> StackOptions:
     path = ("stack",)
-    reader.table(table, path, ("dest", "offline", "error_on_clone", "reclone", "git_depth",
-                                "cascade", "packages", "record", "devstack", "stages"))
-    dest = reader.typed(table, path, "dest", str, ".stack/dest")
+    reader.table(table, path, STACK.names)
+    values = {key.name: reader.value(table, path, key) for key in STACK.keys
+              if key.name not in ("devstack", "stages")}
+    dest = values["dest"]
     if not dest or "\0" in dest:
         reader.fail(path + ("dest",), "stack.dest must be a directory path")
-    depth = reader.typed(table, path, "git_depth", int, 0)
-    if depth < 0:
+    if values["git_depth"] < 0:
         reader.fail(path + ("git_depth",), "stack.git_depth must be 0 (full) or more")
-    resolved = (top / dest).resolve()
-    if resolved == top:
+    values["dest"] = (top / dest).resolve()
+    if values["dest"] == top:
         reader.fail(path + ("dest",), f"stack.dest {dest!r} is the workspace; clones need "
-                    "a directory of their own (the default is \".stack/dest\")")
+                    f"a directory of their own (the default is \"{STACK.key('dest').default}\")")
     devstack = _devstack(reader, table, top)
     in_checkout = devstack_checkout.is_checkout(top)
     if devstack is None and in_checkout:
         devstack = top      # the workspace is a DevStack checkout: its own runtime
-    stages = reader.typed(table, path, "stages", str, "devstack" if in_checkout else "none")
-    if stages not in STAGES:
-        reader.fail(path + ("stages",), f"stack.stages must be one of "
-                    f"{', '.join(repr(c) for c in STAGES)}, not {stages!r}")
+    stages = reader.value(table, path, STACK.key("stages"),
+                          default="devstack" if in_checkout else None)
     if stages == "devstack" and devstack is None:
         reader.fail(path + ("stages",), "stack.stages = \"devstack\" runs DevStack's own "
                     "stages: it needs stack.devstack, a DevStack checkout")
-    return StackOptions(
-        dest=resolved,
-        offline=reader.typed(table, path, "offline", bool, False),
-        error_on_clone=reader.typed(table, path, "error_on_clone", bool, False),
-        reclone=reader.typed(table, path, "reclone", bool, False),
-        git_depth=depth,
-        cascade=reader.choice(table, path, "cascade", CASCADES),
-        packages=reader.choice(table, path, "packages", PACKAGE_MODES),
-        record=reader.typed(table, path, "record", bool, False),
-        devstack=devstack,
-        stages=stages,
-    )
+    return StackOptions(**values, devstack=devstack, stages=stages)
 
 
 def _devstack(reader: _Reader, table, top: Path) -> Path | None:
     """[stack] devstack: a DevStack checkout (its functions and stackrc), or None."""
-    value = reader.typed(table, ("stack",), "devstack", str, "")
+    value = reader.value(table, ("stack",), STACK.key("devstack"))
     if not value:
         return None
     checkout = (top / Path(value).expanduser()).resolve()
@@ -202,10 +193,10 @@ def _plugins(reader: _Reader, tables, top: Path, dest: Path) -> tuple[Plugin, ..
     first_seen: dict[str, str] = {}
     for index, table in enumerate(tables):
         path = ("plugin", index)
-        reader.table(table, path, ("name", "url", "path", "ref", "requires"))
+        reader.table(table, path, PLUGIN.names)
         if "name" not in table:
             reader.fail(path, "this [[plugin]] has no name")
-        name = reader.typed(table, path, "name", str, "")
+        name = reader.value(table, path, PLUGIN.key("name"))
         where = reader.where(path + ("name",))
         problem = names.plugin_name_problem(name)
         if problem:
@@ -217,13 +208,14 @@ def _plugins(reader: _Reader, tables, top: Path, dest: Path) -> tuple[Plugin, ..
         if ("url" in table) == ("path" in table):
             reader.fail(path + ("name",), f"plugin {name!r} needs exactly one of url "
                         "(a git repository to clone) or path (a local directory)")
-        ref = reader.typed(table, path, "ref", str, "master")
-        requires = reader.names(table, path, "requires", names.PLUGIN_NAME, "plugin")
+        ref = reader.value(table, path, PLUGIN.key("ref"))
+        requires = reader.names(table, path, PLUGIN.key("requires"), names.PLUGIN_NAME,
+                                "plugin")
         if "path" in table:
             if "ref" in table:
                 reader.fail(path + ("ref",), f"plugin {name!r} has a path; ref applies only "
                             "to url plugins")
-            local = reader.typed(table, path, "path", str, "")
+            local = reader.value(table, path, PLUGIN.key("path"))
             if any(ord(c) < 32 for c in local):
                 reader.fail(path + ("path",), f"plugin {name!r}: path {local!r} contains "
                             "control characters")
@@ -236,7 +228,7 @@ def _plugins(reader: _Reader, tables, top: Path, dest: Path) -> tuple[Plugin, ..
                             "directory, so it is not a DevStack plugin")
             plugins.append(Plugin(name, None, plugin_dir, "", requires, plugin_dir, where))
         else:
-            url = reader.typed(table, path, "url", str, "")
+            url = reader.value(table, path, PLUGIN.key("url"))
             problem = names.url_problem(url)
             if problem:
                 reader.fail(path + ("url",), f"{url!r} {problem}")
@@ -265,14 +257,14 @@ def _configs(reader: _Reader, tables) -> tuple[ConfigSection, ...]:
     out = []
     for index, table in enumerate(tables):
         path = ("config", index)
-        reader.table(table, path, ("group", "file", "text"))
-        for key in ("group", "file", "text"):
-            if key not in table:
-                reader.fail(path, f"this [[config]] has no {key}")
-        group = reader.choice(table, path, "group", CONFIG_GROUPS)
-        file = reader.typed(table, path, "file", str, "")
+        reader.table(table, path, CONFIG.names)
+        for key in CONFIG.keys:
+            if key.required and key.name not in table:
+                reader.fail(path, f"this [[config]] has no {key.name}")
+        group = reader.value(table, path, CONFIG.key("group"))
+        file = reader.value(table, path, CONFIG.key("file"))
         if not file.strip() or "\0" in file:
             reader.fail(path + ("file",), "config.file must name a file")
-        out.append(ConfigSection(group, file, reader.typed(table, path, "text", str, ""),
+        out.append(ConfigSection(group, file, reader.value(table, path, CONFIG.key("text")),
                                  reader.where(path)))
     return tuple(out)

@@ -2,7 +2,7 @@
 gives a localrc before the localrc runs, the passwords stack.sh would prompt for, and the
 user it refuses.
 
-Read from the checkout's own files, so that the plan follows the checkout (reference §2:
+Read from the checkout's own files, so that the plan follows the checkout (DevStack's
 stackrc sets DEST and the default ENABLED_SERVICES before it sources the localrc).
 """
 

@@ -76,8 +76,9 @@ class DriverDied(Exception):
 class Driver:
     """One ``bash driver.sh``: requests in, ``started PID`` and ``done STATUS`` out."""
 
-    def __init__(self, key, state: StateDir, cwd: Path, env: dict[str, str],
+    def __init__(self, pool: "Drivers", key, state: StateDir, cwd: Path, env: dict[str, str],
                  launch: Launch | None = None):
+        self.pool = pool            # the run's drivers (its exchanges, its interrupt)
         self.key = key
         self.state = state
         token = f"{os.getpid()}-{threading.get_ident()}-{id(self)}"
@@ -119,7 +120,7 @@ class Driver:
     def start(self, fields: list[str]) -> int | None:
         """Send a step; the pid of its child (leader of its process group), or None when
         this driver cannot serve it (it exits, or was closed; start another)."""
-        with _exchange():
+        with self.pool.exchange:
             with self.turn:
                 if self.closed:
                     return None
@@ -146,7 +147,7 @@ class Driver:
     def finish(self) -> Ended:
         """How the step's child ended. When its hook ran to its end, the child goes on to
         save the state: ``settle`` waits for that."""
-        with _exchange():
+        with self.pool.exchange:
             ended = self._answer("ran", "done")
             if ended.ran:
                 self.saving = ended.status
@@ -159,7 +160,7 @@ class Driver:
         the work left (moving files into place), for the caller to do when it suits."""
         if self.saving is None:
             return None
-        with _exchange():
+        with self.pool.exchange:
             try:
                 ended = self._answer("done")
             except DriverDied:
@@ -269,97 +270,99 @@ class Driver:
         processes.signal_group(self.child, signal.SIGKILL)
 
 
-_drivers: dict[int, Driver] = {}      # thread ident -> the driver serving it
-_guard = threading.Lock()
-_stopping = ""          # set once the process stops: see stop()
-_talk = threading.local()       # per thread: in an exchange; the exit it put off
-
-
-class _exchange:
+class _Exchange:
     """An exchange with a driver (a request and its answer, or one answer read and taken
-    in): an interrupt in its thread waits for its end (``interrupt``). Raised in the middle,
-    it could lose an answer read but not yet taken in, and the driver's close would then
-    wait for it for ever. (A class, not a generator: cheaper, once per exchange.)"""
+    in): an interrupt in its thread waits for its end (``Drivers.interrupt``). Raised in
+    the middle, it could lose an answer read but not yet taken in, and the driver's close
+    would then wait for it for ever. (A class, not a generator: cheaper, once per
+    exchange.)"""
+
+    def __init__(self, talk: threading.local):
+        self.talk = talk            # per thread: in an exchange; the exit it put off
 
     def __enter__(self) -> None:
-        _talk.busy = True
+        self.talk.busy = True
 
     def __exit__(self, *exc) -> None:
-        _talk.busy = False
-        later = getattr(_talk, "later", None)
+        self.talk.busy = False
+        later = getattr(self.talk, "later", None)
         if later is not None:
-            _talk.later = None
+            self.talk.later = None
             raise later
 
 
-def interrupt(exit: BaseException) -> None:
-    """Raise ``exit`` (a signal's, in the main thread) at once, or as soon as this thread's
-    exchange with a driver ends: its answer comes soon, as the hook was told to stop."""
-    if getattr(_talk, "busy", False):
-        _talk.later = exit
-        return
-    raise exit
+class Drivers:
+    """The step drivers of one run (its RunContext's), one per thread, and whether the
+    run is stopping. A run's drivers are ended at its end, or at the process's exit."""
 
+    def __init__(self):
+        self.by_thread: dict[int, Driver] = {}      # thread ident -> the driver serving it
+        self.guard = threading.Lock()
+        self.stopping = ""          # why the run stops (a signal's name): see stop()
+        self.talk = threading.local()
+        self.exchange = _Exchange(self.talk)
+        self.at_exit = False
 
-def for_thread(key, start) -> Driver:
-    """This thread's driver for ``key`` (a run's context); ``start()`` makes a new one when
-    there is none, it died, or it served another run."""
-    ident = threading.get_ident()
-    with _guard:
-        if _stopping:
-            raise DriverDied(f"not started: stackdag is stopping ({_stopping})")
-        current = _drivers.get(ident)
-    if current is not None and current.key == key and current.alive():
-        return current
-    if current is not None:
-        unsaved = current.close(1)
-        if unsaved:
-            with _guard:
-                _drivers.pop(ident, None)
-            raise unsaved
-    fresh = start()
-    with _guard:
-        _drivers[ident] = fresh
-    return fresh
+    def interrupt(self, exit: BaseException) -> None:
+        """Raise ``exit`` (a signal's, in the main thread) at once, or as soon as this
+        thread's exchange with a driver ends: its answer comes soon, as the hook was told
+        to stop."""
+        if getattr(self.talk, "busy", False):
+            self.talk.later = exit
+            return
+        raise exit
 
+    def for_thread(self, key, start) -> Driver:
+        """This thread's driver for ``key`` (how the run's steps are run: shell.Setup);
+        ``start()`` makes a new one when there is none, it died, or it served another
+        key."""
+        ident = threading.get_ident()
+        with self.guard:
+            if self.stopping:
+                raise DriverDied(f"not started: stackdag is stopping ({self.stopping})")
+            current = self.by_thread.get(ident)
+            if not self.at_exit:
+                self.at_exit = True
+                atexit.register(self.close_all)
+        if current is not None and current.key == key and current.alive():
+            return current
+        if current is not None:
+            unsaved = current.close(1)
+            if unsaved:
+                with self.guard:
+                    self.by_thread.pop(ident, None)
+                raise unsaved
+        fresh = start()
+        with self.guard:
+            self.by_thread[ident] = fresh
+        return fresh
 
-def drop(driver: Driver, grace: float) -> None:
-    """Close ``driver`` and forget it (it died, or could not serve a request)."""
-    with _guard:
-        for ident, known in list(_drivers.items()):
-            if known is driver:
-                del _drivers[ident]
-    driver.close(grace)
+    def drop(self, driver: Driver, grace: float) -> None:
+        """Close ``driver`` and forget it (it died, or could not serve a request)."""
+        with self.guard:
+            for ident, known in list(self.by_thread.items()):
+                if known is driver:
+                    del self.by_thread[ident]
+        driver.close(grace)
 
+    def close_all(self, grace: float = 5) -> list[str]:
+        """End every driver (end of a run, or of the process); what could not be saved.
+        Each is forgotten once closed: those a second interrupt kept it from, at exit."""
+        notes = []
+        while True:
+            with self.guard:
+                if not self.by_thread:
+                    return notes
+                ident = next(iter(self.by_thread))
+                driver = self.by_thread[ident]
+            note = driver.close(grace)
+            with self.guard:
+                if self.by_thread.get(ident) is driver:
+                    del self.by_thread[ident]
+            if note:
+                notes.append(note.args[0])
 
-def close_all(grace: float = 5) -> list[str]:
-    """End every driver (end of a run, or of the process); what could not be saved.
-    Each is forgotten once closed: those a second interrupt kept it from, at exit."""
-    notes = []
-    while True:
-        with _guard:
-            if not _drivers:
-                return notes
-            ident = next(iter(_drivers))
-            driver = _drivers[ident]
-        note = driver.close(grace)
-        with _guard:
-            if _drivers.get(ident) is driver:
-                del _drivers[ident]
-        if note:
-            notes.append(note.args[0])
-
-
-def stop(reason: str) -> None:
-    """The process stops (``reason``: a signal's name): no step starts from now on, in
-    any thread; the steps in flight end, and ``close_all`` ends their drivers."""
-    global _stopping
-    _stopping = reason
-
-
-def stopping() -> str:
-    """Why the process stops ("" while it does not)."""
-    return _stopping
-
-
-atexit.register(close_all)
+    def stop(self, reason: str) -> None:
+        """The run stops (``reason``: a signal's name): no step starts from now on, in any
+        thread; the steps in flight end, and ``close_all`` ends their drivers."""
+        self.stopping = reason

@@ -1,11 +1,11 @@
 """Which services are enabled, judged as DevStack's ``is_service_enabled`` judges it.
 
 The plan needs the answer before any bash runs: which of DevStack's stages to plan, and
-whether the hypervisor file is used. The rules are DevStack's (reference §6): a name is
-enabled when ``,NAME,`` matches the comma list as a regular expression, when its
-``is_NAME_enabled`` hook of a DevStack ``lib/`` file says so (the runtime has the same
-hooks where DevStack's libraries are not sourced: services.sh), or by the legacy umbrellas
-(``nova`` for any ``n-``, ``s-*`` for ``swift``...).
+whether the hypervisor file is used. The rules are DevStack's (functions-common's
+is_service_enabled): a name is enabled when ``,NAME,`` matches the comma list as a regular
+expression, when its ``is_NAME_enabled`` hook of a DevStack ``lib/`` file says so (the
+runtime has the same hooks where DevStack's libraries are not sourced: services.sh), or by
+the legacy umbrellas (``nova`` for any ``n-``, ``s-*`` for ``swift``...).
 
 A stage's condition (``when`` in the stage table) is one or more groups joined by ``&``;
 a group is names separated by blanks, any of which will do (``is_service_enabled a b``),

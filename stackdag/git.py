@@ -1,4 +1,4 @@
-"""The clone store: url plugins are cloned into ``DEST/<name>`` (DESIGN §7).
+"""The clone store: url plugins are cloned into ``DEST/<name>`` (docs/design.md §7).
 
 This is the only module that uses GitPython, and it imports it only inside the functions that
 run git: a no-op ``stackdag stack`` (every clone present at its configured ref) never pays for
@@ -153,7 +153,7 @@ def validate(plugin: Plugin, options: StackOptions) -> Path:
 
 def sync(plugin: Plugin, options: StackOptions, progress: Progress | None = None
          ) -> CloneResult:
-    """Make ``DEST/<name>`` a checkout of ``plugin.url`` at ``plugin.ref`` (DESIGN §7)."""
+    """Make ``DEST/<name>`` a checkout of ``plugin.url`` at ``plugin.ref`` (docs/design.md §7)."""
     target = validate(plugin, options)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

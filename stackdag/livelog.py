@@ -167,12 +167,3 @@ class LiveLog:
         return [tuple(line.split("\t", 1)) for line in read_lines(self.state.warnings_log)
                 if "\t" in line]
 
-    def timers(self) -> dict[str, float]:
-        """time_start/time_stop totals of this run, in seconds."""
-        totals: dict[str, float] = {}
-        for line in read_lines(self.state.timers_log):
-            name, _, ms = line.partition("\t")
-            if ms.isdigit():
-                totals[name] = totals.get(name, 0.0) + int(ms) / 1000
-        return totals
-

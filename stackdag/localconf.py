@@ -1,6 +1,7 @@
 """DevStack's ``local.conf``: its meta-sections, and the workspace it describes.
 
-A local.conf is a list of meta-sections ``[[group|file]]`` (DESIGN §6, reference §4). The
+A local.conf is a list of meta-sections ``[[group|file]]`` (docs/design.md §6; DevStack's
+inc/meta-config). The
 ``[[local|localrc]]`` bodies are bash, DevStack's localrc, run by localrc.py; the other
 sections are INI text merged into their files later (``[[config]]`` data for the plan).
 :func:`load` makes the same :class:`Workspace` a plugins.toml would, with the localrc as
@@ -21,7 +22,7 @@ from pathlib import Path
 from stackdag import devstack
 from stackdag import localrc as localrc_run
 from stackdag import names
-from stackdag.config import CASCADES, CONFIG_GROUPS
+from stackdag.schema import CONFIG_GROUPS, STACK
 from stackdag.errors import StackdagError
 from stackdag.model import (ConfigSection, Localrc, Plugin, StackOptions, Workspace,
                             display_path)
@@ -36,7 +37,9 @@ GROUPS = ("local",) + CONFIG_GROUPS
 _HEADER = re.compile(r"\[\[([^][|]+)\|([^][|]*)\]\]")     # the first field, whole
 _DEVSTACK_HEADER = re.compile(r"^\[\[.+\|.*\]\]")           # what DevStack's awk matches
 _FIELD_END = re.compile(r"[ \t]")                            # awk's default field separators
-_STACK_BOOLS = {"OFFLINE": "offline", "RECLONE": "reclone", "ERROR_ON_CLONE": "error_on_clone"}
+# The [stack] keys a localrc sets with their DevStack variable: OFFLINE -> offline...
+_STACK_KEYS = {k.variable: k.name for k in STACK.keys if k.variable}
+CASCADES = STACK.key("cascade").choices
 # [stack] cascade, which a local.conf has no other place for
 CASCADE_VARIABLE = "STACKDAG_CASCADE"
 _TRUE = frozenset("1 yes Yes YES true True TRUE".split())    # DevStack's trueorfalse
@@ -197,10 +200,10 @@ def stack_options(localrc: Localrc) -> StackOptions:
     if devstack.is_checkout(top):   # the workspace is a DevStack checkout: stack.sh's plan
         options.update(devstack=top, stages="devstack")
     for name, value in localrc.variables:
-        if name == "GIT_DEPTH" or name in _STACK_BOOLS:
+        if name in _STACK_KEYS and name != "DEST":    # (DEST: as the localrc left it)
             converted = _stack_value(name, value, top, [])
             if converted is not None:
-                options[_STACK_BOOLS.get(name, "git_depth")] = converted
+                options[_STACK_KEYS[name]] = converted
         elif name == CASCADE_VARIABLE:
             if value not in CASCADES:
                 raise StackdagError(f"{display_path(localrc.source)}: {name}={value!r}: "
@@ -256,10 +259,10 @@ def settings(localrc: Localrc, top: Path, notes: list[str]) -> tuple[dict, dict]
         if name == CASCADE_VARIABLE:
             stack["cascade"] = value
             continue
-        if name == "DEST" or name == "GIT_DEPTH" or name in _STACK_BOOLS:
+        if name in _STACK_KEYS:
             value = _stack_value(name, value, top, notes)
             if value is not None:
-                stack[_STACK_BOOLS.get(name, name.lower())] = value
+                stack[_STACK_KEYS[name]] = value
         elif refused:
             notes.append(f"{name}: dropped, stackdag sets it from {refused}")
         elif name in names.BASH_VARIABLES or not names.VARIABLE_NAME.match(name):
@@ -297,7 +300,7 @@ def services(localrc: Localrc, notes: list[str]) -> dict:
 
 def load(top: Path) -> Workspace:
     """The workspace a local.conf describes, as it is: its localrc is the bash the localrc
-    step sources; settings, services and [stack] are what the localrc left (DESIGN §6)."""
+    step sources; settings, services and [stack] are what the localrc left (docs/design.md §6)."""
     sections, localrc = read(top)
     notice = localrc_notice(sections, localrc)
     if notice:

@@ -1,9 +1,11 @@
 """The plain data every stage passes on: a workspace, its plugins, the plan of steps.
 
-The lowest module: it does no I/O and imports nothing from stackdag, so every other module
-imports downward from it (DESIGN §8). Loading makes a :class:`Workspace` (config.py for
+The lowest module but for schema.py (the [stack] defaults), so every other module imports
+downward from it (docs/design.md §8). Loading makes a :class:`Workspace` (config.py for
 plugins.toml, localconf.py for local.conf), planning makes a :class:`Plan` of :class:`Step`
-(plan.py, order.py, cascade.py), and the rest runs them.
+(plan.py, order.py, cascade.py), and the rest runs them. Plain data, but for two looks at
+the disk that the data is about: whether a url plugin is cloned yet (:attr:`Plugin.cloned`),
+and a path shown relative to the current directory (:func:`display_path`, in messages).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from functools import cached_property
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+
+from stackdag.schema import STACK
 
 # What a step does (runtime/driver.sh runs each): clone (git), source (bash ``source file args``
 # inside a function, as DevStack's run_phase does), localrc (source at the top level),
@@ -65,20 +69,24 @@ class ConfigSection:
     where: str = field(default="", compare=False)   # its file:line, for messages
 
 
+_DEFAULT = {key.name: key.default for key in STACK.keys}
+
+
 @dataclass(frozen=True)
 class StackOptions:
-    """plugins.toml's ``[stack]`` table (or what a localrc set of DEST, OFFLINE...)."""
+    """plugins.toml's ``[stack]`` table (or what a localrc set of DEST, OFFLINE...); the
+    defaults are schema.py's."""
 
     dest: Path
-    offline: bool = False
-    error_on_clone: bool = False
-    reclone: bool = False
-    git_depth: int = 0
-    cascade: str = "linear"
-    packages: str = "install"
-    record: bool = False                 # record what changes the system instead (§5.1)
-    devstack: Path | None = None         # a DevStack checkout as the runtime (§5.2)
-    stages: str = "none"                 # "devstack": stack.sh's own stages run too
+    offline: bool = _DEFAULT["offline"]
+    error_on_clone: bool = _DEFAULT["error_on_clone"]
+    reclone: bool = _DEFAULT["reclone"]
+    git_depth: int = _DEFAULT["git_depth"]
+    cascade: str = _DEFAULT["cascade"]
+    packages: str = _DEFAULT["packages"]
+    record: bool = _DEFAULT["record"]     # record what would change the system (design §5.1)
+    devstack: Path | None = None          # a DevStack checkout as the runtime (design §5.2)
+    stages: str = _DEFAULT["stages"]      # "devstack": stack.sh's own stages run too
 
 
 @dataclass(frozen=True)

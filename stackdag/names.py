@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from stackdag.schema import STACK
+
 PLUGIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 SERVICE_NAME = PLUGIN_NAME
 VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -33,8 +35,7 @@ FUNCNAME HISTCMD LINENO OLDPWD OPTARG OPTIND PIPESTATUS PWD RANDOM SECONDS SRAND
 """.split())
 # Variables stackdag sets itself: a [settings] entry for them is a mistake.
 STACK_VARIABLES = {
-    "DEST": "[stack] dest", "OFFLINE": "[stack] offline", "RECLONE": "[stack] reclone",
-    "ERROR_ON_CLONE": "[stack] error_on_clone", "GIT_DEPTH": "[stack] git_depth",
+    **{key.variable: f"[stack] {key.name}" for key in STACK.keys if key.variable},
     "TOP_DIR": "the workspace directory", "DEVSTACK_PLUGINS": "the [[plugin]] tables",
     "GITDIR": "the [[plugin]] tables", "GITREPO": "the [[plugin]] tables",
     "GITBRANCH": "the [[plugin]] tables",

@@ -1,4 +1,4 @@
-"""Workspace -> the ordered steps of ``stack``, ``unstack`` and ``clean`` (DESIGN §3).
+"""Workspace -> the ordered steps of ``stack``, ``unstack`` and ``clean`` (docs/design.md §3).
 
 A pure function of the workspace and the files in it and in the plugin directories: no
 doit, no bash. Each :class:`Step` is one (hook, phase) pair; ``tasks.py`` turns steps into
@@ -17,6 +17,7 @@ from stackdag.cascade import link
 from stackdag.errors import StackdagError
 from stackdag.model import STACKRC_DEFAULTS, Plan, Plugin, Step, Workspace, display_path
 from stackdag.order import order_plugins
+from stackdag.schema import STACK
 
 STACK_PHASES = ("pre-install", "install", "post-config", "extra", "test-config")
 EXTRAS_NAME = re.compile(r"^([0-9]{2})-([A-Za-z0-9][A-Za-z0-9_.-]*)\.sh$")
@@ -56,11 +57,9 @@ def localrc_script(ws: Workspace) -> str:
     lines = ["# Written by stackdag from plugins.toml; edits here are overwritten.",
              # any hook may install packages: a new [stack] packages re-runs them all
              f"# [stack] packages = {ws.stack.packages}",
-             f"DEST={q(str(ws.stack.dest))}",
-             f"OFFLINE={q(str(ws.stack.offline))}",
-             f"ERROR_ON_CLONE={q(str(ws.stack.error_on_clone))}",
-             f"RECLONE={q(str(ws.stack.reclone))}",
-             f"GIT_DEPTH={ws.stack.git_depth}",
+             # DEST, OFFLINE, ERROR_ON_CLONE, RECLONE, GIT_DEPTH
+             *(f"{key.variable}={q(str(getattr(ws.stack, key.name)))}"
+               for key in STACK.keys if key.variable),
              # not from the environment: a run must not depend on the shell it came from
              # (with DevStack's stages, stackrc's default services are the start)
              *(() if ws.stack.stages == "devstack" else ("ENABLED_SERVICES=",)),

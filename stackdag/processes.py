@@ -5,7 +5,7 @@ the process group's leader pid, the step that started it, and the leader's start
 (boot id and start time), so a pid reused after a crash or a reboot is never taken for the
 service. ``unstack`` uses the same files to stop whatever is still running, whatever the
 plugins' own unstack hooks did, and a step whose service died is no longer up to date
-(checks.py). Every bash stackdag starts (a step, a localrc) leads a group of its own, ended
+(freshness.py). Every bash stackdag starts (a step, a localrc) leads a group of its own, ended
 here too.
 """
 

@@ -17,11 +17,14 @@ and the timeline of the steps: timeline.py), and one final line with the outcome
 With a time for each step still to run (estimate.py), a step's line says how long the run
 has left once it ended (``[12/80] start:keystone ... ok 4.2s, eta 3m10s``), and on a
 terminal the open line says it while the step runs (``[13/80] test:keystone ... eta 3m06s``).
+
+What it shows it also records, in its run's record (runrecord.py, the RunContext's: found
+in the tasks' meta); lastrun.py writes that record, whoever showed the run. Steps that
+report as they go (clones) tell the run context, which passes it on here.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import threading
@@ -29,16 +32,11 @@ import time
 
 from doit.exceptions import UnmetDependency
 
-# The reporter of the run in progress, for steps that report as they go (clones).
-_current: "StackReporter | None" = None
+from stackdag import lastrun
+from stackdag.runrecord import RunRecord, shown
+
 _COLOURS = {"ok": "32", "FAILED": "31;1", "up to date": "2"}
 _OUTCOME_ROOM = 16       # " FAILED 999.9s" and the like, kept free on an open line
-
-
-def progress(task_name: str, text: str) -> None:
-    """Show ``text`` after the task's open line, on a terminal (safe from any thread)."""
-    if _current is not None:
-        _current.progress(task_name, text)
 
 
 def _selected(tasks: dict, names) -> list:
@@ -50,20 +48,13 @@ def _selected(tasks: dict, names) -> list:
             continue
         seen[name] = tasks[name]
         todo.extend(tasks[name].task_dep + tasks[name].setup_tasks)
-    return [t for t in seen.values() if _shown(t)]
-
-
-def _shown(task) -> bool:
-    """Steps are shown and counted; the group task and hidden tasks (``_lock``) are not."""
-    return bool(task.actions) and not task.name.startswith("_")
+    return [t for t in seen.values() if shown(t)]
 
 
 class StackReporter:
     desc = "stackdag progress: [i/N] per task, logs on failure, a timing summary"
 
     def __init__(self, outstream, options):
-        from stackdag.runrecord import RunRecord     # a run's, not every dodo.py load's
-
         self.out = outstream
         verbosity = options.get("verbosity") or 0
         self.verbose = verbosity >= 2            # every line of every step, as it comes
@@ -72,10 +63,6 @@ class StackReporter:
         self.interim = False          # set by `doit stack` for its clone-first run
         self.total = 0
         self.done = 0
-        self.ran: dict[str, float] = {}
-        self.skipped = 0
-        self.not_run = 0
-        self.failed: list[str] = []
         self.refused = False          # the run never started (the lock task failed)
         self.started: dict[str, float] = {}
         self.open_line: str | None = None
@@ -83,6 +70,7 @@ class StackReporter:
         self.progressed = False
         self.shown_at = 0.0
         self.workspace: str | None = None     # where to record the run, once known
+        self.run = None                       # its runcontext.RunContext, once known
         self.live = None                      # livelog.LiveLog, once the workspace is known
         self.last: dict[str, str] = {}        # step -> its last output line (-v 1)
         self.held: list[str] = []             # summary lines to show after the open line
@@ -90,13 +78,16 @@ class StackReporter:
         self.colour = self.tty and not os.environ.get("NO_COLOR")
         self.guard = threading.RLock()
         self.t0 = time.monotonic()
-        self.workers = max(options.get("num_process") or 0, 1)
+        # what the run did: its RunContext's record once initialize finds it
         self.record = RunRecord(self.t0)
+        self.record.workers = max(options.get("num_process") or 0, 1)
         self.forecast = None          # estimate.Forecast, set by `doit stack` for each run
         self.eta = None               # the forecast for the steps this doit run selected
         self.settled: set[str] = set()      # steps that ran, failed or were up to date
-        global _current
-        _current = self
+
+    @property
+    def ran(self) -> dict[str, float]:
+        return self.record.ran
 
     # --- writing -------------------------------------------------------------------------
     def write(self, text: str) -> None:
@@ -177,9 +168,16 @@ class StackReporter:
 
     # --- doit's reporter interface ---------------------------------------------------------
     def initialize(self, tasks, selected_tasks):
+        run = next((t.meta["stackdag_run"] for t in tasks.values()
+                    if t.meta and "stackdag_run" in t.meta), None)
+        if run is not None and run is not self.run:
+            self.run = run
+            run.record.workers = self.record.workers
+            self.record = run.record
+            run.listener = self.progress
         names = {t.name for t in _selected(tasks, selected_tasks or [])}
         self.total = len(names | set(self.ran))     # a second run counts on from the first
-        self.record.new_run()
+        self.record.new_run(self.t0)
         self.eta = self.forecast.only(names) if self.forecast else None
         self.workspace = next((t.meta["stackdag_workspace"] for t in tasks.values()
                                if t.meta and "stackdag_workspace" in t.meta), self.workspace)
@@ -192,7 +190,9 @@ class StackReporter:
         from stackdag.state import StateDir
 
         try:
-            settings = dict(workspace.load(self.workspace).settings)
+            loaded = (self.run.workspace(self.workspace) if self.run
+                      else workspace.load(self.workspace))
+            settings = dict(loaded.settings)
         except Exception:           # it loaded a moment ago; settings are for LOGFILE only
             settings = {}
         self.live = LiveLog(StateDir(self.workspace), settings, self._seen)
@@ -201,7 +201,7 @@ class StackReporter:
         pass
 
     def execute_task(self, task):
-        if not _shown(task):
+        if not shown(task):
             return
         with self.guard:
             self.started[task.name] = now = time.monotonic()
@@ -235,7 +235,10 @@ class StackReporter:
                 self.live.finish(task.name)     # its last lines before its outcome
             now = time.monotonic()
             seconds = now - self.started.pop(task.name, now)
-            self.record.end(task.name, now, word == "ok")
+            if word == "ok":
+                self.record.succeeded(task.name, now)
+            else:
+                self.record.failed_step(task.name, now)
             self.settled.add(task.name)
             eta = self._eta() if word == "ok" else ""
             outcome = f"{self._paint(word)} {seconds:.1f}s{detail}{', ' + eta if eta else ''}"
@@ -254,33 +257,32 @@ class StackReporter:
             return seconds
 
     def add_success(self, task):
-        if _shown(task):
+        if shown(task):
             result = task.result if isinstance(task.result, dict) else {}
             detail = (f" ({result['clone']}, at {result['commit'][:12]})"
                       if "clone" in result else "")     # clone:<plugin>: what git did
-            self.ran[task.name] = self._finish(task, "ok", detail)
+            self._finish(task, "ok", detail)
 
     def add_failure(self, task, fail):
         if isinstance(fail, UnmetDependency):
-            if _shown(task):       # a step (not the group task): counted, not listed
-                self.not_run += 1
+            if shown(task):       # a step (not the group task): counted, not listed
+                self.record.not_run += 1
             return
-        if _shown(task) and task.name in self.started:
+        if shown(task) and task.name in self.started:
             self._finish(task, "FAILED")
         else:
             self._end_open_line()
-        if _shown(task):
-            self.failed.append(task.name)
-        else:
+            if shown(task):
+                self.record.failed_step(task.name, time.monotonic())
+        if not shown(task):
             self.refused = True
-        self.write(f"\n{task.name}: {fail.get_msg().strip()}\n\n" if _shown(task)
+        self.write(f"\n{task.name}: {fail.get_msg().strip()}\n\n" if shown(task)
                    else f"stackdag: {fail.get_msg().strip()}\n")
 
     def skip_uptodate(self, task):
-        if not _shown(task) or task.name in self.ran:   # ran in the clone-first run
-            return
+        if not shown(task) or not self.record.up_to_date(task.name):  # ran in the clone-first
+            return                                                      # run
         with self.guard:
-            self.skipped += 1
             self.settled.add(task.name)
             if self.verbose:
                 self._end_open_line()
@@ -303,15 +305,14 @@ class StackReporter:
 
     def complete_run(self):
         self._end_open_line()
-        if self.interim and not self.failed:
+        if self.interim and not self.record.failed:
             return                  # the summary comes at the end of the whole run
         if self.refused and not self.ran:
             if self.live:
                 self.live.close()
             return                  # no run took place
         seconds = time.monotonic() - self.t0
-        timers = self.live.timers() if self.live else {}
-        self._record(seconds, timers)
+        timers = lastrun.timers(self.live.state) if self.live else {}
         if self.live:
             self.live.close()
             self._warnings()
@@ -320,11 +321,12 @@ class StackReporter:
         slowest = sorted(self.ran.items(), key=lambda kv: -kv[1])[:3]
         if len(self.ran) > 3:
             self.write("slowest: " + ", ".join(f"{n} {s:.1f}s" for n, s in slowest) + "\n")
-        parts = [f"{len(self.ran)} ran", f"{self.skipped} up to date"]
-        if self.failed:
-            parts.append(f"{len(self.failed)} failed ({', '.join(self.failed)})")
-        if self.not_run:
-            parts.append(f"{self.not_run} not run after the failure")
+        record = self.record
+        parts = [f"{len(record.ran)} ran", f"{record.skipped} up to date"]
+        if record.failed:
+            parts.append(f"{len(record.failed)} failed ({', '.join(record.failed)})")
+        if record.not_run:
+            parts.append(f"{record.not_run} not run after the failure")
         self.write(f"stackdag: {', '.join(parts)} in {seconds:.1f}s\n")
 
     def _warnings(self) -> None:
@@ -335,17 +337,12 @@ class StackReporter:
 
     def _timing(self, seconds: float, timers: dict[str, float]) -> None:
         """Where the time went, when steps ran for long enough to care (and always in
-        the charts next to the logs)."""
-        from stackdag import timeline, timing
+        the charts next to the logs: lastrun.py)."""
+        from stackdag import timing
 
         if not self.ran:
             return
         state = self.live.state
-        try:
-            timing.chart(self.ran, timers, state.timing_chart)
-            timeline.write(self.record.steps(), seconds, state.timeline_chart)
-        except OSError:
-            pass                    # a full disk must not hide the run's own outcome
         if seconds >= 1 or timers:
             self.write("\n".join(timing.report(self.ran, timers, seconds)) + "\n")
             self.write(f"  chart: {state.timing_chart}\n  timeline: {state.timeline_chart}\n")
@@ -362,26 +359,3 @@ class StackReporter:
         if total or written:
             self.write(f"recorded: {total} actions, {missing} of them calls with no "
                        f"implementation{files} (`stackdag recorded` lists them)\n")
-
-    def _record(self, seconds: float, timers: dict[str, float]) -> None:
-        """What this run did, for ``stackdag status`` and ``stackdag timing``, and the
-        times of the steps that succeeded, for the next run's ETA."""
-        if self.workspace is None:
-            return
-        from stackdag import estimate
-        from stackdag.runrecord import to_json
-        from stackdag.state import StateDir
-
-        state = StateDir(self.workspace)
-        try:
-            state.last_run.parent.mkdir(parents=True, exist_ok=True)
-            state.last_run.write_text(json.dumps({
-                "finished": time.time(), "seconds": round(seconds, 3),
-                "ran": {name: round(s, 3) for name, s in self.ran.items()},
-                "up_to_date": self.skipped, "failed": self.failed,
-                "not_run": self.not_run, "workers": self.workers, "pid": os.getpid(),
-                "timers": timers, "steps": to_json(self.record.steps())}, indent=1),
-                encoding="utf-8")
-            estimate.save(state, self.ran)
-        except OSError:
-            pass              # a full disk must not hide the run's own outcome

@@ -50,18 +50,17 @@ def digest(state: StateDir, config: dict, files, after, commit: str | None) -> s
     return h.hexdigest()[:32]
 
 
-def run_id(state: StateDir, step_name: str, now: str) -> str:
-    """The step's previous run id if it ran with ``now`` before, else a new one."""
+def settle(state: StateDir, step_name: str, now: str) -> str:
+    """The run id of a success that ran with ``now``: the step's previous one if it ran
+    with ``now`` before, else a new one; kept for the next run."""
     found = read(state, step_name)
-    return found[0] if found and found[1] == now else uuid.uuid4().hex
-
-
-def keep(state: StateDir, step_name: str, run: str, now: str) -> None:
+    run = found[0] if found and found[1] == now else uuid.uuid4().hex
     path = _path(state, step_name)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.{os.getpid()}")
     partial.write_text(f"{run} {now}\n", encoding="utf-8")
     os.replace(partial, path)
+    return run
 
 
 def forget(state: StateDir, step_name: str | None = None) -> None:

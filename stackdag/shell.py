@@ -19,6 +19,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from stackdag import destlinks, driver, isolation, names, plan, processes, record_ends
 from stackdag.bashenv import runtime_environment
@@ -27,11 +28,12 @@ from stackdag.outcome import (StepOutcome, describe, disk_note, failing_command,
                               status_text, tail)
 from stackdag.state import StateDir, file_name
 
+if TYPE_CHECKING:
+    from stackdag.runcontext import RunContext
+
 STOP_GRACE_SECONDS = 5
 _NOT_CARRIED = " ".join(sorted(names.NOT_CARRIED))
 
-_running: dict[int, str] = {}     # process group of each hook in flight -> its step
-_running_guard = threading.RLock()  # (re-entered by a signal's handler in its holder)
 
 
 def plugin_declarations(plugins: tuple[Plugin, ...]) -> str:
@@ -65,8 +67,9 @@ def devstack_localrc(ws: Workspace) -> str:
 
 
 @dataclass(frozen=True)
-class RunContext:
-    """What the steps of one run share."""
+class Setup:
+    """How the steps of one plan are run: what their step driver is started with (a
+    driver serves one Setup; the run's RunContext holds the drivers)."""
 
     top: Path                   # the workspace (TOP_DIR)
     state: StateDir             # its .stack/
@@ -80,8 +83,8 @@ class RunContext:
     dest_links: str = ""        # record mode: path plugins' links the runtime makes
 
     @classmethod
-    def of(cls, ws: Workspace, stack_plan: Plan, errexit: bool = True) -> "RunContext":
-        """The context of a run of ``stack_plan`` in ``ws``."""
+    def of(cls, ws: Workspace, stack_plan: Plan, errexit: bool = True) -> "Setup":
+        """How the steps of ``stack_plan`` in ``ws`` are run."""
         stack = ws.stack
         overrides = "".join(f"{s.plugin_name}\t{s.file}\n" for s in stack_plan.steps
                             if s.phase == "override_defaults" and s.plugin)
@@ -103,7 +106,7 @@ def _run_file(state: StateDir, kind: str, text: str) -> Path:
     return path
 
 
-def _driver_environment(run: RunContext) -> dict[str, str]:
+def _driver_environment(run: Setup) -> dict[str, str]:
     """What every step of the run sees in its environment (a step's own fields come with
     its request)."""
     state = run.state
@@ -125,7 +128,7 @@ def _driver_environment(run: RunContext) -> dict[str, str]:
     return env
 
 
-def _request(step: Step, run: RunContext, hook_file: Path | None, log: Path,
+def _request(step: Step, run: Setup, hook_file: Path | None, log: Path,
              outputs: tuple[Path, Path]) -> list[str]:
     """The step's fields, in runtime/driver.sh's _SD_FIELDS order, then the hook's args."""
     state = run.state
@@ -160,44 +163,51 @@ def reap_orphans(state: StateDir) -> None:
         marker.unlink(missing_ok=True)
 
 
-def signal_running_hooks(sig: int) -> None:
-    """Send ``sig`` to every running hook's process group, without waiting."""
-    with _running_guard:
-        running = list(_running)
-    for pgid in running:
-        processes.signal_group(pgid, sig)
+class Hooks:
+    """The hooks of a run in flight (its RunContext's): each one's process group and
+    step, for a signal to stop them."""
+
+    def __init__(self):
+        self.running: dict[int, str] = {}       # process group -> its step
+        self.guard = threading.RLock()  # (re-entered by a signal's handler in its holder)
+
+    def signal(self, sig: int) -> None:
+        """Send ``sig`` to every running hook's process group, without waiting."""
+        with self.guard:
+            running = list(self.running)
+        for pgid in running:
+            processes.signal_group(pgid, sig)
+
+    def stop(self, groups: list[int]) -> None:
+        """TERM the hooks' groups; a hook that ignores TERM gets KILL a grace period later
+        (the waits happen where each hook is awaited)."""
+        for pgid in groups:
+            processes.signal_group(pgid, signal.SIGTERM)
+        timer = threading.Timer(STOP_GRACE_SECONDS, self.signal, (signal.SIGKILL,))
+        timer.daemon = True
+        timer.start()
 
 
-def _stop_hooks(groups: list[int]) -> None:
-    """TERM the hooks' groups; a hook that ignores TERM gets KILL a grace period later
-    (the waits happen where each hook is awaited)."""
-    for pgid in groups:
-        processes.signal_group(pgid, signal.SIGTERM)
-    timer = threading.Timer(STOP_GRACE_SECONDS, signal_running_hooks, (signal.SIGKILL,))
-    timer.daemon = True
-    timer.start()
-
-
-def exit_on_signals() -> None:
+def exit_on_signals(run: RunContext) -> None:
     """SIGINT/SIGTERM: stop the running hooks, keep finished tasks, exit non-zero.
 
     Raising SystemExit (not KeyboardInterrupt) lets doit close its DB on the way out and
     spares the user a traceback; it is raised between exchanges with a step driver, never
-    in one (driver.interrupt). Only the main thread can install handlers. With ``-n N``
-    the worker threads go on: no step starts any more (driver.stop), a hook started as the
+    in one (Drivers.interrupt). Only the main thread can install handlers. With ``-n N``
+    the worker threads go on: no step starts any more (Drivers.stop), a hook started as the
     signal came stops itself (run_step), and the drivers are ended when each thread's step
-    has ended (driver.close_all).
+    has ended (Drivers.close_all).
     """
     def stop(signum, frame):
         name = signal.Signals(signum).name
-        with _running_guard:
-            driver.stop(name)
-            steps = ", ".join(sorted(_running.values())) or "none was running"
-            running = list(_running)
+        with run.hooks.guard:
+            run.drivers.stop(name)
+            steps = ", ".join(sorted(run.hooks.running.values())) or "none was running"
+            running = list(run.hooks.running)
         sys.__stderr__.write(f"\nstackdag: {name}: stopping the running hooks; finished "
                              f"tasks are kept, run again to resume (interrupted: {steps})\n")
-        _stop_hooks(running)
-        driver.interrupt(SystemExit(128 + signum))
+        run.hooks.stop(running)
+        run.drivers.interrupt(SystemExit(128 + signum))
 
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -236,7 +246,7 @@ def _keep_state(step: Step, state: StateDir, written: bool) -> None:
             os.link(state.state_file(step.state_base), final)
 
 
-def _saved(step: Step, run: RunContext, pgid: int, hook_status: int,
+def _saved(step: Step, run: Setup, pgid: int, hook_status: int,
            ended: driver.Ended | None) -> _Keep:
     """The child of a hook that ran to its end (with ``hook_status``) has ended (None: it
     could not be told). The work left: keep the state it saved, note what the hook left
@@ -259,7 +269,7 @@ class _Keep:
     files into place, and a note of what its hook left running."""
 
     step: Step
-    run: RunContext
+    run: Setup
     pgid: int
     written: bool       # the child wrote files (else the step shares its input's state)
 
@@ -268,7 +278,7 @@ class _Keep:
         _keep_state(self.step, self.run.state, self.written)
 
 
-def _note_leftovers(step: Step, run: RunContext, pgid: int, log: Path) -> None:
+def _note_leftovers(step: Step, run: Setup, pgid: int, log: Path) -> None:
     """A hook that left processes behind (``daemon &`` rather than run_process): record
     them like a service, so that ``unstack`` stops them and the next stack restarts them."""
     if not processes.members(pgid, run.state):
@@ -280,16 +290,16 @@ def _note_leftovers(step: Step, run: RunContext, pgid: int, log: Path) -> None:
                   f"`unstack` stops them (recorded as {name})\n")
 
 
-def _driver(run: RunContext) -> driver.Driver:
+def _driver(setup: Setup, drivers: driver.Drivers) -> driver.Driver:
     def start() -> driver.Driver:
-        for folder in (run.state.logs, run.state.states):
+        for folder in (setup.state.logs, setup.state.states):
             folder.mkdir(parents=True, exist_ok=True)
-        return driver.Driver(run, run.state, run.top, _driver_environment(run),
-                             isolation.launcher(run.state, run.record, run.top))
-    return driver.for_thread(run, start)
+        return driver.Driver(drivers, setup, setup.state, setup.top, _driver_environment(setup),
+                             isolation.launcher(setup.state, setup.record, setup.top))
+    return drivers.for_thread(setup, start)
 
 
-def _start(run: RunContext, step: Step,
+def _start(setup: Setup, drivers: driver.Drivers, step: Step,
            request: list[str]) -> tuple[driver.Driver, int, _Keep | None]:
     """Hand the step to this thread's driver; a driver that died since the last step, or
     cannot take this one, is replaced once. The step before must have saved its state.
@@ -298,7 +308,7 @@ def _start(run: RunContext, step: Step,
     is left to the caller (returned), to do while this step runs."""
     keep = None
     for attempt in (1, 2):
-        current = _driver(run)
+        current = _driver(setup, drivers)
         keep = current.settle() or keep
         if keep and (attempt == 2 or keep.step.name != step.state_base
                      or step.state_deltas):
@@ -308,25 +318,27 @@ def _start(run: RunContext, step: Step,
         if pgid is not None:
             return current, pgid, keep
         message = current.death()
-        driver.drop(current, 0)
+        drivers.drop(current, 0)
     raise driver.DriverDied(message)
 
 
-def end_run() -> list[str]:
+def end_run(run: RunContext) -> list[str]:
     """The run's steps are done: end its drivers, so that nothing of it stays running.
     What could not be saved (the last step's state), for the run to fail on."""
-    unsaved = driver.close_all()
+    unsaved = run.drivers.close_all()
     isolation.close_all()
     return unsaved
 
 
-def run_step(step: Step, run: RunContext) -> StepOutcome:
-    """Run ``step``'s hook; on success its shell state is saved for the steps after it.
+def run_step(step: Step, setup: Setup, run: RunContext) -> StepOutcome:
+    """Run ``step``'s hook as ``setup`` says, with ``run``'s drivers; on success its shell
+    state is saved for the steps after it.
 
-    Without ``run.errexit`` the hook runs as unstack.sh and clean.sh run theirs: a failing
-    command is reported and does not end it, and the step fails at its end.
+    Without ``setup.errexit`` the hook runs as unstack.sh and clean.sh run theirs: a
+    failing command is reported and does not end it, and the step fails at its end.
     """
-    state = run.state
+    drivers, hooks = run.drivers, run.hooks
+    state = setup.state
     log = state.log_file(step.name)
     final = state.state_file(step.name)
     full = final.with_suffix(".sh.partial")
@@ -336,7 +348,7 @@ def run_step(step: Step, run: RunContext) -> StepOutcome:
     state.writes_file(step.name).unlink(missing_ok=True)
     started = time.monotonic()
     try:
-        if run.record:
+        if setup.record:
             record_file.parent.mkdir(exist_ok=True)
             record_file.touch()
         # an interrupted run's, or a full disk's; and the last state, which must not
@@ -351,8 +363,8 @@ def run_step(step: Step, run: RunContext) -> StepOutcome:
             hook_file = state.script_file(step.name)
             hook_file.parent.mkdir(parents=True, exist_ok=True)
             hook_file.write_text(step.script, encoding="utf-8")
-        current, pgid, keep = _start(run, step,
-                                     _request(step, run, hook_file, log, (full, delta)))
+        current, pgid, keep = _start(setup, drivers, step,
+                                     _request(step, setup, hook_file, log, (full, delta)))
     except driver.Unsaved as err:       # the step before's state (this one's start)
         message, before_log = err.args
         return StepOutcome(False, time.monotonic() - started, before_log,
@@ -360,50 +372,50 @@ def run_step(step: Step, run: RunContext) -> StepOutcome:
     except (OSError, driver.DriverDied) as err:
         return StepOutcome(False, time.monotonic() - started, log,
                            f"{describe(step)}: {err}{disk_note(state)}")
-    with _running_guard:        # first: an interrupt from now on stops this hook too
-        _running[pgid] = step.name
-        stopping = driver.stopping()
+    with hooks.guard:           # first: an interrupt from now on stops this hook too
+        hooks.running[pgid] = step.name
+        stopping = drivers.stopping
     if stopping:                # one came as it started (another thread has the signal)
-        _stop_hooks([pgid])
+        hooks.stop([pgid])
     try:
         if keep:
             keep()      # the step before's files, moved while this step runs
         ended = current.finish()
     except driver.DriverDied as err:
         processes.stop_group(pgid, state, STOP_GRACE_SECONDS)
-        driver.drop(current, 0)
+        drivers.drop(current, 0)
         return StepOutcome(False, time.monotonic() - started, log,
                            f"{describe(step)}: {err} while the hook ran; run again to "
                            "resume here")
     except BaseException:       # an interrupt: closing the driver stops the hook
-        driver.drop(current, STOP_GRACE_SECONDS)
+        drivers.drop(current, STOP_GRACE_SECONDS)
         raise
     finally:
-        with _running_guard:
-            _running.pop(pgid, None)
-    if run.record:
+        with hooks.guard:
+            hooks.running.pop(pgid, None)
+    if setup.record:
         isolation.note_writes(state, step.name)
     seconds = time.monotonic() - started
     status = ended.status
     if ended.ran:
         # Its child saves the state meanwhile. In the main thread (one job) the next step
         # waits for that; a step of another thread may start from this state at once.
-        current.pending = functools.partial(_saved, step, run, pgid, status)
+        current.pending = functools.partial(_saved, step, setup, pgid, status)
         if threading.current_thread() is not threading.main_thread():
             try:
                 current.settle()()
             except driver.Unsaved as err:
                 return StepOutcome(False, seconds, log, err.args[0] + disk_note(state))
-    elif ended.saved and (status == 0 or not run.errexit):
+    elif ended.saved and (status == 0 or not setup.errexit):
         # The hook ran to its end and its state was saved (under errexit, only on success).
-        _Keep(step, run, pgid, ended.saved == "written")()
+        _Keep(step, setup, pgid, ended.saved == "written")()
     else:
-        _note_leftovers(step, run, pgid, log)
+        _note_leftovers(step, setup, pgid, log)
     finished = ended.ran or ended.saved
     if status != 0:
         failed = failing_command(log)
         ends = (record_ends.ends_here(state, f"{failed}\n{tail(log)}", step.plugin_name)
-                if run.record else "")
+                if setup.record else "")
         return StepOutcome(False, seconds, log, f"{describe(step)}: "
                            f"{status_text(signalled(status))}"
                            f"{failed}{disk_note(state)}{ends}")

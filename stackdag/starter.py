@@ -4,37 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from stackdag import schema
 from stackdag.errors import StackdagError
 
 DODO = "from stackdag.dodo import *  # noqa: F401,F403\n"
 IGNORED = ".stack/\n"
 
-PLUGINS_TOML = '''\
-# plugins.toml: the stack this workspace brings up. `doit list` shows the order,
-# `doit stack` runs it (again: only what changed), `stackdag unstack` stops it.
-
-[stack]
-dest = ".stack/dest"        # where url plugins are cloned (DevStack's DEST)
-# offline = false           # never touch the network
-# cascade = "linear"        # a change re-runs everything after it, as stack.sh would
-
-[settings]                  # localrc variables, set before anything runs; plain data
-# ADMIN_PASSWORD = "secret"
-
-[services]
-enable = []                 # enable_service after [settings]
-disable = []                # disable_service
-
-# [[plugin]]                # one table per plugin, in registration order
-# name = "hello"
-# path = "plugins/hello"    # a local plugin: a directory with devstack/plugin.sh
-#
-# [[plugin]]
-# name = "ceph"
-# url = "https://opendev.org/openstack/devstack-plugin-ceph"
-# ref = "master"            # branch, tag, full sha or refs/...
-# requires = ["hello"]      # runs after hello, whatever the order above
-'''
+PLUGINS_TOML = schema.template()
 
 
 def write_starter(top: Path) -> list[str]:

@@ -1,6 +1,6 @@
 """The ``.stack/`` directory: every path under it, in one place.
 
-stackdag keeps all it knows about a workspace here (DESIGN §1): the doit DB, the lock, the
+stackdag keeps all it knows about a workspace here (docs/design.md §1): the doit DB, the lock, the
 no-op fingerprint, each step's saved shell state and log, the scripts it writes for steps,
 the services' pidfiles, and the default clone root. Nothing else spells these paths; the
 bash runtime gets them through :meth:`StateDir.runtime_environment`.
@@ -20,6 +20,8 @@ NAME = ".stack"
 DB_FILE = f"{NAME}/doit.db"
 FINGERPRINT_FILE = f"{NAME}/fingerprint"
 LOCK_FILE = f"{NAME}/lock"
+# DEST unless [stack] dest (or the localrc) says otherwise (schema.py's default)
+DEFAULT_DEST = f"{NAME}/dest"
 
 
 def file_name(step_name: str) -> str:
@@ -92,7 +94,7 @@ class StateDir:
     @property
     def default_dest(self) -> Path:
         """DEST unless [stack] dest (or the localrc) says otherwise."""
-        return self.root / "dest"
+        return self.top / DEFAULT_DEST
 
     @property
     def forgettable(self) -> tuple[Path, ...]:

@@ -2,19 +2,16 @@
 
 doit decides task by task (``doit list -s`` shows a step as up to date even when the step
 it follows is about to re-run and will drag it along). This walks the steps in order and
-marks a step to run when a step it follows will run, or when doit's own check says so.
+marks a step to run when a step it follows will run, or when its own inputs and checks say
+so (freshness.why, in the words of the input or check that failed).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from doit.task import result_dep
-from doit.tools import config_changed
-
-from stackdag import checks
+from stackdag import freshness
 from stackdag.estimate import Forecast
-from stackdag.model import display_path
 
 
 @dataclass(frozen=True)
@@ -26,30 +23,6 @@ class Verdict:
 def after_of(task) -> list[str] | None:
     """The steps a stackdag task follows; None for a task that is not a stackdag step."""
     return (task.meta or {}).get("stackdag_after")
-
-
-def _own_reason(task, dep_manager, tasks) -> str:
-    """doit's verdict on this task alone, in words; "" when it is up to date."""
-    if not dep_manager.backend.in_(task.name):
-        return "it has not run yet (or failed last time)"
-    status = dep_manager.get_status(task, tasks, get_log=True)
-    if status.status == "up-to-date":
-        return ""
-    reasons = status.reasons
-    if reasons.get("missing_target"):
-        return "its saved shell state is missing"
-    changed = reasons.get("changed_file_dep") or reasons.get("added_file_dep") or []
-    if changed:
-        return "changed: " + ", ".join(display_path(f) for f in changed)
-    for utd, args, _ in reasons.get("uptodate_false") or []:
-        why = checks.reason(utd, args, dep_manager.get_values(task.name))
-        if why:
-            return why
-        if isinstance(utd, result_dep):
-            return f"{utd.dep_name} ran since it last ran"
-        if isinstance(utd, config_changed):
-            return "what it runs with changed (configuration, arguments, runtime or user)"
-    return "doit says it is out of date"
 
 
 def predict(task_list, dep_manager) -> dict:
@@ -64,7 +37,7 @@ def predict(task_list, dep_manager) -> dict:
         if upstream:
             verdicts[task.name] = Verdict(True, f"it follows {upstream}, which runs")
             continue
-        why = _own_reason(task, dep_manager, tasks)
+        why = freshness.why(task, dep_manager, tasks)
         verdicts[task.name] = Verdict(bool(why), why)
     return verdicts
 

@@ -1,50 +1,29 @@
 """Plan steps -> doit task dicts: the only module that knows doit's task format.
 
-Each step becomes one task. What makes a task re-run (DESIGN §4):
-- ``file_dep``: the step's own files (hook, plugin.sh, settings, hypervisor file...);
-- ``config_changed``: what the step runs with (localrc, its arguments, the runtime version,
-  the user's uid);
-- ``result_dep`` on the steps it depends on: a run that changed anything returns a fresh
-  ``run_id`` (results.py), so a re-run upstream re-runs this task, and a skipped one, or
-  one that only restored what it did (a dead service), does not;
-- ``targets``: its saved shell state; if that file is gone the step runs again;
-- for a cloned plugin, the commit checked out (read from .git, no GitPython on this path);
-- what the step did is still true (checks.py): the services it started run, and the files
-  its merges wrote exist.
-
-Clone tasks run when their url/ref/depth changed, the clone is missing, or ``reclone``.
+Each step becomes one task, judged up to date as its :class:`freshness.Freshness` says
+(docs/design.md §4): its files are doit's ``file_dep``, its saved shell state the
+``targets``, and what it runs with, the steps it follows (``result_dep`` on a fresh
+``run_id`` per run) and what must still hold (services, merged files, commit) its
+``uptodate`` checks. Clone tasks run when their url/ref/depth changed, the clone is missing,
+or ``reclone``.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
-import inspect
-import os
-from pathlib import Path
 
 from doit.exceptions import TaskFailed
-from doit.task import result_dep
-from doit.tools import config_changed
 
-from stackdag import STACK_TASK, checks, git, gitref, lock, reporter, results, shell
-from stackdag.bashenv import RUNTIME
+from stackdag import STACK_TASK, freshness, git, gitref, lastrun, lock, results, shell
 from stackdag.errors import StackdagError, os_error_line
+from stackdag.freshness import Freshness
 from stackdag.model import Plan, Plugin, StackOptions, Step, Workspace
 from stackdag.outcome import StepOutcome, tail
+from stackdag.runcontext import RunContext
 from stackdag.state import StateDir
 
 LOCK_TASK = "_lock"
 RESUME_HINT = "fix it and run `doit stack` (or `stackdag stack`) again to resume here"
-
-
-@functools.lru_cache(maxsize=1)
-def runtime_version() -> str:
-    """A digest of the bash runtime: a new runtime re-runs every step."""
-    digest = hashlib.sha256()
-    for path in sorted(RUNTIME.glob("*.sh")):
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
 
 
 def failure_report(outcome: StepOutcome) -> str:
@@ -66,33 +45,32 @@ def one_line_failure(action):
             return action(*args)
         except OSError as err:
             return TaskFailed(os_error_line(err))
-    return guarded
+    return freshness.signed(guarded, like=action)
 
 
 @one_line_failure
-def run(step: Step, context: shell.RunContext, cloned: bool, config: dict):
+def run(step: Step, setup: shell.Setup, context: RunContext, fresh: Freshness):
     """doit python-action: run the step. A new run id makes the steps after it re-run; a
     step that ran with all the same inputs (it restored a dead service, a removed file, its
     saved state) keeps its last one (results.py)."""
-    state = context.state
-    commit = gitref.head_commit(step.dir) if cloned else None
-    now = results.digest(state, config, step.inputs, step.after, commit)
-    checks.before_run(state, step.name)
-    outcome = shell.run_step(step, context)
+    state = setup.state
+    now = fresh.digest(state)
+    freshness.before_run(state, step.name)
+    outcome = shell.run_step(step, setup, context)
     if not outcome.ok:
         return TaskFailed(failure_report(outcome))
-    run_id = results.run_id(state, step.name, now)
-    results.keep(state, step.name, run_id, now)
     # all the result holds is what the steps after it compare (result_dep): a restoring
     # run's is the same as its last one's
-    result = {"run_id": run_id, "wrote": checks.written(state, step.name)}
-    if cloned:
-        result["commit"] = commit
+    result = {"run_id": results.settle(state, step.name, now),
+              "wrote": freshness.written(state, step.name)}
+    if fresh.repo is not None:
+        result["commit"] = gitref.head_commit(fresh.repo)
     return result
 
 
 @one_line_failure
-def clone(plugin: Plugin, options: StackOptions, state: StateDir, planned: bool):
+def clone(plugin: Plugin, options: StackOptions, state: StateDir, planned: bool,
+          context: RunContext, fresh: Freshness):
     """doit python-action: bring the plugin's clone to its configured ref (git.sync)."""
     log = state.log_file(f"clone:{plugin.name}")
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -100,7 +78,7 @@ def clone(plugin: Plugin, options: StackOptions, state: StateDir, planned: bool)
         def progress(name: str, message: str) -> None:
             out.write(f"{message}\n")
             out.flush()
-            reporter.progress(f"clone:{name}", message)
+            context.progress(f"clone:{name}", message)
         try:
             result = git.sync(plugin, options, progress)
         except StackdagError as err:
@@ -109,30 +87,18 @@ def clone(plugin: Plugin, options: StackOptions, state: StateDir, planned: bool)
     if not planned:
         print(f"stackdag: {plugin.name} was cloned after this run was planned; `doit stack` "
               "runs its hooks")
-    now = results.digest(state, {"url": plugin.url, "ref": plugin.ref,
-                                 "depth": options.git_depth}, (), (), result.commit)
-    run_id = results.run_id(state, f"clone:{plugin.name}", now)
-    results.keep(state, f"clone:{plugin.name}", run_id, now)
+    run_id = results.settle(state, f"clone:{plugin.name}", fresh.digest(state, result.commit))
     return {"run_id": run_id, "commit": result.commit, "clone": result.action}
 
 
-def commit_unchanged(task, values, repo_dir: Path) -> bool:
-    """doit uptodate: the plugin's checked-out commit is the one the step last ran with."""
-    return values.get("commit") == gitref.head_commit(repo_dir)
-
-
-def has_clone(repo_dir: Path) -> bool:
-    return gitref.head_commit(repo_dir) is not None
-
-
-def _clone_task(step: Step, options: StackOptions, state: StateDir) -> dict:
+def _clone_task(step: Step, options: StackOptions, state: StateDir, context: RunContext,
+                fresh: Freshness) -> dict:
     plugin = step.plugin
-    wanted = {"url": plugin.url, "ref": plugin.ref, "depth": options.git_depth}
     return {
         "name": step.name,
         "doc": step.summary,
-        "actions": [(clone, (plugin, options, state, plugin.cloned))],
-        "uptodate": [not options.reclone, config_changed(wanted), (has_clone, [plugin.dir])],
+        "actions": [(clone, (plugin, options, state, plugin.cloned, context, fresh))],
+        "uptodate": fresh.uptodate,
         "task_dep": [LOCK_TASK],
         "meta": {"stackdag_after": []},
         "verbosity": 0,
@@ -140,77 +106,53 @@ def _clone_task(step: Step, options: StackOptions, state: StateDir) -> dict:
 
 
 @one_line_failure
-def take_lock(state: StateDir):
-    """doit python-action: the first thing every run does; refuses a second run at once."""
+def take_lock(state: StateDir, context: RunContext):
+    """doit python-action: the first thing every run does; refuses a second run at once.
+    Its teardown, at the end of the run, writes what the run did (lastrun.py)."""
     try:
         note = lock.acquire(state)
     except StackdagError as err:
         return TaskFailed(str(err))
+    context.record.locked = True
     shell.reap_orphans(state)
     if note:
         print(f"stackdag: {note}; resuming")
     return None
 
 
-# doit asks inspect.signature() of every uptodate check and python-action of every task it
-# runs, each time (a quarter of a millisecond a step): given once, a signature is found at
-# once (inspect looks for __signature__ first).
-for _check in (run, checks.services_running, checks.files_present, commit_unchanged):
-    _check.__signature__ = inspect.signature(_check)
-_SIGNED = {config_changed: inspect.signature(config_changed({})),
-           result_dep: inspect.signature(result_dep(""))}
-
-
-def _signed(check):
-    """A config_changed or result_dep check, its signature given."""
-    check.__signature__ = _SIGNED[type(check)]
-    return check
-
-
-def task_dicts(ws: Workspace, plan: Plan) -> list[dict]:
-    """The lock task, one task dict per step in execution order, then ``stack``."""
+def task_dicts(ws: Workspace, plan: Plan, context: RunContext | None = None,
+               judged: dict[str, Freshness] | None = None) -> list[dict]:
+    """The lock task, one task dict per step in execution order, then ``stack``; the
+    steps run in ``context`` (a new one by default), judged as ``judged`` says (by
+    default as freshness.for_plan says)."""
     state = StateDir(ws.top)
-    version = runtime_version()
-    uid = os.getuid()
+    context = context or RunContext()
     out = [{"name": LOCK_TASK, "doc": "hold the workspace lock for this run",
-            "actions": [(take_lock, (state,))], "uptodate": [False], "verbosity": 2}]
-    context = shell.RunContext.of(ws, plan)
+            "actions": [(take_lock, (state, context))], "uptodate": [False],
+            "teardown": [(lastrun.write, (context.record, state))], "verbosity": 2}]
+    setup = shell.Setup.of(ws, plan)
+    judged = judged or freshness.for_plan(ws, plan)
     for step in plan.steps:
+        fresh = judged[step.name]
         if step.action == "clone":
-            out.append(_clone_task(step, ws.stack, state))
+            out.append(_clone_task(step, ws.stack, state, context, fresh))
             continue
-        # the user is configuration: files, services and sudo differ for another uid
-        inputs = {"action": step.action, "script": step.script, "args": list(step.args),
-                  "calls": list(step.calls), "runtime": version, "uid": uid}
-        if ws.stack.record:     # a recorded run is re-run for real once record is off
-            inputs["record"] = True
-        if step.code:           # a stage: the DevStack code it runs (devstack_code.py)
-            inputs["code"] = step.code
-        if ws.stack.devstack:   # another DevStack, or another commit of it: all again
-            inputs["devstack"] = [str(ws.stack.devstack),
-                                  gitref.head_commit(ws.stack.devstack)]
-        uptodate = [_signed(config_changed(inputs))] + [
-            _signed(result_dep(n)) for n in step.after] + [
-            (checks.services_running, [state, step.name]), checks.files_present]
-        cloned = bool(step.plugin and step.plugin.url)
-        if cloned:
-            uptodate.append((commit_unchanged, [step.dir]))
         out.append({
             "name": step.name,
             "doc": step.summary,
-            "actions": [(run, (step, context, cloned, inputs))],
-            "file_dep": [str(p) for p in step.inputs],
-            "uptodate": uptodate,
+            "actions": [(run, (step, setup, context, fresh))],
+            "file_dep": [str(p) for p in fresh.files],
+            "uptodate": fresh.uptodate,
             "task_dep": [LOCK_TASK, *step.order_after],
             "meta": {"stackdag_after": list(step.after)},
-            "targets": [str(state.state_file(step.name))],
+            "targets": [str(fresh.target)],
             "verbosity": 0,
         })
     out.append({
         "name": STACK_TASK,
         "doc": "bring the whole stack up (every task above, in order)",
         "actions": None,
-        "meta": {"stackdag_workspace": str(ws.top)},
+        "meta": {"stackdag_workspace": str(ws.top), "stackdag_run": context},
         "task_dep": [step.name for step in plan.steps],
     })
     return out

@@ -14,6 +14,7 @@ import time
 
 from stackdag import destlinks, devstack, isolation, plan, shell, stages, sysservices, tracked
 from stackdag.model import Plan, Workspace, display_path
+from stackdag.runcontext import RunContext
 from stackdag.state import StateDir
 
 
@@ -22,18 +23,18 @@ def _say(text: str) -> None:
     sys.stdout.flush()
 
 
-def run_plan(teardown_plan: Plan, ws: Workspace) -> list[str]:
+def run_plan(teardown_plan: Plan, ws: Workspace, run: RunContext) -> list[str]:
     """Run every step in order without stopping at failures; returns the failures."""
     failures = []
     steps = teardown_plan.steps
-    context = shell.RunContext.of(ws, teardown_plan, errexit=False)
+    setup = shell.Setup.of(ws, teardown_plan, errexit=False)
     for index, step in enumerate(steps, start=1):
         _say(f"[{index:>{len(str(len(steps)))}}/{len(steps)}] {step.name} ... ")
-        outcome = shell.run_step(step, context)
+        outcome = shell.run_step(step, setup, run)
         _say(f"{'ok' if outcome.ok else 'FAILED'} {outcome.seconds:.1f}s\n")
         if not outcome.ok:
             failures.append(f"{outcome.message} (log: {display_path(outcome.log)})")
-    return failures + shell.end_run()
+    return failures + shell.end_run(run)
 
 
 def _describe(service: tracked.Tracked) -> str:
@@ -69,7 +70,8 @@ def stop_recorded(state: StateDir, system: bool = False,
     return stopped, failed
 
 
-def unstack(ws: Workspace, everything: bool = False) -> tuple[list[str], list[str]]:
+def unstack(ws: Workspace, run: RunContext,
+            everything: bool = False) -> tuple[list[str], list[str]]:
     """Run the unstack hooks, then stop what is left: what run_process started, and with
     ``everything`` (DevStack's ``unstack.sh -a``, or UNSTACK_ALL in the environment) the
     distribution's services the steps started too (the database, the queue...).
@@ -96,12 +98,12 @@ def unstack(ws: Workspace, everything: bool = False) -> tuple[list[str], list[st
         table = stages.table().of("stage")
         restarted = frozenset(s.step for s in table if not s.unstack)
         started_by = (started_by - restarted) | {s.step for s in table if s.unstack}
-    failures = run_plan(plan.plan_unstack(ws), ws)
+    failures = run_plan(plan.plan_unstack(ws), ws, run)
     _, refused = stop_recorded(state, system=everything, keep=restarted)
     return sorted(started_by), failures + refused
 
 
-def clean(ws: Workspace, everything: bool) -> list[str]:
+def clean(ws: Workspace, run: RunContext, everything: bool) -> list[str]:
     """unstack --all (as clean.sh runs unstack.sh), the clean hooks, then forget the
     stack's state (and DEST with ``everything``), and the unit files run_process wrote.
     The record of a service that could not be stopped is kept (the next unstack or clean
@@ -109,8 +111,8 @@ def clean(ws: Workspace, everything: bool) -> list[str]:
 
     The doit records are the caller's to forget (it holds the DB).
     """
-    _, failures = unstack(ws, everything=True)
-    failures += run_plan(plan.plan_clean(ws), ws)
+    _, failures = unstack(ws, run, everything=True)
+    failures += run_plan(plan.plan_clean(ws), ws, run)
     state = StateDir(ws.top)
     running = {s.name for s in tracked.recorded(state) if tracked.alive(s, state)}
     failures += sysservices.remove_unit_files(state, keep=running)

@@ -1,13 +1,13 @@
-"""Which configuration a workspace has, loaded once per command.
+"""Which configuration a workspace has.
 
 ``load(top)`` is the only dispatcher: plugins.toml when there is one (config.py), else a
-DevStack local.conf run as it is (localconf.py, imported only then).
+DevStack local.conf run as it is (localconf.py, imported only then). A command loads it
+once, through its run context (runcontext.py).
 """
 
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 from stackdag import config
@@ -16,17 +16,9 @@ from stackdag.model import Workspace, display_path
 
 SOURCES = (config.CONFIG_NAME, "local.conf", "localrc")
 
-_loaded: dict[Path, tuple[list, Workspace]] = {}
-_record_this_run = False
 
-
-def record_this_run() -> None:
-    """``stack --record``: this command's workspace is in record mode, whatever it says."""
-    global _record_this_run
-    _record_this_run = True
-
-
-def _stamp(top: Path) -> list:
+def stamp(top: Path) -> list:
+    """What changes when the workspace's configuration may have: its files' stat."""
     stamp = []
     for name in SOURCES:
         try:
@@ -38,18 +30,8 @@ def _stamp(top: Path) -> list:
 
 
 def load(top: Path | str) -> Workspace:
-    """The validated workspace at ``top``. A command asks several times (plugins to clone
-    first, the tasks, the no-op fingerprint): an unchanged configuration is read once."""
-    top = Path(top).resolve()
-    stamp = _stamp(top)
-    cached = _loaded.get(top)
-    if cached and cached[0] == stamp:
-        return cached[1]
-    ws = _read(top)
-    if _record_this_run:
-        ws = replace(ws, stack=replace(ws.stack, record=True))
-    _loaded[top] = (stamp, ws)
-    return ws
+    """The validated workspace at ``top``, read now (a command's RunContext keeps it)."""
+    return _read(Path(top).resolve())
 
 
 def _read(top: Path) -> Workspace:

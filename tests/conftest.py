@@ -24,6 +24,8 @@ BIN = Path(sys.executable).parent
 # when the venv's editable install points at another checkout.
 SOURCE_ROOT = Path(stackdag.__file__).resolve().parent.parent
 DODO = "from stackdag.dodo import *  # noqa: F401,F403\n"
+# What a no-op `stack` answered from the fingerprint says (fastpath.py).
+SHORTCUT = "nothing changed since the last successful run"
 
 
 @dataclass

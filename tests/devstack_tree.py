@@ -42,7 +42,7 @@ SUPPORT = ("sudo", "GetDistro", "write_devstack_version", "is_package_installed"
            "exit_distro_not_supported", "export_proxy_variables", "fixup_all")
 
 _TRACE = '_ds_trace {name} "$@"'
-# DevStack's is_<service>_enabled hooks, as lib/<service> defines them (reference §6).
+# DevStack's is_<service>_enabled hooks, as lib/<service> defines them.
 HOOKS = {
     "keystone": '[[ ,${ENABLED_SERVICES}, =~ ,"key", ]]',
     "nova": '[[ ,${DISABLED_SERVICES} =~ ,"nova" ]] && return 1; [[ ,${ENABLED_SERVICES} =~ ,"n-" ]]',

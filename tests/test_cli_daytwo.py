@@ -19,7 +19,7 @@ import pytest
 from conftest import trace_hook
 from stackdag import processes
 from stackdag.state import StateDir
-from test_cli_clone import git, make_repo
+from helpers_git import git, make_repo
 
 SHORTCUT = "nothing changed since the last successful run"
 SERVICE = """\

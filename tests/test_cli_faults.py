@@ -13,7 +13,7 @@ import pytest
 
 from conftest import BIN, SOURCE_ROOT, as_nobody, give_to_nobody
 from stackdag import processes
-from test_cli_clone import git
+from helpers_git import git
 
 
 def one_plugin(ws, plugin_sh):

@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from test_cli_clone import git, make_repo
+from helpers_git import git, make_repo
 
 HOOK = """\
 echo "{name} $*" >> "$TOP_DIR/trace.log"

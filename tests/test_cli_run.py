@@ -222,7 +222,7 @@ def test_init_ignores_the_state_directory(tmp_path):
 
 
 def test_a_run_that_clones_prints_one_summary(ws, tmp_path):
-    from test_cli_clone import make_repo
+    from helpers_git import make_repo
 
     remote = make_repo(tmp_path / "remote", "far")
     ws.toml(f'[[plugin]]\nname = "far"\nurl = "file://{remote}"\n')

@@ -9,8 +9,7 @@ import subprocess
 
 import pytest
 
-from conftest import BIN, as_nobody, give_to_nobody, trace_hook, two_plugins
-from test_fastpath import SHORTCUT
+from conftest import BIN, SHORTCUT, as_nobody, give_to_nobody, trace_hook, two_plugins
 
 
 def list_names(result) -> list[str]:
@@ -430,7 +429,7 @@ def test_a_failure_in_a_carried_function_names_where_it_was_defined(ws, command,
 def test_a_failure_in_a_cloned_plugins_carried_function_names_its_clone(ws, tmp_path):
     """A cloned plugin lives under .stack/dest, beside the saved states: its functions'
     places are its own files, not taken for a state file's."""
-    from test_cli_clone import make_repo
+    from helpers_git import make_repo
 
     carried = ('if [[ $2 == pre-install ]]; then\n'
                '    function helper {\n        ls /nonexistent-stackdag-dir\n    }\nfi\n'

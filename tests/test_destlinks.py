@@ -105,7 +105,7 @@ def test_a_dest_it_cannot_make_is_a_note_not_a_traceback(ws):
 
 def test_a_plugin_switched_to_a_url_is_cloned_not_its_old_link(ws, tmp_path):
     """Its old link points at the user's working tree: the clone must not adopt it."""
-    from test_cli_clone import make_repo
+    from helpers_git import make_repo
 
     ws.plugin("far", plugin_sh=":\n")
     ws.register("far")

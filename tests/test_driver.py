@@ -19,6 +19,7 @@ import pytest
 from conftest import BIN, leftovers, until, wait_for, wchan
 from stackdag import driver, plan, procid, shell, workspace
 from stackdag.outcome import tail
+from stackdag.runcontext import RunContext
 from stackdag.state import StateDir
 
 # Each hook adds to the carried state and reports what it sees of the earlier hooks'.
@@ -42,23 +43,46 @@ fi
 """
 
 
+# The run every test here runs its steps in (a new one for each test: see ``carrying``).
+RUN = [RunContext()]
+
+
+def end_run() -> list[str]:
+    return shell.end_run(RUN[0])
+
+
 def steps_of(ws):
     loaded = workspace.load(ws.top)
-    context = shell.RunContext(loaded.top, StateDir(loaded.top),
-                               shell.plugin_declarations(loaded.plugins))
-    return plan.plan_stack(loaded).steps, context
+    setup = shell.Setup(loaded.top, StateDir(loaded.top),
+                        shell.plugin_declarations(loaded.plugins))
+    return plan.plan_stack(loaded).steps, setup
 
 
-def run_all(steps, context, between=None):
+def run_step(step, setup):
+    return shell.run_step(step, setup, RUN[0])
+
+
+def run_all(steps, setup, between=None):
     for step in steps:
         if between:
             between()
-        outcome = shell.run_step(step, context)
+        outcome = run_step(step, setup)
         assert outcome.ok, (outcome.message, tail(outcome.log))
 
 
+def drivers() -> dict:
+    return RUN[0].drivers.by_thread
+
+
 def current_driver() -> driver.Driver:
-    return next(iter(driver._drivers.values()))
+    return next(iter(drivers().values()))
+
+
+@pytest.fixture(autouse=True)
+def fresh_run():
+    RUN[0] = RunContext()
+    yield
+    end_run()
 
 
 @pytest.fixture
@@ -66,7 +90,7 @@ def carrying(ws):
     ws.plugin("p", plugin_sh=CARRY.replace("NAME", "p"))
     ws.register("p")
     yield ws
-    shell.end_run()
+    end_run()
 
 
 EXPECTED = "changed|a b c d|v w/2|unset\nhelper of p|none|yes\n"
@@ -76,13 +100,13 @@ def test_state_is_carried_when_the_driver_holds_it(carrying):
     steps, context = steps_of(carrying)
     run_all(steps, context)
     assert carrying.read("p.seen") == EXPECTED
-    assert len(driver._drivers) == 1
+    assert len(drivers()) == 1
 
 
 def test_state_is_carried_when_each_step_starts_a_new_driver(carrying):
     """Every step re-reads its state from the files (as a resumed run's first step does)."""
     steps, context = steps_of(carrying)
-    run_all(steps, context, between=shell.end_run)
+    run_all(steps, context, between=end_run)
     assert carrying.read("p.seen") == EXPECTED
 
 
@@ -92,13 +116,13 @@ def test_a_steps_old_state_is_gone_until_its_new_one_is_kept(carrying):
     resume from the old state."""
     steps, context = steps_of(carrying)
     run_all(steps, context)
-    shell.end_run()
+    end_run()
     install = next(s for s in steps if s.name == "install:p")
     final = context.state.state_file(install.name)
     assert final.exists()
-    outcome = shell.run_step(install, context)          # re-run: its save is pending
+    outcome = run_step(install, context)          # re-run: its save is pending
     assert outcome.ok and not final.exists()
-    assert shell.end_run() == [] and final.exists()
+    assert end_run() == [] and final.exists()
 
 
 def test_a_driver_gone_between_steps_is_replaced(carrying):
@@ -106,7 +130,7 @@ def test_a_driver_gone_between_steps_is_replaced(carrying):
     pids = []
 
     def kill_driver():
-        if driver._drivers:
+        if drivers():
             gone = current_driver()
             pids.append(gone.proc.pid)
             gone.proc.kill()
@@ -155,7 +179,7 @@ def test_a_driver_killed_after_its_child_saved_but_before_it_said_so(ws, landing
     steps, context = steps_of(ws)
     try:
         for step in steps:
-            outcome = shell.run_step(step, context)
+            outcome = run_step(step, context)
             assert outcome.ok, (outcome.message, tail(outcome.log))
             if step.name != "install:p":
                 continue
@@ -177,7 +201,7 @@ def test_a_driver_killed_after_its_child_saved_but_before_it_said_so(ws, landing
         assert ws.read("big") == "1/1000\n"
         assert current_driver() is not held
     finally:
-        shell.end_run()
+        end_run()
 
 
 def test_a_step_rerun_from_an_earlier_state(carrying):
@@ -206,7 +230,7 @@ def test_a_readonly_variable_makes_the_driver_restart(ws):
         assert ws.read("f") == "1\n"
         assert current_driver().proc.pid != held
     finally:
-        shell.end_run()
+        end_run()
 
 
 def test_a_hook_that_kills_the_driver_fails_clearly_and_the_run_resumes(ws):

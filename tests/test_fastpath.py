@@ -7,10 +7,9 @@ import subprocess
 
 import pytest
 
-from conftest import trace_hook, two_plugins
-from test_cli_clone import git, make_repo
+from conftest import SHORTCUT, trace_hook, two_plugins
+from helpers_git import git, make_repo
 
-SHORTCUT = "nothing changed since the last successful run"
 
 
 @pytest.fixture

@@ -118,7 +118,7 @@ def test_a_signal_while_a_worker_waits_for_a_save_does_not_hang(ws, sig):
 SIGNAL_AFTER_READ = """\
 import os, signal, sys
 from pathlib import Path
-from stackdag import driver, plan, shell, workspace
+from stackdag import plan, runcontext, shell, workspace
 
 
 class SignalAfterRead:
@@ -137,17 +137,18 @@ class SignalAfterRead:
 
 ws = workspace.load(Path.cwd())
 stack = plan.plan_stack(ws)
-context = shell.RunContext.of(ws, stack)
-shell.exit_on_signals()
+setup = shell.Setup.of(ws, stack)
+run = runcontext.begin()
+shell.exit_on_signals(run)
 try:
     for step in stack.steps:
         if step.name == "install:p":
-            held = next(iter(driver._drivers.values()))
+            held = next(iter(run.drivers.by_thread.values()))
             held.proc.stdout = SignalAfterRead(held.proc.stdout, sys.argv[1].encode())
-        assert shell.run_step(step, context).ok, step.name
+        assert shell.run_step(step, setup, run).ok, step.name
 except SystemExit as exit:
     print("interrupted", exit.code, flush=True)
-print("unsaved:", shell.end_run(), flush=True)
+print("unsaved:", shell.end_run(run), flush=True)
 """
 
 SLOW_INSTALL = """\

@@ -1,4 +1,4 @@
-"""The plan: DevStack's order, restricted to what a plugin can observe (DESIGN §3)."""
+"""The plan: DevStack's order, restricted to what a plugin can observe (docs/design.md §3)."""
 
 from __future__ import annotations
 

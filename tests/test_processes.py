@@ -1,5 +1,5 @@
-"""processes.py and checks.py on real processes: which recorded services are alive, and
-what a step left behind that is no longer there."""
+"""processes.py on real processes: which recorded services are alive, and whose they are
+(what a step's checks make of them: tests/test_freshness.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from stackdag import checks, processes, procid
+from stackdag import processes, procid
 from stackdag.state import StateDir
 
 
@@ -54,31 +54,3 @@ def test_read_takes_old_and_new_pidfiles(state):
     state.pidfile("s").write_text("1\n")
     assert processes.read(state.pidfile("s")) is None
     assert processes.read(state.pidfile("missing")) is None
-
-
-def test_dead_services_are_those_of_the_step(state, child):
-    processes.record(state, "live", child.pid, "extra:a", procid.start_id(child.pid))
-    processes.record(state, "gone", child.pid, "extra:a", "another-boot:12")
-    processes.record(state, "other", child.pid, "extra:b", "another-boot:12")
-    assert checks.dead_services(state, "extra:a") == ["gone"]
-    assert not checks.services_running(None, {}, state, "extra:a")
-    assert checks.reason(checks.services_running, [state, "extra:a"], {}) == (
-        "service gone is not running")
-    checks.before_run(state, "extra:a")
-    assert sorted(p.stem for p in state.pids.glob("*.pid")) == ["live", "other"]
-    assert checks.services_running(None, {}, state, "extra:a")
-
-
-def test_written_files_are_checked_for_presence(state, tmp_path):
-    state.outputs.mkdir(parents=True)
-    kept, lost = tmp_path / "kept.conf", tmp_path / "lost.conf"
-    kept.write_text("")
-    state.outputs_file("post-config:config-1").write_text(f"{kept}\n{lost}\n{kept}\n")
-    assert checks.written(state, "post-config:config-1") == sorted([str(kept), str(lost)])
-    assert checks.every_written(state) == sorted([str(kept), str(lost)])
-    values = {"wrote": [str(kept), str(lost)]}
-    assert not checks.files_present(None, values)
-    assert checks.reason(checks.files_present, [], values) == f"{lost} is missing"
-    assert checks.files_present(None, {"wrote": [str(kept)]}) and checks.files_present(None, {})
-    checks.before_run(state, "post-config:config-1")
-    assert checks.written(state, "post-config:config-1") == []

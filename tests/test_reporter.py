@@ -11,6 +11,7 @@ from doit.task import Task
 
 from stackdag import reporter
 from stackdag.reporter import StackReporter
+from stackdag.runcontext import RunContext
 
 
 class Clock:
@@ -25,8 +26,7 @@ class Clock:
 def clock(monkeypatch):
     fake = Clock()
     monkeypatch.setattr(reporter, "time", types.SimpleNamespace(monotonic=fake.monotonic))
-    yield fake
-    monkeypatch.setattr(reporter, "_current", None)
+    return fake
 
 
 def task(name: str, task_dep=(), actions=True) -> Task:
@@ -34,12 +34,19 @@ def task(name: str, task_dep=(), actions=True) -> Task:
 
 
 def stack_tasks(*steps: str) -> dict[str, Task]:
-    """_lock, the steps (each after _lock), and the group task ``stack`` over them."""
+    """_lock, the steps (each after _lock), and the group task ``stack`` over them, whose
+    meta holds the run's context (as tasks.py's does)."""
     tasks = {"_lock": task("_lock")}
     for name in steps:
         tasks[name] = task(name, ["_lock"])
     tasks["stack"] = task("stack", ["_lock", *steps], actions=False)
+    tasks["stack"].meta = {"stackdag_run": RunContext()}
     return tasks
+
+
+def progress(tasks, step: str, text: str) -> None:
+    """A step of the run says how far it got (as a clone does)."""
+    tasks["stack"].meta["stackdag_run"].progress(step, text)
 
 
 def start(tasks, verbosity=0, out=None, options=None):
@@ -156,7 +163,7 @@ def test_a_closed_pipe_ends_the_output_not_the_run(clock):
     rep.runtime_error("late")
     rep.complete_run()
     assert ClosedPipe.writes == 1            # the first write found the pipe closed
-    assert rep.out is None and rep.failed == ["s2"] and list(rep.ran) == ["s1"]
+    assert rep.out is None and rep.record.failed == ["s2"] and list(rep.ran) == ["s1"]
 
 
 class Terminal(io.StringIO):
@@ -171,9 +178,9 @@ def test_progress_on_a_terminal_rewrites_the_open_line(clock, monkeypatch):
     rep, out = start(tasks, out=Terminal())
     rep.execute_task(tasks["clone:p"])
     clock.now += 0.5
-    reporter.progress("clone:p", "receiving objects 50% (1/2)")
-    reporter.progress("clone:p", "too soon: not shown")
-    reporter.progress("s9", "not the open line: not shown")
+    progress(tasks, "clone:p", "receiving objects 50% (1/2)")
+    progress(tasks, "clone:p", "too soon: not shown")
+    progress(tasks, "s9", "not the open line: not shown")
     clock.now += 0.5
     tasks["clone:p"].result = {}
     rep.add_success(tasks["clone:p"])
@@ -187,7 +194,7 @@ def test_progress_is_not_shown_off_a_terminal(clock):
     rep, out = start(tasks)
     rep.execute_task(tasks["clone:p"])
     clock.now += 1
-    reporter.progress("clone:p", "receiving objects 50% (1/2)")
+    progress(tasks, "clone:p", "receiving objects 50% (1/2)")
     assert out.getvalue() == "[1/1] clone:p ... "
 
 
@@ -258,7 +265,7 @@ def test_lines_fit_a_narrow_terminal(clock, monkeypatch):
     task = tasks["clone:a-plugin-with-a-very-long-name"]
     rep.execute_task(task)
     clock.now += 0.5
-    reporter.progress(task.name, "receiving objects 50% (1/2), 10 MiB | 3 MiB/s")
+    progress(tasks, task.name, "receiving objects 50% (1/2), 10 MiB | 3 MiB/s")
     for shown in out.getvalue().split("\r\x1b[K"):
         assert len(shown) + 16 <= 40, shown         # room left for " FAILED 999.9s"
     assert out.getvalue().endswith("…")

@@ -10,13 +10,11 @@ def test_a_run_with_the_same_inputs_keeps_its_run_id_and_a_change_gets_a_new_one
     state = StateDir(tmp_path)
     hook = tmp_path / "plugin.sh"
     hook.write_text("one\n")
-    results.keep(state, "install:up", "up-1", "x")
+    up = results.settle(state, "install:up", "x")
 
     def run(config=None):
         now = results.digest(state, config or {"a": 1}, [hook], ["install:up"], "c0ffee")
-        run_id = results.run_id(state, "install:a", now)
-        results.keep(state, "install:a", run_id, now)
-        return run_id
+        return results.settle(state, "install:a", now)
 
     first = run()
     assert run() == first                       # restored: nothing changed
@@ -25,7 +23,7 @@ def test_a_run_with_the_same_inputs_keeps_its_run_id_and_a_change_gets_a_new_one
     second = run()
     assert run({"a": 2}) != second              # its configuration
     third = run({"a": 2})
-    results.keep(state, "install:up", "up-2", "y")
+    assert results.settle(state, "install:up", "y") != up
     assert run({"a": 2}) != third               # a step before it gave a new run id
     fourth = run({"a": 2})
     results.forget(state, "install:a")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from test_runtime_support import Bash
+from helpers_bash import Bash
 
 FAKE = r"""#!/bin/bash
 # logs one line per call (arguments separated by |), answers from $FAKE_DIR/answers

@@ -6,8 +6,8 @@ import subprocess
 
 import pytest
 
-from test_cli_clone import git
-from test_runtime_support import Bash, q
+from helpers_git import git
+from helpers_bash import Bash, q
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from test_runtime_support import Bash
+from helpers_bash import Bash
 
 bash = pytest.fixture(lambda tmp_path: Bash(tmp_path))
 

@@ -22,7 +22,7 @@ import pytest
 
 from stackdag import processes
 from service_managers import FakeSystemd
-from test_runtime_support import FUNCTIONS, Bash, q
+from helpers_bash import FUNCTIONS, Bash, q
 
 
 class Services(Bash):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from test_runtime_support import Bash, q
+from helpers_bash import Bash, q
 
 bash = pytest.fixture(lambda tmp_path: Bash(tmp_path))
 

@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from test_runtime_support import Bash, q
+from helpers_bash import Bash, q
 
 
 @pytest.fixture

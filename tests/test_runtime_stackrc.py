@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from test_runtime_support import RUNTIME_DIR, Bash, q
+from helpers_bash import RUNTIME_DIR, Bash, q
 
 bash = pytest.fixture(lambda tmp_path: Bash(tmp_path))
 STACKRC = RUNTIME_DIR / "stackrc.sh"

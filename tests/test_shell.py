@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from stackdag import plan, shell, workspace
 from stackdag.outcome import tail
+from stackdag.runcontext import RunContext
 from stackdag.state import StateDir
 
 HOSTILE = ["$(touch pwned)", "`touch pwned`", "'; touch pwned; '", '"quoted"', "back\\slash",
@@ -27,9 +28,12 @@ def run_and_read(top, value: str) -> str:
     }))
     ws = workspace.load(top)
     steps = plan.plan_stack(ws).steps
+    setup = shell.Setup(ws.top, StateDir(ws.top), shell.plugin_declarations(ws.plugins))
+    run = RunContext()
     for step in steps[: [s.name for s in steps].index("install:p") + 1]:
-        outcome = shell.run_step(step, shell.RunContext(ws.top, StateDir(ws.top), shell.plugin_declarations(ws.plugins)))
+        outcome = shell.run_step(step, setup, run)
         assert outcome.ok, tail(outcome.log)
+    shell.end_run(run)
     return (top / "out").read_bytes().decode("utf-8")
 
 

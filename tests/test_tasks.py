@@ -5,10 +5,9 @@ from __future__ import annotations
 import os
 
 import pytest
-from doit.task import result_dep
-from doit.tools import config_changed
 
-from stackdag import STACK_TASK, checks, plan, shell, tasks, workspace
+from stackdag import STACK_TASK, freshness, lastrun, plan, shell, tasks, workspace
+from stackdag.runcontext import RunContext
 from stackdag.state import StateDir
 
 URL_PLUGIN = '[[plugin]]\nname = "u"\nurl = "https://example.org/u.git"\n'
@@ -52,8 +51,11 @@ def test_lock_first_then_one_task_per_step_in_order_then_stack(built):
 
 def test_the_lock_task(built):
     loaded, _, dicts = built
+    run = dicts[-1]["meta"]["stackdag_run"]
+    state = StateDir(loaded.top)
     assert dicts[0] == {"name": "_lock", "doc": "hold the workspace lock for this run",
-                        "actions": [(tasks.take_lock, (StateDir(loaded.top),))],
+                        "actions": [(tasks.take_lock, (state, run))],
+                        "teardown": [(lastrun.write, (run.record, state))],
                         "uptodate": [False], "verbosity": 2}
 
 
@@ -70,18 +72,20 @@ def test_a_step_task(built):
     assert task["meta"] == {"stackdag_after": ["install:u"]}
     assert task["verbosity"] == 0
     assert task["targets"] == [str(StateDir(loaded.top).state_file("install:a"))]
-    [(action, (arg_step, context, cloned, config))] = task["actions"]
-    assert action is tasks.run and arg_step == step and cloned is False
-    assert (context.top, context.state, context.plugins, context.packages) == (
+    [(action, (arg_step, setup, run, fresh))] = task["actions"]
+    assert action is tasks.run and arg_step == step and fresh.repo is None
+    assert (setup.top, setup.state, setup.plugins, setup.packages) == (
         loaded.top, StateDir(loaded.top), shell.plugin_declarations(stack.plugins), "install")
+    assert run is dicts[-1]["meta"]["stackdag_run"]
     what, after, services, files = task["uptodate"]
-    assert config is what.config        # the run's digest is made of what it checks
-    assert isinstance(what, config_changed) and what.config == {
+    assert fresh.uptodate == task["uptodate"]
+    assert isinstance(what, freshness.Config) and what.config == {
         "action": "source", "script": "", "args": ["stack", "install"], "calls": [],
-        "runtime": tasks.runtime_version(), "uid": os.getuid()}
-    assert isinstance(after, result_dep) and after.dep_name == "install:u"
-    assert services == (checks.services_running, [StateDir(loaded.top), "install:a"])
-    assert files is checks.files_present
+        "runtime": freshness.runtime_version(), "uid": os.getuid()}
+    assert isinstance(after, freshness.Follows) and after.dep_name == "install:u"
+    assert isinstance(services, freshness.ServicesRunning) and (
+        services.state, services.step) == (StateDir(loaded.top), "install:a")
+    assert isinstance(files, freshness.FilesPresent) and files.step == "install:a"
 
 
 def test_every_step_task_follows_its_step(built):
@@ -92,7 +96,7 @@ def test_every_step_task_follows_its_step(built):
             continue
         task = tasks_by_name[step.name]
         assert task["file_dep"] == [str(p) for p in step.inputs], step.name
-        follows = [u.dep_name for u in task["uptodate"] if isinstance(u, result_dep)]
+        follows = [u.dep_name for u in task["uptodate"] if isinstance(u, freshness.Follows)]
         assert follows == list(step.after), step.name
         assert task["meta"]["stackdag_after"] == list(step.after)
         assert task["task_dep"] == ["_lock", *step.order_after], step.name
@@ -109,7 +113,7 @@ def test_inputs_and_order_of_particular_steps(built):
     localrc = tasks_by_name["override_defaults:localrc"]
     assert localrc["file_dep"] == []
     assert localrc["task_dep"] == ["_lock", "clone:u"]     # after the clones, not with them
-    assert [u for u in localrc["uptodate"] if isinstance(u, result_dep)] == []
+    assert [u for u in localrc["uptodate"] if isinstance(u, freshness.Follows)] == []
     assert localrc["uptodate"][0].config["action"] == "localrc"
     assert "DEST=" in localrc["uptodate"][0].config["script"]
 
@@ -118,11 +122,10 @@ def test_a_cloned_plugins_steps_also_check_its_commit(built):
     loaded, stack, dicts = built
     u_dir = loaded.stack.dest / "u"
     task = by_name(dicts)["install:u"]
-    assert (tasks.commit_unchanged, [u_dir]) in task["uptodate"]
-    assert task["actions"][0][1][2] is True
+    assert [u.repo for u in task["uptodate"] if isinstance(u, freshness.Commit)] == [u_dir]
+    assert task["actions"][0][1][3].repo == u_dir
     for name in ("install:a", "install:b"):
-        assert all(u[0] is not tasks.commit_unchanged for u in by_name(dicts)[name]["uptodate"]
-                   if isinstance(u, tuple))
+        assert not any(isinstance(u, freshness.Commit) for u in by_name(dicts)[name]["uptodate"])
 
 
 def test_the_clone_task(built):
@@ -130,12 +133,12 @@ def test_the_clone_task(built):
     task = by_name(dicts)["clone:u"]
     u = loaded.plugins[0]
     assert task["name"] == "clone:u" and task["doc"] == stack.step("clone:u").summary
-    assert task["actions"] == [(tasks.clone, (u, loaded.stack, StateDir(loaded.top), True))]
-    reclone, wanted, present = task["uptodate"]
-    assert reclone is True                 # reclone = false: up to date as far as that goes
-    assert isinstance(wanted, config_changed)
+    [(action, args)] = task["actions"]
+    assert action is tasks.clone and args[:4] == (u, loaded.stack, StateDir(loaded.top), True)
+    wanted, present = task["uptodate"]       # reclone = false: no check of it
+    assert isinstance(wanted, freshness.Config)
     assert wanted.config == {"url": "https://example.org/u.git", "ref": "master", "depth": 0}
-    assert present == (tasks.has_clone, [u.dir])
+    assert isinstance(present, freshness.Cloned) and present.repo == u.dir
     assert task["task_dep"] == ["_lock"]
     assert task["meta"] == {"stackdag_after": []}
     assert "file_dep" not in task and "targets" not in task
@@ -145,8 +148,8 @@ def test_reclone_makes_the_clone_task_always_run(ws, monkeypatch):
     monkeypatch.chdir(ws.top)
     _, _, dicts = build(ws, before="[stack]\nreclone = true\ngit_depth = 1\n" + URL_PLUGIN)
     task = by_name(dicts)["clone:u"]
-    assert task["uptodate"][0] is False
-    assert task["uptodate"][1].config["depth"] == 1
+    assert task["uptodate"][0].config["depth"] == 1
+    assert isinstance(task["uptodate"][1], freshness.Never) and not task["uptodate"][1].ok({})
 
 
 def test_a_plugin_not_cloned_yet_has_only_its_clone_task(ws, monkeypatch):
@@ -164,10 +167,12 @@ def test_a_plugin_not_cloned_yet_has_only_its_clone_task(ws, monkeypatch):
 
 def test_the_stack_task_depends_on_every_step(built):
     loaded, _, dicts = built
+    run = dicts[-1]["meta"]["stackdag_run"]
     assert dicts[-1] == {
         "name": "stack", "doc": "bring the whole stack up (every task above, in order)",
-        "actions": None, "meta": {"stackdag_workspace": str(loaded.top)},
+        "actions": None, "meta": {"stackdag_workspace": str(loaded.top), "stackdag_run": run},
         "task_dep": STEP_NAMES}
+    assert isinstance(run, RunContext)
 
 
 def test_declared_cascade_result_deps(ws, monkeypatch):
@@ -179,6 +184,6 @@ def test_declared_cascade_result_deps(ws, monkeypatch):
             '[[plugin]]\nname = "top"\npath = "plugins/top"\nrequires = ["base"]\n')
     loaded = workspace.load(ws.top)
     task = by_name(tasks.task_dicts(loaded, plan.plan_stack(loaded)))["install:top"]
-    follows = [u.dep_name for u in task["uptodate"] if isinstance(u, result_dep)]
+    follows = [u.dep_name for u in task["uptodate"] if isinstance(u, freshness.Follows)]
     assert follows == ["pre-install:top", "install:base"]
     assert task["task_dep"] == ["_lock"]

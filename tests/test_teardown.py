@@ -12,7 +12,7 @@ import pytest
 from conftest import BIN, trace_hook
 from stackdag import processes
 from stackdag.state import StateDir
-from test_runtime_support import Bash
+from helpers_bash import Bash
 
 SERVICE = """\
 if [[ $1 == stack && $2 == extra ]]; then
@@ -218,7 +218,7 @@ def test_unstack_outside_a_workspace_is_one_line(tmp_path):
 
 
 def test_clean_all_removes_only_the_clones(ws, tmp_path):
-    from test_cli_clone import make_repo
+    from helpers_git import make_repo
 
     remote = make_repo(tmp_path / "remote" / "far", "far")
     ws.toml(f'[stack]\ndest = "shared"\n[[plugin]]\nname = "far"\nurl = "file://{remote}"\n')

@@ -1,10 +1,10 @@
 #!/bin/bash
 # The shell state a step carries to the steps after it: variables, arrays, exported variables
 # and the hooks' functions; not bash's own variables, nor stackdag's (_SD_*, _sd_*,
-# STACKDAG_*), nor the runtime's functions. Sourced once by driver.sh, after functions.sh.
+# STACKDAG_*), nor the runtime's functions.
 #
-# Sourced before functions.sh (the environment is snapshot first); _sd_carry_init after it.
-# Expects _SD_NOT_CARRIED_NAMES (stackdag/names.py's NOT_CARRIED) and _SD_SCRATCH (a file
+# Sourced once by driver.sh, before functions.sh (the environment is snapshot first);
+# driver.sh calls _sd_carry_init once functions.sh is sourced. Expects _SD_NOT_CARRIED_NAMES (stackdag/names.py's NOT_CARRIED) and _SD_SCRATCH (a file
 # in memory this driver and its children alone write: listings go there, not through a
 # subshell). It is rewritten in place (1<>), never truncated; a NUL ends each listing.
 #

@@ -37,15 +37,21 @@ _SD_RUNTIME_DIR=${BASH_SOURCE[0]%/*}
 [[ $_SD_RUNTIME_DIR == "${BASH_SOURCE[0]}" ]] && _SD_RUNTIME_DIR=.
 source "$_SD_RUNTIME_DIR/messages.sh"   # die, warn, err, trueorfalse, get_field, timers
 source "$_SD_RUNTIME_DIR/services.sh"   # is_service_enabled and friends, plugins, async
-# Loaded on first use (every step sources this file, most use none of them):
-#   system.sh     OS facts, sudo, chown/chmod, get_extra_file
-#   ini.sh        iniset and friends
-#   meta.sh       local.conf meta-sections, merge_config_*
-#   packages.sh   install_package, pip_install, setup_develop
-#   processes.sh  run_process, stop_process
-#   units.sh      systemd units (run_process where PID 1 is systemd), unit files
+# Loaded on first use (every step sources this file, most use none of them; autoload.sh
+# holds their stubs, tests/test_runtime_support.py checks this list against it):
+#   system.sh       OS facts, sudo, chown/chmod, get_extra_file
+#   ini.sh          iniset and friends
+#   meta.sh         local.conf meta-sections, merge_config_*
+#   packages.sh     install_package, pip_install, setup_develop
+#   processes.sh    run_process, stop_process
+#   units.sh        systemd units (run_process where PID 1 is systemd), unit files
 #   sysservices.sh  start_service and friends: the distribution's services
-#   git.sh        git_clone, git_clone_by_name
+#   git.sh          git_clone, git_clone_by_name
+#   python.sh       inc/python beyond pip_install: setup_lib, setup_install...
+#   cloud.sh        keystone's get_or_create_*, endpoints, images, clouds.yaml
+#   net.sh          addresses and ports
+#   util.sh         the rest of DevStack's general helpers
+#   rootwrap.sh     a project's oslo.rootwrap config and its sudoers entry
 declare -gA _SD_FAMILY   # family -> its functions (set by autoload.sh)
 source "$_SD_RUNTIME_DIR/autoload.sh"
 

@@ -1,5 +1,5 @@
 #!/bin/bash
-# INI files: iniset and friends. Sourced by functions.sh.
+# INI files: iniset and friends. Loaded by functions.sh on first use.
 #
 # The file layout follows DevStack: a section header is "[name]" at column 0 (text after
 # the "]" is ignored), an option is "name = value" at column 0, a new section is appended

@@ -1,6 +1,6 @@
 #!/bin/bash
 # local.conf meta-sections ([[group|file]]) and merging INI text into config files.
-# Sourced by functions.sh.
+# Loaded by functions.sh on first use.
 #
 # Differs from DevStack: nothing in a merged body is evaluated (DevStack eval'd it: $(cmd)
 # and backticks ran, backslashes were lost, quotes split words). Values have $NAME and
@@ -156,7 +156,7 @@ function _sd_merge_body {
 
 # _sd_note_output FILE: record that this step wrote FILE (outputs/STEP, one path a line,
 # the step's name spelled as stackdag/state.py's file_name does), so that the step runs
-# again once FILE is gone, after a reboot say (stackdag/checks.py).
+# again once FILE is gone, after a reboot say (stackdag/freshness.py).
 function _sd_note_output {
     [[ -n ${_SD_STEP:-} && -n ${STACKDAG_OUTPUTS_DIR:-} ]] || return 0
     local file=$1

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Distribution and Python packages. Sourced by functions.sh.
+# Distribution and Python packages. Loaded by functions.sh on first use.
 #
 # STACKDAG_PACKAGES (from [stack] packages in plugins.toml) chooses what a request does:
 #   install (default)  really install: apt-get or dnf (through sudo unless root), and pip

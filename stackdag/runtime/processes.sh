@@ -1,5 +1,5 @@
 #!/bin/bash
-# Long-running services: run_process and friends. Sourced by functions.sh.
+# Long-running services: run_process and friends. Loaded by functions.sh on first use.
 #
 # Where PID 1 is systemd a service is DevStack's devstack@NAME.service unit (units.sh);
 # elsewhere (a container, CI) it is a plain process group recorded in

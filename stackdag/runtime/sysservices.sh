@@ -8,7 +8,7 @@
 # $STACKDAG_PIDS_DIR/NAME.system: the pidfile's three lines (a pid of the service, the
 # step, the pid's start identity; pid 0 when none could be found), then manager=systemd or
 # manager=init, and systemctl= (the command that manages it). So `stackdag status` lists
-# it, a step whose service died re-runs (checks.py), `unstack --all` and `clean` stop it
+# it, a step whose service died re-runs (freshness.py), `unstack --all` and `clean` stop it
 # (stackdag/sysservices.py).
 #
 # Differs from DevStack: DevStack called systemctl whenever /bin/systemctl exists, which

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Facts about the machine and small system helpers. Sourced by functions.sh.
+# Facts about the machine and small system helpers. Loaded by functions.sh on first use.
 
 # _sd_is_true VALUE: VALUE is one of DevStack's spellings of True (see trueorfalse).
 function _sd_is_true {
