@@ -106,6 +106,7 @@ function _sd_check_program { _sd_load processes && _sd_check_program "$@"; }
 function _sd_end { _sd_load processes && _sd_end "$@"; }
 function _sd_group_alive { _sd_load processes && _sd_group_alive "$@"; }
 function _sd_group_members { _sd_load processes && _sd_group_members "$@"; }
+function _sd_leads { _sd_load processes && _sd_leads "$@"; }
 function _sd_left { _sd_load processes && _sd_left "$@"; }
 function _sd_may_signal { _sd_load processes && _sd_may_signal "$@"; }
 function _sd_pid_of { _sd_load processes && _sd_pid_of "$@"; }
@@ -119,7 +120,7 @@ function run_process { _sd_load processes && run_process "$@"; }
 function service_check { _sd_load processes && service_check "$@"; }
 function start_recorded { _sd_load processes && start_recorded "$@"; }
 function stop_process { _sd_load processes && stop_process "$@"; }
-_SD_FAMILY[processes]="_sd_as_user _sd_check_program _sd_end _sd_group_alive _sd_group_members _sd_left _sd_may_signal _sd_pid_of _sd_pidfile _sd_service_name _sd_signal _sd_start _sd_start_id is_running run_process service_check start_recorded stop_process"
+_SD_FAMILY[processes]="_sd_as_user _sd_check_program _sd_end _sd_group_alive _sd_group_members _sd_leads _sd_left _sd_may_signal _sd_pid_of _sd_pidfile _sd_service_name _sd_signal _sd_start _sd_start_id is_running run_process service_check start_recorded stop_process"
 
 # units.sh
 function _sd_cgroup_members { _sd_load units && _sd_cgroup_members "$@"; }

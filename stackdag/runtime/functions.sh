@@ -142,7 +142,7 @@ declare -gA _SD_RUNTIME_FUNCS=(
     [_sd_recording]=1 [_sd_update_repos]=1
     [is_running]=1 [run_process]=1 [service_check]=1 [start_recorded]=1 [stop_process]=1
     [_sd_as_user]=1 [_sd_check_program]=1 [_sd_end]=1 [_sd_group_alive]=1
-    [_sd_group_members]=1 [_sd_left]=1 [_sd_may_signal]=1 [_sd_pid_of]=1
+    [_sd_group_members]=1 [_sd_leads]=1 [_sd_left]=1 [_sd_may_signal]=1 [_sd_pid_of]=1
     [_sd_pidfile]=1 [_sd_service_name]=1 [_sd_signal]=1 [_sd_start]=1 [_sd_start_id]=1
     [write_user_unit_file]=1 [write_uwsgi_user_unit_file]=1
     [_sd_cgroup_members]=1 [_sd_env_words]=1 [_sd_systemctl]=1 [_sd_systemd]=1
