@@ -142,6 +142,7 @@ _SD_FAMILY[units]="_sd_cgroup_members _sd_env_words _sd_systemctl _sd_systemd _s
 # sysservices.sh
 function _sd_daemon_pidfile { _sd_load sysservices && _sd_daemon_pidfile "$@"; }
 function _sd_daemon_started { _sd_load sysservices && _sd_daemon_started "$@"; }
+function _sd_init_script { _sd_load sysservices && _sd_init_script "$@"; }
 function _sd_of_stackdag { _sd_load sysservices && _sd_of_stackdag "$@"; }
 function _sd_proc_snapshot { _sd_load sysservices && _sd_proc_snapshot "$@"; }
 function _sd_system_record { _sd_load sysservices && _sd_system_record "$@"; }
@@ -151,7 +152,7 @@ function reload_service { _sd_load sysservices && reload_service "$@"; }
 function restart_service { _sd_load sysservices && restart_service "$@"; }
 function start_service { _sd_load sysservices && start_service "$@"; }
 function stop_service { _sd_load sysservices && stop_service "$@"; }
-_SD_FAMILY[sysservices]="_sd_daemon_pidfile _sd_daemon_started _sd_of_stackdag _sd_proc_snapshot _sd_system_record _sd_system_running _sd_system_service reload_service restart_service start_service stop_service"
+_SD_FAMILY[sysservices]="_sd_daemon_pidfile _sd_daemon_started _sd_init_script _sd_of_stackdag _sd_proc_snapshot _sd_system_record _sd_system_running _sd_system_service reload_service restart_service start_service stop_service"
 
 # git.sh
 function _sd_git_checkout { _sd_load git && _sd_git_checkout "$@"; }

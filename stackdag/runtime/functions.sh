@@ -150,7 +150,8 @@ declare -gA _SD_RUNTIME_FUNCS=(
     [_sd_unit_record]=1
     [_sd_unit_run]=1 [_sd_unit_show]=1 [_sd_unit_stop]=1
     [reload_service]=1 [restart_service]=1 [start_service]=1 [stop_service]=1
-    [_sd_daemon_pidfile]=1 [_sd_daemon_started]=1 [_sd_of_stackdag]=1 [_sd_proc_snapshot]=1
+    [_sd_daemon_pidfile]=1 [_sd_daemon_started]=1 [_sd_init_script]=1 [_sd_of_stackdag]=1
+    [_sd_proc_snapshot]=1
     [_sd_system_record]=1 [_sd_system_running]=1 [_sd_system_service]=1
     [git_clone]=1 [git_clone_by_name]=1 [git_timed]=1 [git_update_branch]=1
     [git_update_remote_branch]=1 [git_update_tag]=1
