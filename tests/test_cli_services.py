@@ -138,6 +138,19 @@ def test_a_units_alias_names_its_init_script(initd, tmp_path):
     assert [(r["name"], r["alive"]) for r in report["system_services"]] == [("sdtestdb", False)]
 
 
+def test_stopping_a_service_that_is_not_installed_is_nothing_to_do(initd):
+    """unstack --all after clean.sh's purge of the database server: unstack.sh's stop of
+    "mysql" finds no init script, and there is nothing to stop."""
+    ws = initd
+    ws.append("plugins/db/devstack/plugin.sh",
+              "if [[ $1 == unstack ]]; then stop_service sdtestnone; fi\n")
+    assert stackdag(ws, "stack").returncode == 0
+    down = stackdag(ws, "unstack")
+    assert down.returncode == 0, down.output
+    assert "sdtestnone has no init script here: nothing to stop" in ws.read(
+        ".stack/logs/unstack+unstack:db.log")
+
+
 def test_a_stop_service_in_a_stack_hook_forgets_it(initd):
     ws = initd
     ws.append("plugins/db/devstack/plugin.sh", textwrap.dedent("""\

@@ -52,7 +52,12 @@ function _sd_system_service {
     else
         _sd_init_script "$name"
         name=$_SD_INIT
-        _sd_sudo service "$name" "$action" || return
+        if [[ $action == stop && ! -e /etc/init.d/$name ]]; then
+            # not installed (never, or purged since: clean.sh purges the database server)
+            echo "stackdag: $name has no init script here: nothing to stop"
+        else
+            _sd_sudo service "$name" "$action" || return
+        fi
     fi
     if [[ $action != stop ]]; then
         _sd_system_record "$name" before
