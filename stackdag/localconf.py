@@ -144,10 +144,22 @@ def localrc_body(sections: tuple[MetaSection, ...]) -> str:
     parts, next_line = [], 1
     for section in sections:
         if section.group == "local":
+            text = _without_trailing_blank_lines(section.text)
             parts.append("\n" * (section.line + 1 - next_line))
-            parts.append(section.text)
-            next_line = section.line + 1 + section.text.count("\n")
+            parts.append(text)
+            next_line = section.line + 1 + text.count("\n")
     return "".join(parts)
+
+
+def _without_trailing_blank_lines(text: str) -> str:
+    """A section's text without the blank lines that end it: they only separate it from
+    the next header, and adding a section after the localrc must not change the localrc
+    (every step would run again). A blank line a backslash continues into is kept."""
+    lines = text.splitlines(keepends=True)
+    while lines and not lines[-1].strip() and not (
+            len(lines) > 1 and lines[-2].rstrip("\n").endswith("\\")):
+        lines.pop()
+    return "".join(lines)
 
 
 def _read_text(path: Path) -> str:

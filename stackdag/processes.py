@@ -169,17 +169,41 @@ def signal_group(pgid: int, sig: int, pids: list[int] = ()) -> None:
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def end(pgid: int, found, seconds: float) -> list[int]:
+def leads(pgid: int) -> bool:
+    """True while process ``pgid`` lives and leads its group."""
+    try:
+        fields = Path(f"/proc/{pgid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return False
+    return fields[0] not in ("Z", "X") and fields[2] == str(pgid)
+
+
+def _wait(condition, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def end(pgid: int, found, seconds: float, leader_first: bool = False) -> list[int]:
     """TERM group ``pgid`` (and what else ``found()`` lists) while ``found()`` lists
-    processes, then KILL what outlives ``seconds``. What is left: none once it ended."""
-    for sig, wait in ((signal.SIGTERM, seconds), (signal.SIGKILL, 5)):
+    processes, then KILL what outlives ``seconds``. What is left: none once it ended.
+
+    With ``leader_first`` (a service), its leader gets TERM alone first, as systemd's
+    KillMode=process stops DevStack's units, so that it ends its own workers (a uwsgi
+    worker TERMed directly while its master shuts it down may hang for the master's whole
+    "mercy", 80 s for keystone); KILL at once if the leader outlives it."""
+    signals = [(signal.SIGTERM, seconds), (signal.SIGKILL, 5)]
+    if leader_first and leads(pgid):
+        signal_group(0, signal.SIGTERM, [pgid])
+        _wait(lambda: leads(pgid), seconds)
+        if leads(pgid):
+            signals.pop(0)
+    for sig, wait in signals:
         left = found()
         if not left:
             return []
         signal_group(pgid, sig, left)
-        deadline = time.monotonic() + wait
-        while found() and time.monotonic() < deadline:
-            time.sleep(0.05)
+        _wait(found, wait)
     return found()
 
 
@@ -200,7 +224,7 @@ def stop(service: Service, state: StateDir, seconds: float = STOP_SECONDS,
     in its pidfile) if it cannot be.
     """
     if verified(service):
-        left = end(service.pgid, lambda: members(service.pgid), seconds)
+        left = end(service.pgid, lambda: members(service.pgid), seconds, leader_first=True)
     else:
         left = end(service.pgid, lambda: ours(service, state), seconds)
     if left:

@@ -308,6 +308,20 @@ def other_user(shared_tmp: Path, sudo: bool, sudoers: str = "") -> OtherUser:
     return OtherUser(f"sdtest{os.getpid() % 100000}", home, sudo, sudoers)
 
 
+# A master that ends its own worker on TERM (through a file), and a worker that hangs once
+# TERMed directly (a uwsgi worker TERMed while its master shuts it down waits out the
+# master's "mercy"). A TERM to the whole group reaches the worker before the file exists,
+# and bash runs the trap before its loop looks for the file again.
+MASTER = r"""
+trap 'touch "$0.stop"; wait "$worker"; exit 0' TERM
+bash -c 'trap "echo TERM >> $0.worker; exec sleep 1000" TERM
+         echo ready >> $0.worker
+         until [[ -e $0.stop ]]; do sleep 0.1; done' "$0" &
+worker=$!
+while :; do wait; done
+"""
+
+
 def wait_for(path: Path, timeout: float = 30.0) -> None:
     """Until ``path`` exists with some content (a hook wrote it)."""
     deadline = time.monotonic() + timeout

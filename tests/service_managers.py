@@ -15,6 +15,7 @@ test's real script.
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 from pathlib import Path
 
@@ -168,13 +169,17 @@ esac
 """
 
 
-def with_init_scripts(folder: Path) -> list[str]:
+def with_init_scripts(folder: Path, units: Path | None = None) -> list[str]:
     """A command prefix that runs the command in a private mount namespace where
-    ``folder`` is /etc/init.d (so `service NAME` runs the test's own scripts); skips
-    where this session cannot make one."""
+    ``folder`` is /etc/init.d (so `service NAME` runs the test's own scripts), and
+    ``units`` /lib/systemd/system (the packages' unit files); skips where this session
+    cannot make one."""
     if os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("service"):
         pytest.skip("needs root, unshare and service(8)")
     if os.path.isdir("/run/systemd/system"):
         pytest.skip("PID 1 is systemd here: service(8) would ask systemctl")
+    mounts = 'mount --bind "$0" /etc/init.d'
+    if units:
+        mounts += f" && mount --bind {shlex.quote(str(units))} /lib/systemd/system"
     return ["unshare", "--mount", "--propagation", "private", "bash", "-c",
-            'mount --bind "$0" /etc/init.d && exec "$@"', str(folder)]
+            f'{mounts} && exec "$@"', str(folder)]

@@ -170,7 +170,8 @@ def declared(shared_tmp):
 
 
 def ran(result) -> list[str]:
-    return [line.split()[1] for line in result.stdout.splitlines()
+    """The steps a run ran, in order ("[ 1/38] NAME ... ok 0.1s")."""
+    return [line.split("]", 1)[1].split()[0] for line in result.stdout.splitlines()
             if line.startswith("[") and " ... ok" in line]
 
 
@@ -278,3 +279,15 @@ def test_status_shows_where_a_stages_service_answers(declared):
     assert status.returncode == 0, status.output
     [line] = [l for l in status.stdout.splitlines() if l.strip().startswith("keystone ")]
     assert "http://127.0.0.1/identity" in line
+
+
+def test_a_post_config_section_added_runs_its_merge_and_the_restart_not_the_rest(checkout):
+    first = checkout.run("stackdag", "stack")
+    assert first.returncode == 0, first.output
+    conf = checkout.top / "local.conf"
+    conf.write_text(conf.read_text()
+                    + "\n[[post-config|$KEYSTONE_CONF]]\n[token]\nexpiration = 7200\n")
+    again = checkout.run("stackdag", "stack")
+    assert again.returncode == 0, again.output
+    # the localrc is as it was: linear, the run starts at the new merge
+    assert ran(again)[:2] == ["post-config:config-1", "restart:lib/keystone"], again.stdout

@@ -117,6 +117,40 @@ def test_a_system_service_through_its_init_script(initd):
     assert calls[:4] == ["restart", "stop", "start", "reload"] and "status" in calls, calls
 
 
+def test_a_units_alias_names_its_init_script(initd, tmp_path):
+    """unstack.sh stops "mysql", which systemctl finds as an alias (Debian's mariadb ships
+    mysql.service -> mariadb.service) and service(8) does not: "unrecognized service"."""
+    units = tmp_path / "units"
+    units.mkdir()
+    (units / "sdtestdb.service").write_text("[Service]\n")
+    (units / "sdtestalias.service").symlink_to("sdtestdb.service")
+    ws = initd
+    ws.prefix = with_init_scripts(tmp_path / "init.d", units)
+    ws.append("plugins/db/devstack/plugin.sh",
+              "if [[ $1 == unstack ]]; then stop_service sdtestalias; fi\n")
+    assert stackdag(ws, "stack").returncode == 0
+    daemon = daemon_pid(ws)
+    down = stackdag(ws, "unstack")
+    assert down.returncode == 0, down.output
+    assert not alive(daemon)
+    # known by the unit's own name, stopped: the next stack starts it again
+    report = json.loads(stackdag(ws, "status", "--json").stdout)
+    assert [(r["name"], r["alive"]) for r in report["system_services"]] == [("sdtestdb", False)]
+
+
+def test_stopping_a_service_that_is_not_installed_is_nothing_to_do(initd):
+    """unstack --all after clean.sh's purge of the database server: unstack.sh's stop of
+    "mysql" finds no init script, and there is nothing to stop."""
+    ws = initd
+    ws.append("plugins/db/devstack/plugin.sh",
+              "if [[ $1 == unstack ]]; then stop_service sdtestnone; fi\n")
+    assert stackdag(ws, "stack").returncode == 0
+    down = stackdag(ws, "unstack")
+    assert down.returncode == 0, down.output
+    assert "sdtestnone has no init script here: nothing to stop" in ws.read(
+        ".stack/logs/unstack+unstack:db.log")
+
+
 def test_a_stop_service_in_a_stack_hook_forgets_it(initd):
     ws = initd
     ws.append("plugins/db/devstack/plugin.sh", textwrap.dedent("""\

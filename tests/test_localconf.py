@@ -124,6 +124,18 @@ def test_the_localrc_body_keeps_local_conf_line_numbers(top):
     assert body[16 - 1] == body[18 - 1] == ""         # other sections are blanked
 
 
+def test_a_section_added_after_the_localrc_leaves_the_localrc_as_it_was(top):
+    """The blank lines that separate a new section from the localrc are not the localrc's:
+    otherwise adding a [[post-config|...]] section would re-run every step."""
+    def body(text):
+        return localconf.localrc_body(localconf.parse(text, top / "local.conf"))
+    section = "\n\n[[post-config|/x.conf]]\n[a]\nb = c\n"
+    assert body("[[local|localrc]]\nA=1\n" + section) == body("[[local|localrc]]\nA=1\n") \
+        == "\nA=1\n"
+    # a blank line a backslash continues into is bash's
+    assert body("[[local|localrc]]\nA=1 \\\n\n" + section) == "\nA=1 \\\n\n"
+
+
 @pytest.mark.parametrize("text, message", [
     ("[[local|localrc]]\nA=1\n[[post-config|/x.conf]\n",
      "local.conf:3: malformed meta-section header '[[post-config|/x.conf]': expected "

@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 
 import pytest
 
 from stackdag import processes, procid
 from stackdag.state import StateDir
+from conftest import MASTER, wait_for
 
 
 @pytest.fixture
@@ -42,6 +44,24 @@ def test_the_recorded_identity_decides_whose_group_it_is(state, child):
     assert processes.stop(reused, state, seconds=1) == [] and child.poll() is None
     # no identity recorded: only processes marked as this workspace's count
     assert not processes.alive(unknown, state)
+
+
+def test_a_service_stop_terms_its_leader_alone_first(state, tmp_path):
+    """As systemd's KillMode=process stops DevStack's units: the master ends its workers."""
+    master = tmp_path / "master.sh"
+    master.write_text(MASTER)
+    proc = subprocess.Popen(["bash", str(master)], start_new_session=True)
+    try:
+        wait_for(tmp_path / "master.sh.worker")
+        service = processes.Service("svc", proc.pid, "start:x", procid.start_id(proc.pid))
+        assert processes.stop(service, state, seconds=5) == []
+        assert (tmp_path / "master.sh.worker").read_text() == "ready\n"  # no TERM of its own
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()
 
 
 def test_read_takes_old_and_new_pidfiles(state):

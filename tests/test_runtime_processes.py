@@ -22,6 +22,7 @@ import pytest
 
 from stackdag import processes
 from service_managers import FakeSystemd
+from conftest import MASTER
 from helpers_bash import FUNCTIONS, Bash, q
 
 
@@ -212,6 +213,19 @@ def test_stop_kills_what_ignores_sigterm(svc):
     assert "did not stop within 1s of SIGTERM: killing it" in out
     # it waited the 1 s asked for (not the default 10 s) before it killed
     assert 1 <= took < 9
+    assert members(pgid) == []
+
+
+def test_stop_terms_the_leader_alone_first(svc, tmp_path):
+    """As systemd's KillMode=process stops DevStack's units: the master ends its workers."""
+    master = tmp_path / "master.sh"
+    master.write_text(MASTER)
+    svc.ok(f"run_process svc {q('bash ' + str(master))}")
+    assert wait_for(lambda: (tmp_path / "master.sh.worker").exists())
+    pgid = svc.pid("svc")
+    out = svc.ok("stop_process svc", STACKDAG_STOP_TIMEOUT="5")
+    assert out == "stackdag: stopped svc\n"
+    assert (tmp_path / "master.sh.worker").read_text() == "ready\n"   # no TERM of its own
     assert members(pgid) == []
 
 

@@ -106,6 +106,7 @@ function _sd_check_program { _sd_load processes && _sd_check_program "$@"; }
 function _sd_end { _sd_load processes && _sd_end "$@"; }
 function _sd_group_alive { _sd_load processes && _sd_group_alive "$@"; }
 function _sd_group_members { _sd_load processes && _sd_group_members "$@"; }
+function _sd_leads { _sd_load processes && _sd_leads "$@"; }
 function _sd_left { _sd_load processes && _sd_left "$@"; }
 function _sd_may_signal { _sd_load processes && _sd_may_signal "$@"; }
 function _sd_pid_of { _sd_load processes && _sd_pid_of "$@"; }
@@ -119,7 +120,7 @@ function run_process { _sd_load processes && run_process "$@"; }
 function service_check { _sd_load processes && service_check "$@"; }
 function start_recorded { _sd_load processes && start_recorded "$@"; }
 function stop_process { _sd_load processes && stop_process "$@"; }
-_SD_FAMILY[processes]="_sd_as_user _sd_check_program _sd_end _sd_group_alive _sd_group_members _sd_left _sd_may_signal _sd_pid_of _sd_pidfile _sd_service_name _sd_signal _sd_start _sd_start_id is_running run_process service_check start_recorded stop_process"
+_SD_FAMILY[processes]="_sd_as_user _sd_check_program _sd_end _sd_group_alive _sd_group_members _sd_leads _sd_left _sd_may_signal _sd_pid_of _sd_pidfile _sd_service_name _sd_signal _sd_start _sd_start_id is_running run_process service_check start_recorded stop_process"
 
 # units.sh
 function _sd_cgroup_members { _sd_load units && _sd_cgroup_members "$@"; }
@@ -141,6 +142,7 @@ _SD_FAMILY[units]="_sd_cgroup_members _sd_env_words _sd_systemctl _sd_systemd _s
 # sysservices.sh
 function _sd_daemon_pidfile { _sd_load sysservices && _sd_daemon_pidfile "$@"; }
 function _sd_daemon_started { _sd_load sysservices && _sd_daemon_started "$@"; }
+function _sd_init_script { _sd_load sysservices && _sd_init_script "$@"; }
 function _sd_of_stackdag { _sd_load sysservices && _sd_of_stackdag "$@"; }
 function _sd_proc_snapshot { _sd_load sysservices && _sd_proc_snapshot "$@"; }
 function _sd_system_record { _sd_load sysservices && _sd_system_record "$@"; }
@@ -150,7 +152,7 @@ function reload_service { _sd_load sysservices && reload_service "$@"; }
 function restart_service { _sd_load sysservices && restart_service "$@"; }
 function start_service { _sd_load sysservices && start_service "$@"; }
 function stop_service { _sd_load sysservices && stop_service "$@"; }
-_SD_FAMILY[sysservices]="_sd_daemon_pidfile _sd_daemon_started _sd_of_stackdag _sd_proc_snapshot _sd_system_record _sd_system_running _sd_system_service reload_service restart_service start_service stop_service"
+_SD_FAMILY[sysservices]="_sd_daemon_pidfile _sd_daemon_started _sd_init_script _sd_of_stackdag _sd_proc_snapshot _sd_system_record _sd_system_running _sd_system_service reload_service restart_service start_service stop_service"
 
 # git.sh
 function _sd_git_checkout { _sd_load git && _sd_git_checkout "$@"; }

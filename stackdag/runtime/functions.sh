@@ -148,7 +148,7 @@ declare -gA _SD_RUNTIME_FUNCS=(
     [_sd_recording]=1 [_sd_update_repos]=1
     [is_running]=1 [run_process]=1 [service_check]=1 [start_recorded]=1 [stop_process]=1
     [_sd_as_user]=1 [_sd_check_program]=1 [_sd_end]=1 [_sd_group_alive]=1
-    [_sd_group_members]=1 [_sd_left]=1 [_sd_may_signal]=1 [_sd_pid_of]=1
+    [_sd_group_members]=1 [_sd_leads]=1 [_sd_left]=1 [_sd_may_signal]=1 [_sd_pid_of]=1
     [_sd_pidfile]=1 [_sd_service_name]=1 [_sd_signal]=1 [_sd_start]=1 [_sd_start_id]=1
     [write_user_unit_file]=1 [write_uwsgi_user_unit_file]=1
     [_sd_cgroup_members]=1 [_sd_env_words]=1 [_sd_systemctl]=1 [_sd_systemd]=1
@@ -156,7 +156,8 @@ declare -gA _SD_RUNTIME_FUNCS=(
     [_sd_unit_record]=1
     [_sd_unit_run]=1 [_sd_unit_show]=1 [_sd_unit_stop]=1
     [reload_service]=1 [restart_service]=1 [start_service]=1 [stop_service]=1
-    [_sd_daemon_pidfile]=1 [_sd_daemon_started]=1 [_sd_of_stackdag]=1 [_sd_proc_snapshot]=1
+    [_sd_daemon_pidfile]=1 [_sd_daemon_started]=1 [_sd_init_script]=1 [_sd_of_stackdag]=1
+    [_sd_proc_snapshot]=1
     [_sd_system_record]=1 [_sd_system_running]=1 [_sd_system_service]=1
     [git_clone]=1 [git_clone_by_name]=1 [git_timed]=1 [git_update_branch]=1
     [git_update_remote_branch]=1 [git_update_tag]=1

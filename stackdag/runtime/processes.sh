@@ -141,18 +141,39 @@ function _sd_left {
     done
 }
 
+# _sd_leads PGID: true while process PGID lives and leads its group.
+function _sd_leads {
+    local stat
+    { read -r stat < "/proc/$1/stat"; } 2>/dev/null || return 1
+    stat=${stat##*) }
+    [[ $stat =~ ^([A-Za-z])\ [0-9]+\ ([0-9]+) && ${BASH_REMATCH[1]} != [ZX] \
+        && ${BASH_REMATCH[2]} == "$1" ]]
+}
+
 # _sd_end NAME RECORD PGID [CGROUP]: end what is left of a service, its process group and
-# its control group (units.sh): TERM, then KILL after ${STACKDAG_STOP_TIMEOUT:-10} seconds.
-# False, with an ERROR line naming the survivors, when some process could not be ended
-# (one of another user that this user may not signal, say); they are noted in its RECORD
-# (a left= line: pid:start identity), which proves the group the service's to the next
-# stop, once its leader is gone.
+# its control group (units.sh): TERM to the group's leader alone first, as systemd's
+# KillMode=process stops DevStack's units, so that it ends its own workers (a uwsgi worker
+# TERMed directly while its master shuts it down may hang for the master's whole "mercy",
+# 80 s for keystone); then TERM to what is left, and KILL after ${STACKDAG_STOP_TIMEOUT:-10}
+# seconds (at once, if the leader outlived its TERM). False, with an ERROR line naming the
+# survivors, when some process could not be ended (one of another user that this user may
+# not signal, say); they are noted in its RECORD (a left= line: pid:start identity), which
+# proves the group the service's to the next stop, once its leader is gone.
 function _sd_end {
     local name=$1 record=$2 pgid=$3 cgroup=${4:-} timeout=${STACKDAG_STOP_TIMEOUT:-10}
     local sig ticks=0 limit line pid kept="" left="left="
+    local -a sigs=(TERM KILL)
     [[ $timeout =~ ^([0-9]*)(\.([0-9]))?[0-9]*$ ]] || timeout=10
     limit=$((10#0${BASH_REMATCH[1]} * 10 + 10#0${BASH_REMATCH[3]}))
-    for sig in TERM KILL; do
+    if [[ -n $pgid ]] && _sd_leads "$pgid"; then
+        _SD_MEMBERS=("$pgid")
+        _sd_signal TERM ""
+        while _sd_leads "$pgid" && ((ticks++ < limit)); do
+            sleep 0.1
+        done
+        ! _sd_leads "$pgid" || sigs=(KILL)
+    fi
+    for sig in "${sigs[@]}"; do
         _sd_left "$pgid" "$cgroup"
         ((${#_SD_MEMBERS[@]})) || return 0
         if [[ $sig == KILL ]]; then

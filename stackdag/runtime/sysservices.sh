@@ -50,7 +50,14 @@ function _sd_system_service {
         [[ $action != reload ]] || action=reload-or-restart   # it starts a stopped one
         _sd_systemctl "$action" "$name" || return
     else
-        _sd_sudo service "$name" "$action" || return
+        _sd_init_script "$name"
+        name=$_SD_INIT
+        if [[ $action == stop && ! -e /etc/init.d/$name ]]; then
+            # not installed (never, or purged since: clean.sh purges the database server)
+            echo "stackdag: $name has no init script here: nothing to stop"
+        else
+            _sd_sudo service "$name" "$action" || return
+        fi
     fi
     if [[ $action != stop ]]; then
         _sd_system_record "$name" before
@@ -65,8 +72,30 @@ function _sd_system_running {
     if _sd_systemd; then
         _sd_systemctl is-active --quiet "$1" 2>/dev/null || return 1
     else
-        [[ -x /etc/init.d/$1 ]] && _sd_sudo service "$1" status >/dev/null 2>&1 || return 1
+        _sd_init_script "$1"
+        [[ -x /etc/init.d/$_SD_INIT ]] && _sd_sudo service "$_SD_INIT" status >/dev/null 2>&1 \
+            || return 1
     fi
+}
+
+# _sd_init_script NAME: _SD_INIT = the init script of the system service NAME: its own,
+# else that of the unit NAME's unit file links to, as systemctl finds a unit by an alias
+# (Debian's mariadb ships mysql.service -> mariadb.service, and unstack.sh stops "mysql":
+# service(8) says "mysql: unrecognized service"). NAME itself when neither exists.
+function _sd_init_script {
+    _SD_INIT=$1
+    [[ ! -e /etc/init.d/$1 ]] || return 0
+    local dir unit
+    for dir in /etc/systemd/system /lib/systemd/system /usr/lib/systemd/system; do
+        [[ -L $dir/$1.service ]] || continue
+        unit=$(readlink -f -- "$dir/$1.service") || continue
+        unit=${unit##*/}
+        unit=${unit%.service}
+        if [[ -e /etc/init.d/$unit ]]; then
+            _SD_INIT=$unit
+            return 0
+        fi
+    done
 }
 
 # _sd_proc_snapshot ARRAY: the pids running now, as the keys of the associative ARRAY.
