@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 import stackdag
+from stackdag.state import StateDir
 
 BIN = Path(sys.executable).parent
 # The checkout whose stackdag this test session imported: the CLIs run the same code, even
@@ -90,6 +91,21 @@ class Workspace:
 
     def read(self, relative: str) -> str:
         return (self.top / relative).read_text()
+
+
+@pytest.fixture
+def state(tmp_path):
+    """A workspace's state directory, in a temp dir."""
+    return StateDir(tmp_path)
+
+
+@pytest.fixture
+def child():
+    """A process leading its own group, not marked as any workspace's."""
+    proc = subprocess.Popen(["sleep", "300"], start_new_session=True)
+    yield proc
+    proc.kill()
+    proc.wait()
 
 
 @pytest.fixture

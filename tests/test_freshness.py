@@ -6,9 +6,7 @@ from __future__ import annotations
 import inspect
 import os
 import signal
-import subprocess
 
-import pytest
 from doit.dependency import Dependency
 from doit.task import Task, dict_to_task
 
@@ -19,20 +17,6 @@ from stackdag.db import DurableSqliteDB
 from stackdag.dodo import DOIT_CONFIG
 from stackdag.state import StateDir
 from stackdag.status import predict
-
-
-@pytest.fixture
-def state(tmp_path) -> StateDir:
-    return StateDir(tmp_path)
-
-
-@pytest.fixture
-def child():
-    """A process leading its own group, not marked as any workspace's."""
-    proc = subprocess.Popen(["sleep", "300"], start_new_session=True)
-    yield proc
-    proc.kill()
-    proc.wait()
 
 
 def dependency(top) -> Dependency:

@@ -7,25 +7,8 @@ import os
 import signal
 import subprocess
 
-import pytest
-
 from stackdag import processes, procid
-from stackdag.state import StateDir
 from conftest import MASTER, wait_for
-
-
-@pytest.fixture
-def state(tmp_path) -> StateDir:
-    return StateDir(tmp_path)
-
-
-@pytest.fixture
-def child():
-    """A process leading its own group, not marked as any workspace's."""
-    proc = subprocess.Popen(["sleep", "300"], start_new_session=True)
-    yield proc
-    proc.kill()
-    proc.wait()
 
 
 def test_start_id_names_one_process(child):
