@@ -41,7 +41,7 @@ STACK_VARIABLES = {
     "GITBRANCH": "the [[plugin]] tables",
 }
 # What a step never carries to the next: bash's own, the terminal's, and what each step
-# sets afresh (runtime/carry.sh gets this list from shell.py). GITREPO/GITDIR/GITBRANCH are
+# sets afresh (runtime/carry.sh gets this list from runsetup.py). GITREPO/GITDIR/GITBRANCH are
 # carried (a plugin's settings may add a library of its own), and each step sets its
 # plugins' entries afresh over them.
 NOT_CARRIED = BASH_VARIABLES | VOLATILE | {"COLUMNS", "LINES", "HISTFILE", "HISTFILESIZE",
