@@ -166,6 +166,7 @@ unset _sd_def
 if [[ -n ${STACKDAG_RECORD:-} ]]; then
     # record mode records packages and pip through stackdag's helpers, not DevStack's
     source "$_SD_RUNTIME_DIR/packages.sh"
+    source "$_SD_RUNTIME_DIR/packagelists.sh"
     source "$_SD_RUNTIME_DIR/python.sh"
     source "$_SD_RUNTIME_DIR/record.sh"
 fi
