@@ -30,6 +30,7 @@ How a clone is kept:
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -137,8 +138,6 @@ def sync(plugin: Plugin, options: StackOptions, progress: Progress | None = None
 @contextmanager
 def _plugin_lock(target: Path):
     """An exclusive flock on ``DEST/.<name>.lock`` for the duration of one sync."""
-    import fcntl
-
     fd = os.open(target.parent / f".{target.name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
