@@ -83,7 +83,7 @@ class StateDir:
 
     @property
     def last_run(self) -> Path:
-        """What the last ``stack`` did (reporter.py writes it, ``status`` reads it)."""
+        """What the last ``stack`` did (lastrun.py writes it, ``status`` reads it)."""
         return self.root / "last-run.json"
 
     @property

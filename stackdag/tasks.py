@@ -14,8 +14,8 @@ import functools
 
 from doit.exceptions import TaskFailed
 
-from stackdag import (STACK_TASK, freshness, git, gitref, hooks, lastrun, lock, results, runsetup,
-                      shell)
+from stackdag import (STACK_TASK, freshness, git, gitref, hooks, lastrun, lock, results,
+                      runsetup, shell)
 from stackdag.errors import StackdagError, os_error_line
 from stackdag.freshness import Freshness
 from stackdag.model import Plan, Plugin, StackOptions, Step, Workspace
