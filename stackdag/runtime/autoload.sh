@@ -106,24 +106,27 @@ _SD_FAMILY[packagelists]="_sd_bindep_names _sd_list_names _sd_package_dir _sd_pr
 # processes.sh
 function _sd_as_user { _sd_load processes && _sd_as_user "$@"; }
 function _sd_check_program { _sd_load processes && _sd_check_program "$@"; }
-function _sd_end { _sd_load processes && _sd_end "$@"; }
-function _sd_group_alive { _sd_load processes && _sd_group_alive "$@"; }
-function _sd_group_members { _sd_load processes && _sd_group_members "$@"; }
-function _sd_leads { _sd_load processes && _sd_leads "$@"; }
-function _sd_left { _sd_load processes && _sd_left "$@"; }
-function _sd_may_signal { _sd_load processes && _sd_may_signal "$@"; }
 function _sd_pid_of { _sd_load processes && _sd_pid_of "$@"; }
 function _sd_pidfile { _sd_load processes && _sd_pidfile "$@"; }
 function _sd_service_name { _sd_load processes && _sd_service_name "$@"; }
-function _sd_signal { _sd_load processes && _sd_signal "$@"; }
 function _sd_start { _sd_load processes && _sd_start "$@"; }
-function _sd_start_id { _sd_load processes && _sd_start_id "$@"; }
 function is_running { _sd_load processes && is_running "$@"; }
 function run_process { _sd_load processes && run_process "$@"; }
 function service_check { _sd_load processes && service_check "$@"; }
 function start_recorded { _sd_load processes && start_recorded "$@"; }
 function stop_process { _sd_load processes && stop_process "$@"; }
-_SD_FAMILY[processes]="_sd_as_user _sd_check_program _sd_end _sd_group_alive _sd_group_members _sd_leads _sd_left _sd_may_signal _sd_pid_of _sd_pidfile _sd_service_name _sd_signal _sd_start _sd_start_id is_running run_process service_check start_recorded stop_process"
+_SD_FAMILY[processes]="_sd_as_user _sd_check_program _sd_pid_of _sd_pidfile _sd_service_name _sd_start is_running run_process service_check start_recorded stop_process"
+
+# procgroups.sh
+function _sd_end { _sd_load procgroups && _sd_end "$@"; }
+function _sd_group_alive { _sd_load procgroups && _sd_group_alive "$@"; }
+function _sd_group_members { _sd_load procgroups && _sd_group_members "$@"; }
+function _sd_leads { _sd_load procgroups && _sd_leads "$@"; }
+function _sd_left { _sd_load procgroups && _sd_left "$@"; }
+function _sd_may_signal { _sd_load procgroups && _sd_may_signal "$@"; }
+function _sd_signal { _sd_load procgroups && _sd_signal "$@"; }
+function _sd_start_id { _sd_load procgroups && _sd_start_id "$@"; }
+_SD_FAMILY[procgroups]="_sd_end _sd_group_alive _sd_group_members _sd_leads _sd_left _sd_may_signal _sd_signal _sd_start_id"
 
 # units.sh
 function _sd_cgroup_members { _sd_load units && _sd_cgroup_members "$@"; }

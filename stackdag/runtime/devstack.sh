@@ -146,6 +146,7 @@ PS4='+ ${BASH_SOURCE##*/}:${LINENO}: '
 eval "$_sd_keep"
 unset _sd_keep
 source "$_SD_RUNTIME_DIR/processes.sh"
+source "$_SD_RUNTIME_DIR/procgroups.sh"
 # services as DevStack runs them, on both kinds of host: units where PID 1 is systemd, the
 # init scripts where it is not (DevStack's start_service called systemctl regardless)
 source "$_SD_RUNTIME_DIR/units.sh"
