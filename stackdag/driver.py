@@ -182,9 +182,9 @@ class Driver:
                 return None
             time.sleep(0.01)
         pid, _, rest = os.pread(self.word, 32, 0).partition(b"\0")   # see driver.sh
-        word = rest.partition(b"\0")[0]
-        saved = pid == b"%d" % self.child and word.decode() in (protocol.SAME, protocol.WRITTEN)
-        return Ended(False, status, word.decode()) if saved else None
+        word = rest.partition(b"\0")[0].decode(errors="replace")
+        saved = pid == b"%d" % self.child and word in (protocol.SAME, protocol.WRITTEN)
+        return Ended(False, status, word) if saved else None
 
     def _answer(self, *words: str) -> Ended:
         word, _, rest = self.proc.stdout.readline().decode().partition(" ")
