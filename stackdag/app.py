@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import doit
 from doit.doit_cmd import DoitMain
 from doit.cmd_base import TaskLoader2
 from doit.task import dict_to_task
@@ -40,8 +41,6 @@ class StackMain(DoitMain):
         if all_args[:1] in (["--help"], ["-h"]):
             all_args = ["help", *all_args[1:]]    # doit's --help bypasses the help command
         if all_args == ["--version"]:
-            import doit
-
             print(f"stackdag {__version__} (doit {'.'.join(map(str, doit.__version__))})")
             return 0
         return super().run(all_args)

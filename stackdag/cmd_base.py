@@ -4,6 +4,9 @@ The commands are doit commands (``doit.COMMAND`` entry points, and the commands 
 ``stackdag`` script), one module each (``cmd_<name>.py``), each a thin layer over the
 library. ``list``, ``info`` and ``clean`` replace doit's own and behave exactly like them
 for a dodo.py that is not a stackdag workspace.
+
+doit imports every command module for any command, ``doit stack``'s no-op among them: a
+command imports what it runs inside its ``execute`` (docs/performance.md).
 """
 
 from __future__ import annotations

@@ -57,13 +57,12 @@ class StackRun(StackdagCommand, Run):
         if answer is not None:
             self.outstream.write(answer + "\n")
             return 0
-        from stackdag import (destlinks, devstack, fingerprint, freshness, plan, runcontext,
-                              selection, shell)
+        from stackdag import (destlinks, devstack, fingerprint, freshness, isolation, plan,
+                              runcontext, selection, shell)
         self.run = run = runcontext.begin(record_mode=params["record"])
         loaded = run.workspace(top)
         devstack.prepare_run(loaded, sys.stderr)
         if loaded.stack.record:
-            from stackdag import isolation
             isolation.require()
         for note in destlinks.link(loaded):
             sys.stderr.write(f"stackdag: note: {note}\n")

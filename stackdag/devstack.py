@@ -124,7 +124,7 @@ def prepare_run(ws, stderr) -> None:
     if ws.stack.stages != "devstack":
         return
     refuse_root()
-    from stackdag import drift, stages
+    from stackdag import drift, stages     # (here: stages imports enabled, which imports us)
 
     for note in drift.check(ws.stack.devstack, stages.table()):
         stderr.write(f"stackdag: drift: {note}\n")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from stackdag import STACK_TASK, plan, runcontext, shell, state, tasks
+from stackdag import STACK_TASK, hooks, plan, runcontext, state, tasks
 from stackdag.db import SizedMD5Checker
 from stackdag.errors import user_errors
 from stackdag.reporter import StackReporter
@@ -30,7 +30,7 @@ def load_task_dicts(top: Path, run: runcontext.RunContext | None = None) -> list
     """The workspace's stack tasks, to be run with ``run`` (by default the current
     command's: doit calls the task creator below without the command)."""
     run = run or runcontext.current()
-    shell.exit_on_signals(run)
+    hooks.exit_on_signals(run)
     ws = run.workspace(top)
     if run.planned and run.planned[0] is ws:
         return tasks.task_dicts(*run.planned[:2], run, run.planned[2])

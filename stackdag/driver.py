@@ -13,6 +13,8 @@ A driver's pipe has one reader: the thread whose steps it runs. When stackdag st
 signal, the end of the run), the main thread ends every driver; one whose worker thread has
 a step in flight is left to that thread until the step ends, or two threads would wait for
 the one answer the driver gives.
+
+The words exchanged with driver.sh, and the request's fields: protocol.py.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
-from stackdag import processes, procid
+from stackdag import processes, procid, protocol
 from stackdag.bashenv import RUNTIME
 from stackdag.state import StateDir
 from stackdag.textfiles import read_text
@@ -108,7 +110,8 @@ class Driver:
         self.marker_fd = os.open(self.marker, os.O_WRONLY | os.O_CREAT, 0o644)
         self.child = 0          # the pid of the last step's child
         self.saving = None      # the hook's status while its child saves the state
-        self.pending: Callable[[Ended | None], Callable[[], None]] | None = None  # then
+        # then, what is left of that step once its child ended (shell.AwaitedSave)
+        self.pending: Callable[[Ended | None], Callable[[], None]] | None = None
         self.owner = threading.current_thread()     # the one thread that talks to it
         # The step in flight: "sent" (its request), "running" (its "started" read),
         # "saving" (its "ran" read), "" none: its "done" read. Guarded by ``turn``, which
@@ -135,9 +138,9 @@ class Driver:
             except (BrokenPipeError, ValueError):
                 pass
             finally:
-                if word != "started":   # nothing runs: no child says so once its driver
-                    self._over()        # is gone
-            if word != "started":
+                if word != protocol.STARTED:    # nothing runs (restart: no child says so
+                    self._over()                # once its driver is gone)
+            if word != protocol.STARTED:
                 return None
             self.child = int(value)
             self.phase = "running"
@@ -148,7 +151,7 @@ class Driver:
         """How the step's child ended. When its hook ran to its end, the child goes on to
         save the state: ``settle`` waits for that."""
         with self.pool.exchange:
-            ended = self._answer("ran", "done")
+            ended = self._answer(protocol.RAN, protocol.DONE)
             if ended.ran:
                 self.saving = ended.status
                 self.phase = "saving"
@@ -162,7 +165,7 @@ class Driver:
             return None
         with self.pool.exchange:
             try:
-                ended = self._answer("done")
+                ended = self._answer(protocol.DONE)
             except DriverDied:
                 ended = self._orphan_end(self.saving)
                 self._over()
@@ -179,19 +182,19 @@ class Driver:
                 return None
             time.sleep(0.01)
         pid, _, rest = os.pread(self.word, 32, 0).partition(b"\0")   # see driver.sh
-        word = rest.partition(b"\0")[0]
-        saved = pid == b"%d" % self.child and word in (b"same", b"written")
-        return Ended(False, status, word.decode()) if saved else None
+        word = rest.partition(b"\0")[0].decode(errors="replace")
+        saved = pid == b"%d" % self.child and word in (protocol.SAME, protocol.WRITTEN)
+        return Ended(False, status, word) if saved else None
 
     def _answer(self, *words: str) -> Ended:
         word, _, rest = self.proc.stdout.readline().decode().partition(" ")
         if word not in words:
             raise DriverDied(self.death())
         status, _, saved = rest.strip().partition(" ")
-        if word == "done":
+        if word == protocol.DONE:
             os.pwrite(self.marker_fd, b" " * MARKER_WIDTH, 0)
             self._over()
-        return Ended(word == "ran", int(status), saved)
+        return Ended(word == protocol.RAN, int(status), saved)
 
     def _over(self) -> None:
         """No step is in flight any more: a thread closing the driver may go on."""
@@ -312,9 +315,9 @@ class Drivers:
             return
         raise exit
 
-    def for_thread(self, key, start) -> Driver:
-        """This thread's driver for ``key`` (how the run's steps are run: shell.Setup);
-        ``start()`` makes a new one when there is none, it died, or it served another
+    def for_thread(self, key, start: Callable[["Drivers"], Driver]) -> Driver:
+        """This thread's driver for ``key`` (how the run's steps are run: runsetup.Setup);
+        ``start(self)`` makes a new one when there is none, it died, or it served another
         key."""
         ident = threading.get_ident()
         with self.guard:
@@ -332,7 +335,7 @@ class Drivers:
                 with self.guard:
                     self.by_thread.pop(ident, None)
                 raise unsaved
-        fresh = start()
+        fresh = start(self)
         with self.guard:
             self.by_thread[ident] = fresh
         return fresh

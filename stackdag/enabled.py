@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from stackdag import devstack
+
 DATABASE_BACKENDS = ("mysql", "postgresql")
 
 # is_<name>_enabled hooks of DevStack's lib/ files: the umbrella name a DISABLED_SERVICES
@@ -152,7 +154,6 @@ def of_workspace(ws) -> Services:
     settings = dict(ws.settings)
     start = ""
     if ws.stack.stages == "devstack":
-        from stackdag import devstack
         start = devstack.default_services(ws.stack.devstack)
     enabled = [n for n in settings.get("ENABLED_SERVICES", start).split(",") if n]
     disabled = [n for n in settings.get("DISABLED_SERVICES", "").split(",") if n]

@@ -43,6 +43,7 @@ def user_errors(function):
         try:
             return function(*args, **kwargs)
         except StackdagError as err:
+            # (here: the no-op path imports this module, not doit: docs/performance.md)
             from doit.exceptions import InvalidCommand
 
             raise InvalidCommand(str(err)) from None

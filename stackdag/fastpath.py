@@ -11,7 +11,8 @@ A file counts as unchanged when its modification time (in nanoseconds), size, in
 mode are: stricter than doit's own check, which trusts an unchanged modification time.
 
 This module runs before doit is imported, on every no-op: it imports only ``os``-level
-modules (no pathlib, no typing: each would cost more than all the checks).
+modules (no pathlib, no typing: each would cost more than all the checks). The no-op
+path's tricks, here and elsewhere, are listed in docs/performance.md.
 """
 
 from __future__ import annotations

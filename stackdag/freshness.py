@@ -30,7 +30,7 @@ from pathlib import Path
 from doit.task import result_dep
 from doit.tools import config_changed
 
-from stackdag import gitref, results, tracked
+from stackdag import devstack_code, fastpath, gitref, results, tracked
 from stackdag.bashenv import RUNTIME
 from stackdag.model import Plan, Step, Workspace, display_path
 from stackdag.state import StateDir, file_name
@@ -358,7 +358,6 @@ def plan_files(ws: Workspace, steps: dict[str, Freshness]) -> set[Path]:
     if ws.localrc is not None:
         paths.add(ws.localrc.source)        # a localrc file beside local.conf wins
     if ws.stack.devstack:       # DevStack's code the steps run, and where a new file goes
-        from stackdag import devstack_code
         code = devstack_code.read(ws.stack.devstack)
         paths.update(code.files)
         # (not the checkout's own listing: every run writes .localrc.auto and .stackenv)
@@ -386,6 +385,5 @@ def watched(ws: Workspace, steps: dict[str, Freshness]) -> list[tuple]:
         entries[("commit", os.fspath(ws.stack.devstack),
                  gitref.head_commit(ws.stack.devstack))] = None
     if ws.localrc is not None:
-        from stackdag import fastpath
         entries[("environment", "", fastpath.environment())] = None
     return list(entries)

@@ -8,6 +8,7 @@ and the caller says where it was found.
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 from stackdag.schema import STACK
 
@@ -41,7 +42,7 @@ STACK_VARIABLES = {
     "GITBRANCH": "the [[plugin]] tables",
 }
 # What a step never carries to the next: bash's own, the terminal's, and what each step
-# sets afresh (runtime/carry.sh gets this list from shell.py). GITREPO/GITDIR/GITBRANCH are
+# sets afresh (runtime/carry.sh gets this list from runsetup.py). GITREPO/GITDIR/GITBRANCH are
 # carried (a plugin's settings may add a library of its own), and each step sets its
 # plugins' entries afresh over them.
 NOT_CARRIED = BASH_VARIABLES | VOLATILE | {"COLUMNS", "LINES", "HISTFILE", "HISTFILESIZE",
@@ -67,8 +68,6 @@ def url_problem(url: str) -> str | None:
     ``user@host:path``, ``file://`` and absolute local paths. Refused: any ``<transport>::``
     remote helper (``ext::``, ``fd::``), other schemes (``ext://``), a leading ``-`` and a
     host or user starting with ``-`` (it would reach ssh as an option)."""
-    from urllib.parse import urlsplit
-
     head = url.split("/", 1)[0]
     scheme = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://", url)
     if _UNSAFE_URL.match(url) or "::" in head:

@@ -56,7 +56,7 @@ def status_text(status: int) -> str:
 
 
 _FAILED = re.compile(
-    r"^stackdag: failed: (.*) at (\S+):(\d+)( \(the start of \S+\))?"
+    r"^stackdag: failed: (.*?) at (\S+):(\d+)( \(the start of \S+\))?"
     r"(?: \(in (\S+), called at (\S+):(\d+)( \(the start of \S+\))?\))? \(status \d+\)$", re.M)
 _BASH_ERROR = re.compile(r"^(/\S+): line (\d+): (.+)$", re.M)
 

@@ -18,6 +18,7 @@ from stackdag.errors import StackdagError
 from stackdag.model import STACKRC_DEFAULTS, Plan, Plugin, Step, Workspace, display_path
 from stackdag.order import order_plugins
 from stackdag.schema import STACK
+from stackdag.stagesteps import StagePlan
 
 STACK_PHASES = ("pre-install", "install", "post-config", "extra", "test-config")
 EXTRAS_NAME = re.compile(r"^([0-9]{2})-([A-Za-z0-9][A-Za-z0-9_.-]*)\.sh$")
@@ -86,7 +87,6 @@ class _Builder:
         self.services = enabled.of_workspace(ws)
         self.stages = None
         if ws.stack.stages == "devstack":
-            from stackdag.stagesteps import StagePlan   # a DevStack plan only
             self.stages = StagePlan(ws, {"stack": "stage"}.get(mode, mode))
         # lib/nova sources the hypervisor file only where nova is enabled (with DevStack's
         # stages, lib/nova does it itself)

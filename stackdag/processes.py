@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, NamedTuple
 from stackdag.procid import read_pidfile, start_id
 from stackdag.state import StateDir
 
-if TYPE_CHECKING:
-    import subprocess
+if TYPE_CHECKING:   # imported where a command runs: fastpath.py imports this module
+    import subprocess  # on the no-op path (docs/performance.md)
 
 STOP_SECONDS = 10
 

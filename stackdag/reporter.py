@@ -32,8 +32,12 @@ import time
 
 from doit.exceptions import UnmetDependency
 
-from stackdag import lastrun
+from stackdag import lastrun, timing, workspace
+from stackdag.livelog import LiveLog
+from stackdag.records import count
 from stackdag.runrecord import RunRecord, shown
+from stackdag.state import StateDir
+from stackdag.timing import clock
 
 _COLOURS = {"ok": "32", "FAILED": "31;1", "up to date": "2"}
 _OUTCOME_ROOM = 16       # " FAILED 999.9s" and the like, kept free on an open line
@@ -185,10 +189,6 @@ class StackReporter:
     def _start_live_log(self) -> None:
         """At the first step, once the run holds the workspace lock: a run that is refused
         must not touch the logs of the run that holds it."""
-        from stackdag import workspace
-        from stackdag.livelog import LiveLog
-        from stackdag.state import StateDir
-
         try:
             loaded = (self.run.workspace(self.workspace) if self.run
                       else workspace.load(self.workspace))
@@ -221,8 +221,6 @@ class StackReporter:
 
     def _eta(self) -> str:
         """"eta 3m10s" while steps remain and each has a time; "" otherwise."""
-        from stackdag.timing import clock
-
         if self.eta is None:
             return ""
         now = time.monotonic()
@@ -338,8 +336,6 @@ class StackReporter:
     def _timing(self, seconds: float, timers: dict[str, float]) -> None:
         """Where the time went, when steps ran for long enough to care (and always in
         the charts next to the logs: lastrun.py)."""
-        from stackdag import timing
-
         if not self.ran:
             return
         state = self.live.state
@@ -351,9 +347,6 @@ class StackReporter:
         """In record mode: how much was recorded, and how much has no implementation."""
         if self.workspace is None or not self.ran:
             return
-        from stackdag.records import count
-        from stackdag.state import StateDir
-
         total, missing, written = count(StateDir(self.workspace), self.ran)
         files = f", {written} files written outside the workspace" if written else ""
         if total or written:

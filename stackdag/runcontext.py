@@ -4,7 +4,7 @@ The command (``stack``; the loader for a command that runs no step) makes a
 :class:`RunContext`; the loader puts it in the task dicts, so every step's action gets it,
 and teardown.py gets it from ``unstack`` and ``clean``. It holds what a run keeps while it
 goes: the workspace as loaded (once per command, and in record mode with ``stack
---record``), the step drivers (driver.Drivers) and the hooks in flight (shell.Hooks), which
+--record``), the step drivers (driver.Drivers) and the hooks in flight (hooks.Hooks), which
 a signal stops, and the record of its steps (runrecord.py: what ran, failed, was up to
 date, when), which the reporter keeps and lastrun.py writes when the run ends. Steps that
 report as they go (a clone's progress) tell it, and it tells the reporter showing the run.
@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from stackdag import driver, shell, workspace
+from stackdag import driver, hooks, workspace
 from stackdag.model import Workspace
 from stackdag.runrecord import RunRecord
 
@@ -29,7 +29,7 @@ class RunContext:
     def __init__(self, record_mode: bool = False):
         self.record_mode = record_mode      # stack --record: this run is in record mode
         self.drivers = driver.Drivers()
-        self.hooks = shell.Hooks()
+        self.hooks = hooks.Hooks()
         self.record = RunRecord()
         self.listener = None        # (step, text) -> None: the reporter showing the run
         # (workspace, plan, each step's freshness): the stack as the command planned it,

@@ -4,214 +4,32 @@ DevStack runs every hook in one long-lived shell. stackdag runs each step in a c
 long-lived bash (driver.py, runtime/driver.sh), which holds the shell state and saves each
 step's, so a step can still be re-run or resumed on its own from the files it left. A step
 whose hook changed nothing shares its predecessor's state file (a hard link).
+
+Here: a step's run (:func:`run_step`) and what is left of it once its hook ended
+(:class:`AwaitedSave`, :class:`KeepState`). How a plan's steps are run and each step's
+request: runsetup.py; the driver: driver.py and protocol.py; the hooks in flight and how
+they are stopped: hooks.py.
 """
 
 from __future__ import annotations
 
-import functools
-import getpass
-import hashlib
 import os
-import shlex
-import signal
-import sys
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from stackdag import destlinks, driver, isolation, names, plan, processes, record_ends
-from stackdag.bashenv import runtime_environment
-from stackdag.model import STACKRC_DEFAULTS, Plan, Plugin, Step, Workspace
+from stackdag import driver, isolation, processes, protocol, record_ends
+from stackdag.hooks import STOP_GRACE_SECONDS
+from stackdag.model import Step
 from stackdag.outcome import (StepOutcome, describe, disk_note, failing_command, signalled,
                               status_text, tail)
+from stackdag.runsetup import Setup, request
 from stackdag.state import StateDir, file_name
 
 if TYPE_CHECKING:
     from stackdag.runcontext import RunContext
-
-STOP_GRACE_SECONDS = 5
-_NOT_CARRIED = " ".join(sorted(names.NOT_CARRIED))
-
-
-
-def plugin_declarations(plugins: tuple[Plugin, ...]) -> str:
-    """DEVSTACK_PLUGINS and the plugins' GITREPO, GITDIR, GITBRANCH entries, as bash.
-
-    driver.sh sources them once per run, after the carried state: set afresh rather than
-    carried, so that a new ref or plugin re-runs what the cascade says, not every step
-    after the localrc. Other entries (a library a plugin's settings added) are carried.
-    """
-    q = shlex.quote
-    lines = [f"DEVSTACK_PLUGINS={q(''.join(',' + p.name for p in plugins))}",
-             "declare -gA GITREPO GITDIR GITBRANCH"]
-    for array, value in (("GITREPO", lambda p: p.url or str(p.path)),
-                         ("GITDIR", lambda p: str(p.dir)), ("GITBRANCH", lambda p: p.ref)):
-        lines += [f"{array}[{p.name}]={q(value(p))}" for p in plugins]
-    return "\n".join(lines) + "\n"
-
-
-def devstack_localrc(ws: Workspace) -> str:
-    """The settings as DevStack's stackrc sources them (its ``.localrc.auto``). stackrc
-    sets STACK_USER (``stack`` for root) and paths under /opt/stack before it reads them:
-    those are set again here, from DEST, unless the settings set them."""
-    script = ws.localrc.body if ws.localrc else plan.localrc_script(ws)
-    lines = [line for line in script.splitlines() if line != STACKRC_DEFAULTS]
-    ours = {"STACK_USER": f"STACK_USER={shlex.quote(getpass.getuser())}",
-            "DATA_DIR": "DATA_DIR=$DEST/data", "SERVICE_DIR": "SERVICE_DIR=$DEST/status",
-            "SUBUNIT_OUTPUT": "SUBUNIT_OUTPUT=$DEST/devstack.subunit"}
-    given = {name for name, _ in ws.settings}
-    lines += [line for name, line in ours.items() if name not in given]
-    return "\n".join(lines) + "\n"
-
-
-@dataclass(frozen=True)
-class Setup:
-    """How the steps of one plan are run: what their step driver is started with (a
-    driver serves one Setup; the run's RunContext holds the drivers)."""
-
-    top: Path                   # the workspace (TOP_DIR)
-    state: StateDir             # its .stack/
-    plugins: str = ""           # plugin_declarations() of the plan
-    packages: str = "install"   # [stack] packages
-    record: bool = False        # [stack] record (or --record): record, do not change
-    devstack: Path | None = None    # [stack] devstack: a DevStack checkout as the runtime
-    devstack_localrc: str = ""      # ...and the settings as its localrc
-    overrides: str = ""             # ...and the plugins' override-defaults: NAME<tab>FILE lines
-    errexit: bool = True        # False for unstack and clean, as DevStack's scripts
-    dest_links: str = ""        # record mode: path plugins' links the runtime makes
-
-    @classmethod
-    def of(cls, ws: Workspace, stack_plan: Plan, errexit: bool = True) -> "Setup":
-        """How the steps of ``stack_plan`` in ``ws`` are run."""
-        stack = ws.stack
-        overrides = "".join(f"{s.plugin_name}\t{s.file}\n" for s in stack_plan.steps
-                            if s.phase == "override_defaults" and s.plugin)
-        return cls(ws.top, StateDir(ws.top), plugin_declarations(stack_plan.plugins),
-                   stack.packages, stack.record, stack.devstack,
-                   devstack_localrc(ws) if stack.devstack else "", overrides, errexit,
-                   destlinks.isolated(ws))
-
-
-def _run_file(state: StateDir, kind: str, text: str) -> Path:
-    """A file every step of the run sources, written once (named by its content)."""
-    digest = hashlib.sha1(text.encode()).hexdigest()[:16]
-    path = state.run_file(kind, digest)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}")
-        partial.write_text(text, encoding="utf-8")
-        os.replace(partial, path)
-    return path
-
-
-def _driver_environment(run: Setup) -> dict[str, str]:
-    """What every step of the run sees in its environment (a step's own fields come with
-    its request)."""
-    state = run.state
-    env = runtime_environment(state)
-    env.update({
-        "STACKDAG_PACKAGES": "record" if run.record else run.packages,
-        "STACKDAG_RECORD": "1" if run.record else "",
-        "STACKDAG_DEVSTACK": str(run.devstack or ""),
-        "STACKDAG_DEVSTACK_LOCALRC": (str(_run_file(state, "devstack-localrc",
-                                                    run.devstack_localrc))
-                                      if run.devstack else ""),
-        "_SD_NOT_CARRIED_NAMES": _NOT_CARRIED,
-        "_SD_PLUGINS_FILE": str(_run_file(state, "plugins", run.plugins)),
-        "_SD_OVERRIDES_FILE": str(_run_file(state, "overrides", run.overrides)),
-        "STACKDAG_DEST_LINKS": run.dest_links,
-    })
-    if run.record:      # its commands first, whatever the machine has installed
-        env["PATH"] = f"{state.record_bin}:{env.get('PATH', os.defpath)}"
-    return env
-
-
-def _request(step: Step, run: Setup, hook_file: Path | None, log: Path,
-             outputs: tuple[Path, Path]) -> list[str]:
-    """The step's fields, in runtime/driver.sh's _SD_FIELDS order, then the hook's args."""
-    state = run.state
-    args = (step.args[0], str(hook_file), *step.args[1:]) if step.action == "merge" \
-        else step.args
-    return [
-        step.name, step.summary, str(log), step.action, str(hook_file or ""),
-        " ".join(step.calls), step.hook, step.hook_mode, step.hook_phase,
-        step.plugin_name or "", str(step.dir or ""), step.only_if_enabled,
-        "1" if run.errexit else "",
-        str(state.state_file(step.state_base)) if step.state_base else "",
-        "\n".join(str(state.delta_file(d)) for d in step.state_deltas),
-        str(state.state_file(step.name)), str(outputs[0]), str(outputs[1]),
-        str(state.records_file(step.name)) if run.record else "", *args]
-
-
-def reap_orphans(state: StateDir) -> None:
-    """Stop the hooks a killed run left running: each marker names a driver's process
-    group and holds the group of the step it was running.
-
-    Called with the workspace lock held, so no hook of a live run is among them.
-    """
-    if not state.running.is_dir():
-        return
-    for marker in state.running.iterdir():
-        if marker.name.isdigit():
-            groups = [int(marker.name)] + [int(word) for word in
-                                           marker.read_text(errors="replace").split()
-                                           if word.isdigit()]
-            for pgid in reversed(groups):
-                processes.stop_group(pgid, state, STOP_GRACE_SECONDS)
-        marker.unlink(missing_ok=True)
-
-
-class Hooks:
-    """The hooks of a run in flight (its RunContext's): each one's process group and
-    step, for a signal to stop them."""
-
-    def __init__(self):
-        self.running: dict[int, str] = {}       # process group -> its step
-        self.guard = threading.RLock()  # (re-entered by a signal's handler in its holder)
-
-    def signal(self, sig: int) -> None:
-        """Send ``sig`` to every running hook's process group, without waiting."""
-        with self.guard:
-            running = list(self.running)
-        for pgid in running:
-            processes.signal_group(pgid, sig)
-
-    def stop(self, groups: list[int]) -> None:
-        """TERM the hooks' groups; a hook that ignores TERM gets KILL a grace period later
-        (the waits happen where each hook is awaited)."""
-        for pgid in groups:
-            processes.signal_group(pgid, signal.SIGTERM)
-        timer = threading.Timer(STOP_GRACE_SECONDS, self.signal, (signal.SIGKILL,))
-        timer.daemon = True
-        timer.start()
-
-
-def exit_on_signals(run: RunContext) -> None:
-    """SIGINT/SIGTERM: stop the running hooks, keep finished tasks, exit non-zero.
-
-    Raising SystemExit (not KeyboardInterrupt) lets doit close its DB on the way out and
-    spares the user a traceback; it is raised between exchanges with a step driver, never
-    in one (Drivers.interrupt). Only the main thread can install handlers. With ``-n N``
-    the worker threads go on: no step starts any more (Drivers.stop), a hook started as the
-    signal came stops itself (run_step), and the drivers are ended when each thread's step
-    has ended (Drivers.close_all).
-    """
-    def stop(signum, frame):
-        name = signal.Signals(signum).name
-        with run.hooks.guard:
-            run.drivers.stop(name)
-            steps = ", ".join(sorted(run.hooks.running.values())) or "none was running"
-            running = list(run.hooks.running)
-        sys.__stderr__.write(f"\nstackdag: {name}: stopping the running hooks; finished "
-                             f"tasks are kept, run again to resume (interrupted: {steps})\n")
-        run.hooks.stop(running)
-        run.drivers.interrupt(SystemExit(128 + signum))
-
-    if threading.current_thread() is threading.main_thread():
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, stop)
 
 
 def _create(path: Path) -> None:
@@ -246,36 +64,44 @@ def _keep_state(step: Step, state: StateDir, written: bool) -> None:
             os.link(state.state_file(step.state_base), final)
 
 
-def _saved(step: Step, run: Setup, pgid: int, hook_status: int,
-           ended: driver.Ended | None) -> _Keep:
-    """The child of a hook that ran to its end (with ``hook_status``) has ended (None: it
-    could not be told). The work left: keep the state it saved, note what the hook left
-    running. Unsaved if the state could not be saved."""
-    state = run.state
-    log = state.log_file(step.name)
-    if ended is None or ended.status != hook_status or not ended.saved:
-        for partial in (state.state_file(step.name), state.delta_file(step.name)):
-            partial.with_suffix(".sh.partial").unlink(missing_ok=True)
-        how = "its step driver ended" if ended is None else status_text(
-            signalled(ended.status))
-        raise driver.Unsaved(f"{describe(step)}: {how} while its shell state was saved; "
-                             "it runs again next time", log)
-    return _Keep(step, run, pgid, ended.saved == "written")
+@dataclass(frozen=True)
+class AwaitedSave:
+    """A step whose hook ran to its end (with ``hook_status``) while its child saves the
+    state: the driver's ``pending`` until it says how the child ended (Driver.settle)."""
+
+    step: Step
+    setup: Setup
+    pgid: int
+    hook_status: int
+
+    def __call__(self, ended: driver.Ended | None) -> KeepState:
+        """The work left once the child ended (``ended``; None: it could not be told):
+        keep the state it saved. Raises Unsaved if the state could not be saved."""
+        step, state = self.step, self.setup.state
+        if ended is None or ended.status != self.hook_status or not ended.saved:
+            for partial in (state.state_file(step.name), state.delta_file(step.name)):
+                partial.with_suffix(".sh.partial").unlink(missing_ok=True)
+            how = "its step driver ended" if ended is None else status_text(
+                signalled(ended.status))
+            raise driver.Unsaved(f"{describe(step)}: {how} while its shell state was "
+                                 "saved; it runs again next time", state.log_file(step.name))
+        return KeepState(step, self.setup, self.pgid, ended.saved == protocol.WRITTEN)
 
 
 @dataclass(frozen=True)
-class _Keep:
+class KeepState:
     """The work left once a step's child saved its state, done when it suits the run: its
     files into place, and a note of what its hook left running."""
 
     step: Step
-    run: Setup
+    setup: Setup
     pgid: int
     written: bool       # the child wrote files (else the step shares its input's state)
 
     def __call__(self) -> None:
-        _note_leftovers(self.step, self.run, self.pgid, self.run.state.log_file(self.step.name))
-        _keep_state(self.step, self.run.state, self.written)
+        state = self.setup.state
+        _note_leftovers(self.step, self.setup, self.pgid, state.log_file(self.step.name))
+        _keep_state(self.step, state, self.written)
 
 
 def _note_leftovers(step: Step, run: Setup, pgid: int, log: Path) -> None:
@@ -290,17 +116,8 @@ def _note_leftovers(step: Step, run: Setup, pgid: int, log: Path) -> None:
                   f"`unstack` stops them (recorded as {name})\n")
 
 
-def _driver(setup: Setup, drivers: driver.Drivers) -> driver.Driver:
-    def start() -> driver.Driver:
-        for folder in (setup.state.logs, setup.state.states):
-            folder.mkdir(parents=True, exist_ok=True)
-        return driver.Driver(drivers, setup, setup.state, setup.top, _driver_environment(setup),
-                             isolation.launcher(setup.state, setup.record, setup.top))
-    return drivers.for_thread(setup, start)
-
-
 def _start(setup: Setup, drivers: driver.Drivers, step: Step,
-           request: list[str]) -> tuple[driver.Driver, int, _Keep | None]:
+           fields: list[str]) -> tuple[driver.Driver, int, KeepState | None]:
     """Hand the step to this thread's driver; a driver that died since the last step, or
     cannot take this one, is replaced once. The step before must have saved its state.
     Its files are moved into place at once if the driver may read them; when this step
@@ -308,13 +125,13 @@ def _start(setup: Setup, drivers: driver.Drivers, step: Step,
     is left to the caller (returned), to do while this step runs."""
     keep = None
     for attempt in (1, 2):
-        current = _driver(setup, drivers)
+        current = drivers.for_thread(setup, setup.new_driver)
         keep = current.settle() or keep
         if keep and (attempt == 2 or keep.step.name != step.state_base
                      or step.state_deltas):
             keep()
             keep = None
-        pgid = current.start(request)
+        pgid = current.start(fields)
         if pgid is not None:
             return current, pgid, keep
         message = current.death()
@@ -364,7 +181,7 @@ def run_step(step: Step, setup: Setup, run: RunContext) -> StepOutcome:
             hook_file.parent.mkdir(parents=True, exist_ok=True)
             hook_file.write_text(step.script, encoding="utf-8")
         current, pgid, keep = _start(setup, drivers, step,
-                                     _request(step, setup, hook_file, log, (full, delta)))
+                                     request(step, setup, hook_file, log, (full, delta)))
     except driver.Unsaved as err:       # the step before's state (this one's start)
         message, before_log = err.args
         return StepOutcome(False, time.monotonic() - started, before_log,
@@ -400,7 +217,7 @@ def run_step(step: Step, setup: Setup, run: RunContext) -> StepOutcome:
     if ended.ran:
         # Its child saves the state meanwhile. In the main thread (one job) the next step
         # waits for that; a step of another thread may start from this state at once.
-        current.pending = functools.partial(_saved, step, setup, pgid, status)
+        current.pending = AwaitedSave(step, setup, pgid, status)
         if threading.current_thread() is not threading.main_thread():
             try:
                 current.settle()()
@@ -408,7 +225,7 @@ def run_step(step: Step, setup: Setup, run: RunContext) -> StepOutcome:
                 return StepOutcome(False, seconds, log, err.args[0] + disk_note(state))
     elif ended.saved and (status == 0 or not setup.errexit):
         # The hook ran to its end and its state was saved (under errexit, only on success).
-        _Keep(step, setup, pgid, ended.saved == "written")()
+        KeepState(step, setup, pgid, ended.saved == protocol.WRITTEN)()
     else:
         _note_leftovers(step, setup, pgid, log)
     finished = ended.ran or ended.saved

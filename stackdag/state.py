@@ -11,7 +11,7 @@ pathlib (a third of what a no-op costs); making a StateDir does.
 
 from __future__ import annotations
 
-TYPE_CHECKING = False       # typing's own costs the no-op shortcut more than all its work
+TYPE_CHECKING = False   # typing costs the no-op more than all its work (docs/performance.md)
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -83,7 +83,7 @@ class StateDir:
 
     @property
     def last_run(self) -> Path:
-        """What the last ``stack`` did (reporter.py writes it, ``status`` reads it)."""
+        """What the last ``stack`` did (lastrun.py writes it, ``status`` reads it)."""
         return self.root / "last-run.json"
 
     @property

@@ -14,7 +14,8 @@ import functools
 
 from doit.exceptions import TaskFailed
 
-from stackdag import STACK_TASK, freshness, git, gitref, lastrun, lock, results, shell
+from stackdag import (STACK_TASK, freshness, git, gitref, hooks, lastrun, lock, results,
+                      runsetup, shell)
 from stackdag.errors import StackdagError, os_error_line
 from stackdag.freshness import Freshness
 from stackdag.model import Plan, Plugin, StackOptions, Step, Workspace
@@ -49,7 +50,7 @@ def one_line_failure(action):
 
 
 @one_line_failure
-def run(step: Step, setup: shell.Setup, context: RunContext, fresh: Freshness):
+def run(step: Step, setup: runsetup.Setup, context: RunContext, fresh: Freshness):
     """doit python-action: run the step. A new run id makes the steps after it re-run; a
     step that ran with all the same inputs (it restored a dead service, a removed file, its
     saved state) keeps its last one (results.py)."""
@@ -114,7 +115,7 @@ def take_lock(state: StateDir, context: RunContext):
     except StackdagError as err:
         return TaskFailed(str(err))
     context.record.locked = True
-    shell.reap_orphans(state)
+    hooks.reap_orphans(state)
     if note:
         print(f"stackdag: {note}; resuming")
     return None
@@ -130,7 +131,7 @@ def task_dicts(ws: Workspace, plan: Plan, context: RunContext | None = None,
     out = [{"name": LOCK_TASK, "doc": "hold the workspace lock for this run",
             "actions": [(take_lock, (state, context))], "uptodate": [False],
             "teardown": [(lastrun.write, (context.record, state))], "verbosity": 2}]
-    setup = shell.Setup.of(ws, plan)
+    setup = runsetup.Setup.of(ws, plan)
     judged = judged or freshness.for_plan(ws, plan)
     for step in plan.steps:
         fresh = judged[step.name]

@@ -12,7 +12,7 @@ import shutil
 import sys
 import time
 
-from stackdag import destlinks, devstack, isolation, plan, shell, stages, sysservices, tracked
+from stackdag import destlinks, devstack, isolation, plan, runsetup, shell, stages, sysservices, tracked
 from stackdag.model import Plan, Workspace, display_path
 from stackdag.runcontext import RunContext
 from stackdag.state import StateDir
@@ -27,7 +27,7 @@ def run_plan(teardown_plan: Plan, ws: Workspace, run: RunContext) -> list[str]:
     """Run every step in order without stopping at failures; returns the failures."""
     failures = []
     steps = teardown_plan.steps
-    setup = shell.Setup.of(ws, teardown_plan, errexit=False)
+    setup = runsetup.Setup.of(ws, teardown_plan, errexit=False)
     for index, step in enumerate(steps, start=1):
         _say(f"[{index:>{len(str(len(steps)))}}/{len(steps)}] {step.name} ... ")
         outcome = shell.run_step(step, setup, run)

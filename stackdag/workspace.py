@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from stackdag import config
+from stackdag import config, localconf
 from stackdag.errors import StackdagError
 from stackdag.model import Workspace, display_path
 
@@ -41,7 +41,6 @@ def _read(top: Path) -> Workspace:
               "beside it is not read", file=sys.stderr)
     if not source.is_file():
         if (top / "local.conf").is_file():
-            from stackdag import localconf   # local.conf support costs plugins.toml nothing
             return localconf.load(top)
         raise StackdagError(f"{display_path(top)}: no {config.CONFIG_NAME} or local.conf "
                             "here (`stackdag init` writes a starter plugins.toml)")

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from conftest import BIN, leftovers, until, wait_for, wchan
-from stackdag import driver, plan, procid, shell, workspace
+from stackdag import driver, plan, procid, runsetup, shell, workspace
 from stackdag.outcome import tail
 from stackdag.runcontext import RunContext
 from stackdag.state import StateDir
@@ -53,8 +53,8 @@ def end_run() -> list[str]:
 
 def steps_of(ws):
     loaded = workspace.load(ws.top)
-    setup = shell.Setup(loaded.top, StateDir(loaded.top),
-                        shell.plugin_declarations(loaded.plugins))
+    setup = runsetup.Setup(loaded.top, StateDir(loaded.top),
+                           runsetup.plugin_declarations(loaded.plugins))
     return plan.plan_stack(loaded).steps, setup
 
 

@@ -137,6 +137,20 @@ def test_no_op_does_not_import_doit(ready):
     assert SHORTCUT in out.stdout
 
 
+def test_no_op_imports_only_its_own_modules(ready):
+    """docs/performance.md: what the no-op path imports, and nothing more."""
+    code = ("import sys, os; os.chdir(sys.argv[1]); from stackdag import cli; "
+            "assert cli.main(['stack']) == 0; "
+            "print(' '.join(sorted(m for m in sys.modules if m.startswith('stackdag') "
+            "or m in ('typing', 'pathlib', 'subprocess', 'signal'))))")
+    out = subprocess.run([os.sys.executable, "-c", code, str(ready.top)],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[-1].split() == [
+        "stackdag", "stackdag.cli", "stackdag.fastpath", "stackdag.gitref", "stackdag.procid",
+        "stackdag.state"]
+
+
 def test_an_edit_during_the_run_is_not_recorded_as_seen(ws):
     two_plugins(ws)
     # b's install edits a's plugin.sh while the run goes on

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from stackdag import config
+from stackdag import config, gitrun
 from stackdag import git as store
 from stackdag.model import Plugin, StackOptions
 from stackdag.errors import StackdagError
@@ -410,16 +410,16 @@ def test_fetch_helper_never_runs_upload_pack_even_unvalidated(shared_source, tmp
     pwned = tmp_path / "pwned"
     hostile = f"--upload-pack=touch {pwned}"
     repo_dir = tmp_path / "repo"
-    store._git_init(repo_dir)
-    with store._open(repo_dir) as repo:
-        store._set_origin(repo, shared_source.url)
+    gitrun.git_init(repo_dir)
+    with gitrun.open_repo(repo_dir) as repo:
+        gitrun.set_origin(repo, shared_source.url)
         with pytest.raises(gitpython.GitCommandError):
-            store._fetch(repo, "demo", hostile, 1, None)  # as a ref
-        store._set_origin(repo, hostile)
+            gitrun._fetch(repo, "demo", hostile, 1, None)  # as a ref
+        gitrun.set_origin(repo, hostile)
         with pytest.raises(gitpython.GitCommandError):
-            store._fetch(repo, "demo", "master", 1, None)  # as a url
+            gitrun._fetch(repo, "demo", "master", 1, None)  # as a url
         with pytest.raises(gitpython.GitCommandError):
-            store._fetch(repo, "demo", None, 0, None)
+            gitrun._fetch(repo, "demo", None, 0, None)
     assert not pwned.exists()
 
 
@@ -428,7 +428,7 @@ def test_credentials_in_urls_are_masked(dest):
     with pytest.raises(StackdagError) as err:
         store.sync(plugin(dest, url), opts(dest, offline=True))
     assert "s3cret" not in str(err.value) and "alice:***@git.example.com" in str(err.value)
-    assert store.mask_url("clone https://ghp_token@github.com/o/r and ssh://git@h/x") == \
+    assert gitrun.mask_url("clone https://ghp_token@github.com/o/r and ssh://git@h/x") == \
         "clone https://***@github.com/o/r and ssh://git@h/x"
 
 

@@ -118,7 +118,7 @@ def test_a_signal_while_a_worker_waits_for_a_save_does_not_hang(ws, sig):
 SIGNAL_AFTER_READ = """\
 import os, signal, sys
 from pathlib import Path
-from stackdag import plan, runcontext, shell, workspace
+from stackdag import hooks, plan, runcontext, runsetup, shell, workspace
 
 
 class SignalAfterRead:
@@ -137,9 +137,9 @@ class SignalAfterRead:
 
 ws = workspace.load(Path.cwd())
 stack = plan.plan_stack(ws)
-setup = shell.Setup.of(ws, stack)
+setup = runsetup.Setup.of(ws, stack)
 run = runcontext.begin()
-shell.exit_on_signals(run)
+hooks.exit_on_signals(run)
 try:
     for step in stack.steps:
         if step.name == "install:p":

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 from conftest import trace_hook
-from stackdag import plan, runcontext, shell
+from stackdag import plan, runcontext, runsetup, shell
 from stackdag.runcontext import RunContext
 
 
@@ -45,7 +45,7 @@ def test_each_run_has_its_own_drivers(ws):
     _two(ws)
     loaded = RunContext().workspace(ws.top)
     steps = plan.plan_stack(loaded).steps[:2]
-    setup = shell.Setup.of(loaded, plan.plan_stack(loaded))
+    setup = runsetup.Setup.of(loaded, plan.plan_stack(loaded))
     one, other = RunContext(), RunContext()
     try:
         for step in steps:

@@ -34,8 +34,8 @@ def test_runtime_funcs_lists_exactly_the_functions_defined(bash):
     assert internal <= {f for f in defined if f.startswith("_sd_")}
 
 
-LAZY = ("system", "ini", "meta", "packages", "processes", "units", "sysservices", "git",
-        "python", "cloud", "net", "util", "rootwrap")
+LAZY = ("system", "ini", "meta", "packages", "packagelists", "processes", "procgroups", "units",
+        "sysservices", "git", "python", "cloud", "net", "util", "rootwrap")
 
 
 def expected_autoload(scratch) -> str:

@@ -6,7 +6,7 @@ import tomli_w
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stackdag import plan, shell, workspace
+from stackdag import plan, runsetup, shell, workspace
 from stackdag.outcome import tail
 from stackdag.runcontext import RunContext
 from stackdag.state import StateDir
@@ -28,7 +28,7 @@ def run_and_read(top, value: str) -> str:
     }))
     ws = workspace.load(top)
     steps = plan.plan_stack(ws).steps
-    setup = shell.Setup(ws.top, StateDir(ws.top), shell.plugin_declarations(ws.plugins))
+    setup = runsetup.Setup(ws.top, StateDir(ws.top), runsetup.plugin_declarations(ws.plugins))
     run = RunContext()
     for step in steps[: [s.name for s in steps].index("install:p") + 1]:
         outcome = shell.run_step(step, setup, run)

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from stackdag import STACK_TASK, freshness, lastrun, plan, shell, tasks, workspace
+from stackdag import STACK_TASK, freshness, lastrun, plan, runsetup, tasks, workspace
 from stackdag.runcontext import RunContext
 from stackdag.state import StateDir
 
@@ -75,7 +75,7 @@ def test_a_step_task(built):
     [(action, (arg_step, setup, run, fresh))] = task["actions"]
     assert action is tasks.run and arg_step == step and fresh.repo is None
     assert (setup.top, setup.state, setup.plugins, setup.packages) == (
-        loaded.top, StateDir(loaded.top), shell.plugin_declarations(stack.plugins), "install")
+        loaded.top, StateDir(loaded.top), runsetup.plugin_declarations(stack.plugins), "install")
     assert run is dicts[-1]["meta"]["stackdag_run"]
     what, after, services, files = task["uptodate"]
     assert fresh.uptodate == task["uptodate"]

@@ -73,23 +73,14 @@ function merge_config_text { _sd_load meta && merge_config_text "$@"; }
 _SD_FAMILY[meta]="_sd_config_target _sd_expand_path _sd_expand_value _sd_merge_body _sd_merge_into _sd_meta_blocks _sd_note_output get_meta_section get_meta_section_files merge_config_file merge_config_group merge_config_text"
 
 # packages.sh
-function _sd_bindep_names { _sd_load packages && _sd_bindep_names "$@"; }
 function _sd_handled { _sd_load packages && _sd_handled "$@"; }
-function _sd_list_names { _sd_load packages && _sd_list_names "$@"; }
-function _sd_package_dir { _sd_load packages && _sd_package_dir "$@"; }
 function _sd_pip { _sd_load packages && _sd_pip "$@"; }
-function _sd_print_list_names { _sd_load packages && _sd_print_list_names "$@"; }
-function _sd_read_list { _sd_load packages && _sd_read_list "$@"; }
 function _sd_record { _sd_load packages && _sd_record "$@"; }
 function _sd_recording { _sd_load packages && _sd_recording "$@"; }
 function _sd_update_repos { _sd_load packages && _sd_update_repos "$@"; }
 function apt_get { _sd_load packages && apt_get "$@"; }
 function apt_get_update { _sd_load packages && apt_get_update "$@"; }
-function get_packages { _sd_load packages && get_packages "$@"; }
-function get_plugin_packages { _sd_load packages && get_plugin_packages "$@"; }
-function install_bindep { _sd_load packages && install_bindep "$@"; }
 function install_package { _sd_load packages && install_package "$@"; }
-function install_plugin_packages { _sd_load packages && install_plugin_packages "$@"; }
 function is_package_installed { _sd_load packages && is_package_installed "$@"; }
 function pip_install { _sd_load packages && pip_install "$@"; }
 function real_install_package { _sd_load packages && real_install_package "$@"; }
@@ -98,29 +89,44 @@ function uninstall_package { _sd_load packages && uninstall_package "$@"; }
 function update_package_repo { _sd_load packages && update_package_repo "$@"; }
 function yum_install { _sd_load packages && yum_install "$@"; }
 function zypper_install { _sd_load packages && zypper_install "$@"; }
-_SD_FAMILY[packages]="_sd_bindep_names _sd_handled _sd_list_names _sd_package_dir _sd_pip _sd_print_list_names _sd_read_list _sd_record _sd_recording _sd_update_repos apt_get apt_get_update get_packages get_plugin_packages install_bindep install_package install_plugin_packages is_package_installed pip_install real_install_package setup_develop uninstall_package update_package_repo yum_install zypper_install"
+_SD_FAMILY[packages]="_sd_handled _sd_pip _sd_record _sd_recording _sd_update_repos apt_get apt_get_update install_package is_package_installed pip_install real_install_package setup_develop uninstall_package update_package_repo yum_install zypper_install"
+
+# packagelists.sh
+function _sd_bindep_names { _sd_load packagelists && _sd_bindep_names "$@"; }
+function _sd_list_names { _sd_load packagelists && _sd_list_names "$@"; }
+function _sd_package_dir { _sd_load packagelists && _sd_package_dir "$@"; }
+function _sd_print_list_names { _sd_load packagelists && _sd_print_list_names "$@"; }
+function _sd_read_list { _sd_load packagelists && _sd_read_list "$@"; }
+function get_packages { _sd_load packagelists && get_packages "$@"; }
+function get_plugin_packages { _sd_load packagelists && get_plugin_packages "$@"; }
+function install_bindep { _sd_load packagelists && install_bindep "$@"; }
+function install_plugin_packages { _sd_load packagelists && install_plugin_packages "$@"; }
+_SD_FAMILY[packagelists]="_sd_bindep_names _sd_list_names _sd_package_dir _sd_print_list_names _sd_read_list get_packages get_plugin_packages install_bindep install_plugin_packages"
 
 # processes.sh
 function _sd_as_user { _sd_load processes && _sd_as_user "$@"; }
 function _sd_check_program { _sd_load processes && _sd_check_program "$@"; }
-function _sd_end { _sd_load processes && _sd_end "$@"; }
-function _sd_group_alive { _sd_load processes && _sd_group_alive "$@"; }
-function _sd_group_members { _sd_load processes && _sd_group_members "$@"; }
-function _sd_leads { _sd_load processes && _sd_leads "$@"; }
-function _sd_left { _sd_load processes && _sd_left "$@"; }
-function _sd_may_signal { _sd_load processes && _sd_may_signal "$@"; }
 function _sd_pid_of { _sd_load processes && _sd_pid_of "$@"; }
 function _sd_pidfile { _sd_load processes && _sd_pidfile "$@"; }
 function _sd_service_name { _sd_load processes && _sd_service_name "$@"; }
-function _sd_signal { _sd_load processes && _sd_signal "$@"; }
 function _sd_start { _sd_load processes && _sd_start "$@"; }
-function _sd_start_id { _sd_load processes && _sd_start_id "$@"; }
 function is_running { _sd_load processes && is_running "$@"; }
 function run_process { _sd_load processes && run_process "$@"; }
 function service_check { _sd_load processes && service_check "$@"; }
 function start_recorded { _sd_load processes && start_recorded "$@"; }
 function stop_process { _sd_load processes && stop_process "$@"; }
-_SD_FAMILY[processes]="_sd_as_user _sd_check_program _sd_end _sd_group_alive _sd_group_members _sd_leads _sd_left _sd_may_signal _sd_pid_of _sd_pidfile _sd_service_name _sd_signal _sd_start _sd_start_id is_running run_process service_check start_recorded stop_process"
+_SD_FAMILY[processes]="_sd_as_user _sd_check_program _sd_pid_of _sd_pidfile _sd_service_name _sd_start is_running run_process service_check start_recorded stop_process"
+
+# procgroups.sh
+function _sd_end { _sd_load procgroups && _sd_end "$@"; }
+function _sd_group_alive { _sd_load procgroups && _sd_group_alive "$@"; }
+function _sd_group_members { _sd_load procgroups && _sd_group_members "$@"; }
+function _sd_leads { _sd_load procgroups && _sd_leads "$@"; }
+function _sd_left { _sd_load procgroups && _sd_left "$@"; }
+function _sd_may_signal { _sd_load procgroups && _sd_may_signal "$@"; }
+function _sd_signal { _sd_load procgroups && _sd_signal "$@"; }
+function _sd_start_id { _sd_load procgroups && _sd_start_id "$@"; }
+_SD_FAMILY[procgroups]="_sd_end _sd_group_alive _sd_group_members _sd_leads _sd_left _sd_may_signal _sd_signal _sd_start_id"
 
 # units.sh
 function _sd_cgroup_members { _sd_load units && _sd_cgroup_members "$@"; }

@@ -4,9 +4,11 @@
 # STACKDAG_*), nor the runtime's functions.
 #
 # Sourced once by driver.sh, before functions.sh (the environment is snapshot first);
-# driver.sh calls _sd_carry_init once functions.sh is sourced. Expects _SD_NOT_CARRIED_NAMES (stackdag/names.py's NOT_CARRIED) and _SD_SCRATCH (a file
-# in memory this driver and its children alone write: listings go there, not through a
-# subshell). It is rewritten in place (1<>), never truncated; a NUL ends each listing.
+# driver.sh calls _sd_carry_init once functions.sh is sourced. Expects
+# _SD_NOT_CARRIED_NAMES (stackdag/names.py's NOT_CARRIED, given by runsetup.py) and
+# _SD_SCRATCH (a file in memory this driver and its children alone write: listings go
+# there, not through a subshell). It is rewritten in place (1<>), never truncated; a NUL
+# ends each listing.
 #
 # Bash runs a few microseconds per command and per line it writes, so a step first looks at
 # its state in one listing (_sd_glance) compared with the held one; only a step that

@@ -146,6 +146,7 @@ PS4='+ ${BASH_SOURCE##*/}:${LINENO}: '
 eval "$_sd_keep"
 unset _sd_keep
 source "$_SD_RUNTIME_DIR/processes.sh"
+source "$_SD_RUNTIME_DIR/procgroups.sh"
 # services as DevStack runs them, on both kinds of host: units where PID 1 is systemd, the
 # init scripts where it is not (DevStack's start_service called systemctl regardless)
 source "$_SD_RUNTIME_DIR/units.sh"
@@ -166,6 +167,7 @@ unset _sd_def
 if [[ -n ${STACKDAG_RECORD:-} ]]; then
     # record mode records packages and pip through stackdag's helpers, not DevStack's
     source "$_SD_RUNTIME_DIR/packages.sh"
+    source "$_SD_RUNTIME_DIR/packagelists.sh"
     source "$_SD_RUNTIME_DIR/python.sh"
     source "$_SD_RUNTIME_DIR/record.sh"
 fi

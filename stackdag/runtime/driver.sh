@@ -13,15 +13,11 @@
 #   _SD_SCRATCH_FD    an open file in memory, for the listings of carry.sh
 #   _SD_WORD_FD       another, for each child's last word (below)
 #   _SD_REQUEST       the file holding the request (its fields NUL-terminated, in the order
-#                     of _SD_FIELDS; stackdag/shell.py writes them)
-# Protocol: stackdag writes the request file (in place: what follows the fields is stale),
-# then their number on a line of stdin. The step's child (leader of its process group)
-# answers "started PID", and "ran STATUS" (the hook's) once its hook ran to its end, before
-# it saves the state: stackdag does its own work for the step meanwhile, on another core.
-# The driver then says "done STATUS SAVED": STATUS as `wait` reports it (128+N when killed
-# by signal N), SAVED "same" (nothing changed: no file written) or "written" when the state
-# was saved, empty when it was not. "restart" instead of "started" means the driver cannot
-# serve the request (stackdag starts a new one). End of stdin ends the driver.
+#                     of _SD_REQUEST_FIELDS, then the hook's arguments)
+#   _SD_REQUEST_FIELDS  the request's field names (stackdag/protocol.py: Request)
+# The protocol (the request, the answers started/ran/done/restart on stdout, a child's last
+# word end/serve/same/written in the word file) is written down once, in
+# stackdag/protocol.py's docstring, with the Python side's names for its words.
 set -m
 
 # The scratch and word files move to descriptors out of the hooks' way; each listing or
@@ -56,9 +52,8 @@ _SD_PRISTINE_TEXT=$_SD_INPUT_VARS   # a fresh step's variables, as declarations
 _SD_HELD=$'\n'              # the saved state held: "STATE_FILE\nDELTAS" (none yet)
 _SD_INPUT_SAVED=""          # that STATE_FILE, when there are no DELTAS on top of it
 
-_SD_FIELDS=(_SD_STEP _SD_SUMMARY _SD_LOG _SD_ACTION _SD_FILE _SD_CALLS _SD_HOOK _SD_MODE
-            _SD_PHASE _SD_PLUGIN _SD_PLUGIN_DIR _SD_IF_ENABLED _SD_ERREXIT _SD_STATE_IN
-            _SD_STATE_DELTAS _SD_STATE_KEY _SD_STATE_OUT _SD_DELTA_OUT _SD_RECORDS)
+# The request's fields, named by stackdag (protocol.py): one list, on the Python side.
+read -ra _SD_FIELDS <<< "$_SD_REQUEST_FIELDS"
 
 # The ERR trap of a hook: its own lines are out of a `set -x` log (the status and the
 # options taken first, tracing off), then _sd_failed, given the positional parameters of

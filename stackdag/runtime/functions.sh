@@ -43,7 +43,9 @@ source "$_SD_RUNTIME_DIR/services.sh"   # is_service_enabled and friends, plugin
 #   ini.sh          iniset and friends
 #   meta.sh         local.conf meta-sections, merge_config_*
 #   packages.sh     install_package, pip_install, setup_develop
+#   packagelists.sh files/debs, files/rpms and bindep.txt lists: get_packages
 #   processes.sh    run_process, stop_process
+#   procgroups.sh   process groups: members, signals, a service's stop
 #   units.sh        systemd units (run_process where PID 1 is systemd), unit files
 #   sysservices.sh  start_service and friends: the distribution's services
 #   git.sh          git_clone, git_clone_by_name
