@@ -182,7 +182,8 @@ function _sd_daemon_pidfile {
     files=("/run/$1.pid")
     [[ -e ${files[0]} ]] || files=("/run/$1"/*.pid)
     ((${#files[@]} == 1)) && [[ -r ${files[0]} ]] || return 1
-    read -r pid 2>/dev/null < "${files[0]}" || return 1
+    # start-memcached writes its pid without a newline: read fails, but reads it
+    read -r pid 2>/dev/null < "${files[0]}" || [[ -n $pid ]] || return 1
     [[ $pid =~ ^[0-9]+$ ]] && ((pid > 1)) && [[ -d /proc/$pid ]] || return 1
     _SD_DAEMON=$pid
 }
