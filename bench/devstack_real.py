@@ -66,6 +66,9 @@ SERVICE_PASSWORD=$ADMIN_PASSWORD
 # projects come from local git repositories (one-commit snapshots)
 HOST_IP=127.0.0.1
 SERVICE_HOST=127.0.0.1
+# no image to download (glance): stack.sh would fetch cirros from the network
+DOWNLOAD_DEFAULT_IMAGES=False
+IMAGE_URLS=
 {projects}{enable}
 [[post-config|$KEYSTONE_CONF]]
 [DEFAULT]
@@ -109,6 +112,15 @@ class Bench:
         _, proc = self.run("openstack", "--os-cloud", "devstack-admin", "token", "issue",
                            "-f", "value", "-c", "expires", check=False)
         return proc.returncode == 0
+
+    def answers(self) -> str:
+        """The token, and with glance the image list: "token ok[, image list ok]"."""
+        said = f"token {'ok' if self.token() else 'FAILED'}"
+        if "g-api" in self.args.services.split(","):
+            _, proc = self.run("openstack", "--os-cloud", "devstack-admin", "image", "list",
+                               check=False)
+            said += f", image list {'ok' if proc.returncode == 0 else 'FAILED'}"
+        return said
 
 
 def http_status(url: str) -> str:
@@ -175,8 +187,8 @@ def measure(args) -> list[str]:
 
     took, ran, _ = bench.stack(top)
     bench.row("first stack", f"{took:.1f} s", f"{len(ran)} steps")
-    bench.row("token issue", "ok" if bench.token() else "FAILED",
-              "openstack --os-cloud devstack-admin token issue")
+    bench.row("answers", bench.answers(),
+              "openstack --os-cloud devstack-admin token issue (and image list)")
 
     times = [bench.stack(top)[0] for _ in range(args.noop_runs)]
     bench.row("no-op (stackdag stack)", f"{statistics.median(times) * 1000:.0f} ms",
@@ -189,7 +201,7 @@ def measure(args) -> list[str]:
         time.sleep(0.05)
     took, ran, _ = bench.stack(top)
     bench.row("kill -9 keystone, stack", f"{took:.1f} s",
-              f"(target < 20 s) {ran_text(ran)}; token {'ok' if bench.token() else 'FAILED'}")
+              f"(target < 20 s) {ran_text(ran)}; {bench.answers()}")
 
     pgid = keystone_pgid(top)
     took, _ = bench.run(bench.stackdag, "unstack", cwd=top)
@@ -199,7 +211,7 @@ def measure(args) -> list[str]:
               f"{'STILL ISSUED' if down[2] else 'refused'}")
     took, ran, _ = bench.stack(top)
     bench.row("stack after unstack", f"{took:.1f} s",
-              f"{ran_text(ran)}; token {'ok' if bench.token() else 'FAILED'}")
+              f"{ran_text(ran)}; {bench.answers()}")
 
     (top / "local.conf").write_text(local_conf(args.services, args.repos, 65))
     took, ran, _ = bench.stack(top)
@@ -207,8 +219,7 @@ def measure(args) -> list[str]:
     value = re.search(rf"^{POST_CONFIG} = (\S+)", conf, re.M)
     bench.row("post-config edit, stack", f"{took:.1f} s",
               f"{ran_text(ran)}; keystone.conf {POST_CONFIG} = "
-              f"{value.group(1) if value else 'MISSING'}; "
-              f"token {'ok' if bench.token() else 'FAILED'}")
+              f"{value.group(1) if value else 'MISSING'}; {bench.answers()}")
 
     if args.record_checkout:
         record(bench, args)
