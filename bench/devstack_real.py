@@ -162,11 +162,13 @@ def keystone_pgid(checkout: Path) -> int:
 
 def survivors() -> list[str]:
     """The database, web server, uwsgi and memcached processes still running."""
-    proc = subprocess.run(["ps", "-eo", "pid,user,comm,args", "--no-headers"],
+    proc = subprocess.run(["ps", "-eo", "pid,user,stat,comm,args", "--no-headers"],
                           capture_output=True, text=True)
     names = ("mysqld", "mariadbd", "apache2", "uwsgi", "memcached")
-    return [" ".join(line.split()[:3]) for line in proc.stdout.splitlines()
-            if any(name in line for name in names)]
+    # a zombie is gone but for its exit status, which a container's PID 1 may be slow
+    # to collect
+    return [" ".join(line.split()[:4]) for line in proc.stdout.splitlines()
+            if any(name in line for name in names) and not line.split()[2].startswith("Z")]
 
 
 def ran_text(ran: list[str]) -> str:
