@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from conftest import other_user
-from helpers_bash import FUNCTIONS
+from helpers_bash import FUNCTIONS, Bash
 from service_managers import FakeSystemd, init_script, with_init_scripts
 from stackdag.procid import start_id
 
@@ -174,6 +174,23 @@ def test_a_daemon_pidfile_without_a_newline_names_the_daemon(tmp_path):
     finally:
         daemon.kill()
         daemon.wait()
+
+
+@pytest.mark.parametrize("step, mode, kept", [
+    ("unstack/unstack-all:stack.sh", "unstack-all", True),     # unstack.sh -a's stop mysql
+    ("clean/cleanup:stack.sh", "cleanup", True),               # clean.sh's cleanup_database
+    ("unstack/unstack:db", "unstack", True),                   # a plugin's unstack hook
+    ("test-config:db", "stack", False)])                       # a stack hook meant it
+def test_a_stop_in_unstack_or_clean_keeps_the_record(tmp_path, step, mode, kept):
+    """DevStack's stages run with their verb as the hook's mode: unstack --all's stop of
+    the database dropped its record, and the next stack never started it again."""
+    bash = Bash(tmp_path)
+    record = bash.state / "pids" / "sdtest-none.system"
+    record.parent.mkdir(parents=True)
+    record.write_text("0\nconfigure:lib/database\n\nmanager=init\nsystemctl=\n")
+    bash.ok("stop_service sdtest-none", _SD_STEP=step, _SD_MODE=mode, STACKDAG_SYSTEMD="no",
+            STACKDAG_PACKAGES="install")
+    assert record.exists() == kept
 
 
 def test_a_stop_service_in_a_stack_hook_forgets_it(initd):

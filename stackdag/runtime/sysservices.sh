@@ -61,7 +61,9 @@ function _sd_system_service {
     fi
     if [[ $action != stop ]]; then
         _sd_system_record "$name" before
-    elif [[ ${_SD_MODE:-} != @(unstack|clean) ]]; then
+    elif [[ ${_SD_STEP:-} != @(unstack|clean)/* ]]; then
+        # (by the command's step, not the hook's mode: DevStack's stages run with their
+        # verb for a mode, unstack-all, cleanup...)
         rm -f "$STACKDAG_PIDS_DIR/$name.system"
     fi
 }
