@@ -25,8 +25,9 @@ is none (a checkout with stackdag state is cleaned first, so the first stack is 
     it ran, and the value in keystone.conf;
  7. with --record-checkout, `stackdag stack --record` in that second, fresh checkout with
     DevStack's default services, again (it must run nothing), and `stackdag recorded`;
- 8. `stackdag unstack --all` (unless --keep), and which of mysqld/mariadbd, apache2, uwsgi,
-    memcached is still running.
+ 8. `stackdag unstack --all`, and which of mysqld/mariadbd, apache2, uwsgi, memcached is
+    still running; `stackdag stack` (the database, apache, memcached and the services come
+    back), timed, and what it ran; `stackdag unstack --all` again (unless --keep).
 """
 
 from __future__ import annotations
@@ -225,13 +226,21 @@ def measure(args) -> list[str]:
 
     if args.record_checkout:
         record(bench, args)
+    unstack_all(bench, top)
+    took, ran, _ = bench.stack(top)
+    bench.row("stack after unstack --all", f"{took:.1f} s",
+              f"{ran_text(ran)}; {bench.answers()}")
     if not args.keep:
-        took, _ = bench.run(bench.stackdag, "unstack", "--all", cwd=top)
-        left = survivors()
-        bench.row("unstack --all", f"{took:.1f} s",
-                  "left running: " + (", ".join(left) if left else "none of mysqld, "
-                                      "apache2, uwsgi, memcached"))
+        unstack_all(bench, top)
     return report(bench, commit)
+
+
+def unstack_all(bench: Bench, top: Path) -> None:
+    took, _ = bench.run(bench.stackdag, "unstack", "--all", cwd=top)
+    left = survivors()
+    bench.row("unstack --all", f"{took:.1f} s",
+              "left running: " + (", ".join(left) if left else "none of mysqld, "
+                                  "apache2, uwsgi, memcached"))
 
 
 def record(bench: Bench, args) -> None:
