@@ -25,8 +25,9 @@ is none (a checkout with stackdag state is cleaned first, so the first stack is 
     it ran, and the value in keystone.conf;
  7. with --record-checkout, `stackdag stack --record` in that second, fresh checkout with
     DevStack's default services, again (it must run nothing), and `stackdag recorded`;
- 8. `stackdag unstack --all` (unless --keep), and which of mysqld/mariadbd, apache2, uwsgi,
-    memcached is still running.
+ 8. `stackdag unstack --all`, and which of mysqld/mariadbd, apache2, uwsgi, memcached is
+    still running; `stackdag stack` (the database, apache, memcached and the services come
+    back), timed, and what it ran; `stackdag unstack --all` again (unless --keep).
 """
 
 from __future__ import annotations
@@ -66,6 +67,9 @@ SERVICE_PASSWORD=$ADMIN_PASSWORD
 # projects come from local git repositories (one-commit snapshots)
 HOST_IP=127.0.0.1
 SERVICE_HOST=127.0.0.1
+# no image to download (glance): stack.sh would fetch cirros from the network
+DOWNLOAD_DEFAULT_IMAGES=False
+IMAGE_URLS=
 {projects}{enable}
 [[post-config|$KEYSTONE_CONF]]
 [DEFAULT]
@@ -110,6 +114,15 @@ class Bench:
                            "-f", "value", "-c", "expires", check=False)
         return proc.returncode == 0
 
+    def answers(self) -> str:
+        """The token, and with glance the image list: "token ok[, image list ok]"."""
+        said = f"token {'ok' if self.token() else 'FAILED'}"
+        if "g-api" in self.args.services.split(","):
+            _, proc = self.run("openstack", "--os-cloud", "devstack-admin", "image", "list",
+                               check=False)
+            said += f", image list {'ok' if proc.returncode == 0 else 'FAILED'}"
+        return said
+
 
 def http_status(url: str) -> str:
     try:
@@ -150,11 +163,13 @@ def keystone_pgid(checkout: Path) -> int:
 
 def survivors() -> list[str]:
     """The database, web server, uwsgi and memcached processes still running."""
-    proc = subprocess.run(["ps", "-eo", "pid,user,comm,args", "--no-headers"],
+    proc = subprocess.run(["ps", "-eo", "pid,user,stat,comm,args", "--no-headers"],
                           capture_output=True, text=True)
     names = ("mysqld", "mariadbd", "apache2", "uwsgi", "memcached")
-    return [" ".join(line.split()[:3]) for line in proc.stdout.splitlines()
-            if any(name in line for name in names)]
+    # a zombie is gone but for its exit status, which a container's PID 1 may be slow
+    # to collect
+    return [" ".join(line.split()[:4]) for line in proc.stdout.splitlines()
+            if any(name in line for name in names) and not line.split()[2].startswith("Z")]
 
 
 def ran_text(ran: list[str]) -> str:
@@ -175,8 +190,8 @@ def measure(args) -> list[str]:
 
     took, ran, _ = bench.stack(top)
     bench.row("first stack", f"{took:.1f} s", f"{len(ran)} steps")
-    bench.row("token issue", "ok" if bench.token() else "FAILED",
-              "openstack --os-cloud devstack-admin token issue")
+    bench.row("answers", bench.answers(),
+              "openstack --os-cloud devstack-admin token issue (and image list)")
 
     times = [bench.stack(top)[0] for _ in range(args.noop_runs)]
     bench.row("no-op (stackdag stack)", f"{statistics.median(times) * 1000:.0f} ms",
@@ -189,7 +204,7 @@ def measure(args) -> list[str]:
         time.sleep(0.05)
     took, ran, _ = bench.stack(top)
     bench.row("kill -9 keystone, stack", f"{took:.1f} s",
-              f"(target < 20 s) {ran_text(ran)}; token {'ok' if bench.token() else 'FAILED'}")
+              f"(target < 20 s) {ran_text(ran)}; {bench.answers()}")
 
     pgid = keystone_pgid(top)
     took, _ = bench.run(bench.stackdag, "unstack", cwd=top)
@@ -199,7 +214,7 @@ def measure(args) -> list[str]:
               f"{'STILL ISSUED' if down[2] else 'refused'}")
     took, ran, _ = bench.stack(top)
     bench.row("stack after unstack", f"{took:.1f} s",
-              f"{ran_text(ran)}; token {'ok' if bench.token() else 'FAILED'}")
+              f"{ran_text(ran)}; {bench.answers()}")
 
     (top / "local.conf").write_text(local_conf(args.services, args.repos, 65))
     took, ran, _ = bench.stack(top)
@@ -207,18 +222,25 @@ def measure(args) -> list[str]:
     value = re.search(rf"^{POST_CONFIG} = (\S+)", conf, re.M)
     bench.row("post-config edit, stack", f"{took:.1f} s",
               f"{ran_text(ran)}; keystone.conf {POST_CONFIG} = "
-              f"{value.group(1) if value else 'MISSING'}; "
-              f"token {'ok' if bench.token() else 'FAILED'}")
+              f"{value.group(1) if value else 'MISSING'}; {bench.answers()}")
 
     if args.record_checkout:
         record(bench, args)
+    unstack_all(bench, top)
+    took, ran, _ = bench.stack(top)
+    bench.row("stack after unstack --all", f"{took:.1f} s",
+              f"{ran_text(ran)}; {bench.answers()}")
     if not args.keep:
-        took, _ = bench.run(bench.stackdag, "unstack", "--all", cwd=top)
-        left = survivors()
-        bench.row("unstack --all", f"{took:.1f} s",
-                  "left running: " + (", ".join(left) if left else "none of mysqld, "
-                                      "apache2, uwsgi, memcached"))
+        unstack_all(bench, top)
     return report(bench, commit)
+
+
+def unstack_all(bench: Bench, top: Path) -> None:
+    took, _ = bench.run(bench.stackdag, "unstack", "--all", cwd=top)
+    left = survivors()
+    bench.row("unstack --all", f"{took:.1f} s",
+              "left running: " + (", ".join(left) if left else "none of mysqld, "
+                                  "apache2, uwsgi, memcached"))
 
 
 def record(bench: Bench, args) -> None:

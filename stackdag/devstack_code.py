@@ -98,5 +98,6 @@ def read(checkout: Path) -> Code:
         for path in found:
             files.append(path)
             _parse(path, str(path.relative_to(checkout)), bodies, toplevel)
-    _parse(RUNTIME / "stages.sh", "stages.sh", bodies, {})
+    for name in ("stages.sh", "stages_late.sh"):
+        _parse(RUNTIME / name, name, bodies, {})
     return Code(bodies, toplevel, tuple(files))

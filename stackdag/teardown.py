@@ -98,8 +98,16 @@ def unstack(ws: Workspace, run: RunContext,
         table = stages.table().of("stage")
         restarted = frozenset(s.step for s in table if not s.unstack)
         started_by = (started_by - restarted) | {s.step for s in table if s.unstack}
+    # unstack.sh's stops (stop_keystone's stop_process) drop the records the next stack
+    # needs to start those services again: they come back, stopped
+    kept = {tracked.path(state, s): tracked.path(state, s).read_bytes()
+            for s in tracked.recorded(state)
+            if s.step in restarted and tracked.kind(s) != "system"}
     failures = run_plan(plan.plan_unstack(ws), ws, run)
     _, refused = stop_recorded(state, system=everything, keep=restarted)
+    for record, text in kept.items():
+        if not record.exists():
+            record.write_bytes(text)
     return sorted(started_by), failures + refused
 
 

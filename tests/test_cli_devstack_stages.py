@@ -164,7 +164,10 @@ def declared(shared_tmp):
     """A checkout with keystone and glance whose keystone runs a service, in declared mode."""
     checkout = Checkout(shared_tmp, local_conf=GLANCE_CONF, bodies={
         "start_keystone": 'run_process keystone "$(command -v sleep) 100000"',
-        "start_glance": 'run_process g-api "$(command -v sleep) 100000"'})
+        "start_glance": 'run_process g-api "$(command -v sleep) 100000"',
+        # as DevStack's: unstack.sh's stops drop the services' records (stop_process)
+        "stop_keystone": "_ds_trace stop_keystone; stop_process keystone",
+        "stop_glance": "_ds_trace stop_glance; stop_process g-api"})
     yield checkout
     checkout.run("stackdag", "unstack")
 

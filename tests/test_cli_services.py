@@ -7,13 +7,17 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
+import shutil
 import signal
+import subprocess
 import textwrap
 from pathlib import Path
 
 import pytest
 
 from conftest import other_user
+from helpers_bash import FUNCTIONS, Bash
 from service_managers import FakeSystemd, init_script, with_init_scripts
 from stackdag.procid import start_id
 
@@ -149,6 +153,44 @@ def test_stopping_a_service_that_is_not_installed_is_nothing_to_do(initd):
     assert down.returncode == 0, down.output
     assert "sdtestnone has no init script here: nothing to stop" in ws.read(
         ".stack/logs/unstack+unstack:db.log")
+
+
+def test_a_daemon_pidfile_without_a_newline_names_the_daemon(tmp_path):
+    """Debian's start-memcached writes /run/memcached.pid without a newline: the record
+    must still hold that pid (pid 0 sent every no-op of a real stack the slow way)."""
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        pytest.skip("needs root and unshare (a /run of the test's own)")
+    run = tmp_path / "run"
+    run.mkdir()
+    daemon = subprocess.Popen(["sleep", "600"], start_new_session=True)
+    try:
+        (run / "sdtestmc.pid").write_text(str(daemon.pid))
+        script = (f"mount --bind {shlex.quote(str(run))} /run && source {shlex.quote(str(FUNCTIONS))}"
+                  ' && _sd_daemon_pidfile sdtestmc && echo "$_SD_DAEMON"')
+        found = subprocess.run(["unshare", "--mount", "--propagation", "private", "bash",
+                                "--noprofile", "--norc", "-c", script],
+                               capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        assert found.returncode == 0 and found.stdout.split() == [str(daemon.pid)], found
+    finally:
+        daemon.kill()
+        daemon.wait()
+
+
+@pytest.mark.parametrize("step, mode, kept", [
+    ("unstack/unstack-all:stack.sh", "unstack-all", True),     # unstack.sh -a's stop mysql
+    ("clean/cleanup:stack.sh", "cleanup", True),               # clean.sh's cleanup_database
+    ("unstack/unstack:db", "unstack", True),                   # a plugin's unstack hook
+    ("test-config:db", "stack", False)])                       # a stack hook meant it
+def test_a_stop_in_unstack_or_clean_keeps_the_record(tmp_path, step, mode, kept):
+    """DevStack's stages run with their verb as the hook's mode: unstack --all's stop of
+    the database dropped its record, and the next stack never started it again."""
+    bash = Bash(tmp_path)
+    record = bash.state / "pids" / "sdtest-none.system"
+    record.parent.mkdir(parents=True)
+    record.write_text("0\nconfigure:lib/database\n\nmanager=init\nsystemctl=\n")
+    bash.ok("stop_service sdtest-none", _SD_STEP=step, _SD_MODE=mode, STACKDAG_SYSTEMD="no",
+            STACKDAG_PACKAGES="install")
+    assert record.exists() == kept
 
 
 def test_a_stop_service_in_a_stack_hook_forgets_it(initd):

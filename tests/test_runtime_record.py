@@ -99,6 +99,16 @@ def test_kernel_modules_and_waits_for_services_are_recorded(rec):
     assert [k for k, _ in records(rec)] == ["process", "kernel", "wait", "wait"]
 
 
+def test_mounts_are_recorded_and_a_listing_of_them_runs(rec, tmp_path):
+    # lib/etcd3's ramdisk; lib/nova's `mount -n | grep` before its mount
+    out = rec.ok(f"sudo mount -t tmpfs -o nodev,nosuid,size=512M tmpfs {q(tmp_path)}\n"
+                 f"sudo /bin/umount {q(tmp_path)}\nmount -n | grep -c ' / ' || true\n")
+    assert records(rec) == [
+        ("kernel", f"mount -t tmpfs -o nodev\\,nosuid\\,size=512M tmpfs {tmp_path}"),
+        ("kernel", f"umount {tmp_path}")]
+    assert int(out) >= 1
+
+
 def test_sudo_as_root_without_sudo_runs_the_command(rec, tmp_path):
     # a container or sandbox: root, no sudo installed (a PATH without sudo models it)
     if os.geteuid() != 0:

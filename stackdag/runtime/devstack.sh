@@ -152,6 +152,7 @@ source "$_SD_RUNTIME_DIR/procgroups.sh"
 source "$_SD_RUNTIME_DIR/units.sh"
 source "$_SD_RUNTIME_DIR/sysservices.sh"
 source "$_SD_RUNTIME_DIR/stages.sh"
+source "$_SD_RUNTIME_DIR/stages_late.sh"
 function echo_summary {
     echo -e "$@"
     [[ -z ${STACKDAG_SUMMARY_LOG:-} ]] || echo -e "$@" >> "$STACKDAG_SUMMARY_LOG"

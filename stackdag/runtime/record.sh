@@ -11,7 +11,7 @@
 #   downloads                     curl/wget leave an empty output file
 #   clones of other repositories  git_clone / `git clone` leave an empty checkout; git and
 #                                 make run in that checkout are recorded too
-#   kernel modules                modprobe, insmod, rmmod
+#   kernel modules, mounts        modprobe, insmod, rmmod, mount, umount
 #   waiting for a service         wait_for_service, wait_for_compute (nothing was started)
 #   the openstack CLI             stable fake ids; `... list` prints nothing
 #   database, queue, OVS/OVN      mysql, psql, recreate_database*, rabbitmqctl,
@@ -174,6 +174,21 @@ function modprobe { _sd_rec kernel modprobe "$@"; }
 function insmod { _sd_rec kernel insmod "$@"; }
 function rmmod { _sd_rec kernel rmmod "$@"; }
 
+# mount DEVICE|DIR... / umount: mounts are the kernel's, beyond the overlay (etcd3's tmpfs
+# failed with "permission denied" in the isolation). A mount with only options lists the
+# mounts (`mount -n | grep`): it runs.
+function mount {
+    local arg
+    for arg in "$@"; do
+        if [[ $arg != -* ]]; then
+            _sd_rec kernel mount "$@"
+            return 0
+        fi
+    done
+    command mount "$@"
+}
+function umount { _sd_rec kernel umount "$@"; }
+
 # wait_for_service TIMEOUT URL / wait_for_compute TIMEOUT: record mode started nothing, so
 # there is nothing to wait for (waiting would time out and fail the hook).
 function wait_for_service { _sd_rec wait wait_for_service "$@"; }
@@ -263,7 +278,7 @@ function env {
 # path (sudo /bin/systemctl ...).
 declare -gA _SD_RECORDED_PATHS=([apt-get]=1 [apt]=1 [yum]=1 [dnf]=1 [zypper]=1 [snap]=1
                                 [pip]=1 [pip3]=1 [systemctl]=1 [service]=1 [curl]=1 [wget]=1
-                                [modprobe]=1 [insmod]=1 [rmmod]=1
+                                [modprobe]=1 [insmod]=1 [rmmod]=1 [mount]=1 [umount]=1
                                 [chown]=1 [chgrp]=1 [chmod]=1)
 
 # What reaches a server, a kernel table or the network, which the overlay the hooks run on
@@ -513,7 +528,7 @@ _SD_RUNTIME_FUNCS+=(
     [curl]=1 [wget]=1 [git]=1 [openstack]=1 [oslo-config-generator]=1 [sudo]=1 [env]=1 [tee]=1
     [_sd_record_scripts]=1 [_sd_record_standins]=1 [_sd_rec_clone_made]=1
     [_sd_rec_in_clone]=1 [_sd_rec_dir_option]=1 [_sd_rec_package_made]=1 [_sd_rec_absent]=1
-    [make]=1 [modprobe]=1 [insmod]=1 [rmmod]=1
+    [make]=1 [modprobe]=1 [insmod]=1 [rmmod]=1 [mount]=1 [umount]=1
     [wait_for_service]=1 [wait_for_compute]=1
 )
 

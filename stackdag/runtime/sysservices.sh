@@ -61,7 +61,9 @@ function _sd_system_service {
     fi
     if [[ $action != stop ]]; then
         _sd_system_record "$name" before
-    elif [[ ${_SD_MODE:-} != @(unstack|clean) ]]; then
+    elif [[ ${_SD_STEP:-} != @(unstack|clean)/* ]]; then
+        # (by the command's step, not the hook's mode: DevStack's stages run with their
+        # verb for a mode, unstack-all, cleanup...)
         rm -f "$STACKDAG_PIDS_DIR/$name.system"
     fi
 }
@@ -182,7 +184,8 @@ function _sd_daemon_pidfile {
     files=("/run/$1.pid")
     [[ -e ${files[0]} ]] || files=("/run/$1"/*.pid)
     ((${#files[@]} == 1)) && [[ -r ${files[0]} ]] || return 1
-    read -r pid 2>/dev/null < "${files[0]}" || return 1
+    # start-memcached writes its pid without a newline: read fails, but reads it
+    read -r pid 2>/dev/null < "${files[0]}" || [[ -n $pid ]] || return 1
     [[ $pid =~ ^[0-9]+$ ]] && ((pid > 1)) && [[ -d /proc/$pid ]] || return 1
     _SD_DAEMON=$pid
 }
