@@ -59,6 +59,37 @@ def test_die_under_set_x_leaves_the_hooks_lines_last(ws):
     assert traced[-1] == "++ die 2 'a is broken'", traced
 
 
+NESTED_CLEAN = """\
+function cleanup_links {
+    for link in links; do
+        sudo ip link del dev sd-no-such-$link
+    done
+}
+function cleanup_p {
+    cleanup_links
+    sudo rm -rf $TOP_DIR/gone
+    false
+}
+[[ $1 != clean ]] || cleanup_p
+"""
+
+
+def test_a_failure_in_unstack_or_clean_is_named_once_as_the_hook_wrote_it(ws):
+    """Without errexit, a function whose status is that of a failure inside it is not
+    named again at each caller as the runtime's `command sudo "$@"` (ironic's
+    cleanup_switch_bridges); a later failure is still named."""
+    ws.plugin("p", plugin_sh=NESTED_CLEAN)
+    ws.register("p", before="[stack]\nrecord = true\n\n")
+    assert ws.run("stackdag", "stack").returncode == 0
+    assert ws.run("stackdag", "clean").returncode == 1
+    named = [line for line in ws.read(".stack/logs/clean+clean:p.log").splitlines()
+             if line.startswith("stackdag: status")]
+    plugin_sh = f"{ws.top}/plugins/p/devstack/plugin.sh"
+    assert named == [
+        f"stackdag: status 1 from: sudo ip link del dev sd-no-such-links at {plugin_sh}:3",
+        f"stackdag: status 1 from: false at {plugin_sh}:9"], named
+
+
 AS_STACK = """\
 if [[ $2 == install ]]; then
     iniset $CINDER_CONF DEFAULT debug True
