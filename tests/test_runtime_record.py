@@ -392,3 +392,33 @@ def test_podman_and_buildah_are_recorded_as_docker_is(rec, tmp_path):
     assert not (tmp_path / "called").exists()
     assert records(rec) == [("container", "podman run --rm quay.io/ceph/ceph:v20 --version"),
                             ("container", "buildah bud -t x .")]
+
+
+@pytest.mark.parametrize("command, made", [
+    # magnum: the archive on standard input, as root
+    ("wget -t 2 -c -qO- https://example.org/s/sdtool_0.5_linux_amd64.tar.gz"
+     " | sudo tar -zxf - -C bin sdtool", ["bin/sdtool"]),
+    ("curl -fsSLO https://example.org/k.tgz && tar xzf k.tgz --strip-components=1"
+     " -C bin kdir/kube ./kdir/etc/", ["bin/kube", "bin/etc/"]),
+    ("curl -fsSL -o h.tgz https://example.org/h.tgz && tar -x -v --file=h.tgz -Cbin"
+     " 'h/*'", []),
+])
+def test_an_extraction_of_a_recorded_download_leaves_the_members_it_names(rec, command,
+                                                                           made):
+    """The members are stand-ins, recorded if they are run (what the archive held is not
+    there); tar of a real archive, on standard input too, still runs."""
+    (rec.tmp / "bin").mkdir()
+    rec.ok(command + "\n")
+    assert [k for k, _ in records(rec)] == ["download", "extract"]
+    found = sorted(str(p.relative_to(rec.tmp)) + ("/" if p.is_dir() else "")
+                   for p in (rec.tmp / "bin").rglob("*"))
+    assert found == sorted(made)
+    for name in made:
+        if not name.endswith("/"):
+            assert os.access(rec.tmp / name, os.X_OK)
+            assert "a stand-in for tar" in (rec.tmp / name).read_text()
+    real = rec.ok("mkdir -p r/d && echo x > r/d/f && tar -C r -czf r.tgz d\n"
+                  "mkdir o1 o2 && tar -xzf r.tgz -C o1 && cat r.tgz | tar -xz -C o2 d/f\n"
+                  "cat o1/d/f o2/d/f\n")
+    assert real == "x\nx\n"
+    assert [k for k, _ in records(rec)] == ["download", "extract"]

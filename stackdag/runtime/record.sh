@@ -402,6 +402,9 @@ function sudo {
             _SD_REC_SUDO=1 "${args[@]:i}"     # the wrapper records it
             return 0
         fi
+    elif [[ $target == tar && $first == "$i" && -z $user ]]; then
+        _SD_REC_SUDO=1 "${args[@]:i}"     # the wrapper extracts as root, or records
+        return
     elif [[ -n $target ]] && { [[ $(type -t -- "$target") == function ]] \
             || ! type -P -- "$target" >/dev/null; }; then
         if [[ $(type -t -- "$target") == function ]]; then

@@ -12,7 +12,9 @@
 #   downloads                       curl -o/-O/--remote-name, wget -O, -P or neither: the
 #                                   file, a stand-in that is recorded if it is run, under
 #                                   sudo too (devstack-plugin-ceph fetches cephadm, moves
-#                                   it to /usr/bin and runs it)
+#                                   it to /usr/bin and runs it); tar -x of one (or of
+#                                   nothing, piped in): the members it names, stand-ins
+#                                   (magnum's sonobuoy)
 #   commands pip would install      oslo-config-generator, a command on PATH (scripts a
 #                                   hook runs, #!/bin/sh ones too, call it)
 
@@ -55,9 +57,14 @@ function _sd_rec_standin {
 
 # _sd_rec_is_standin COMMAND: COMMAND (a path, or a name on PATH) is a stand-in.
 function _sd_rec_is_standin {
-    local file line=""
-    file=$(type -P -- "$1") || return 1
-    { read -r line && read -r line; } < "$file" 2>/dev/null
+    local file
+    file=$(type -P -- "$1") && _sd_rec_standin_file "$file"
+}
+
+# _sd_rec_standin_file FILE: FILE is a stand-in (executable or not: a download's).
+function _sd_rec_standin_file {
+    local line=""
+    { read -r line && read -r line; } < "$1" 2>/dev/null
     [[ $line == "# stackdag record mode: a stand-in for "* ]]
 }
 
@@ -353,6 +360,101 @@ function _sd_rec_curl_option {
     fi
 }
 
+# tar ARGS...: an extraction of what a recorded download gave (a stand-in, or nothing on
+# standard input: magnum's `wget -qO- $SONOBUOY_URL | sudo tar -zxf - -C /opt/stack/bin
+# sonobuoy`) is recorded, and the members it names exist, as stand-ins; any other tar runs
+# (standard input passed on). Out of a hook's `set -x` trace, as tar is.
+function tar {
+    { local -; set +o xtrace; } 2>/dev/null
+    local archive="" input="" status=0 member n
+    _sd_rec_tar_words "$@"
+    if [[ -n $_SD_TAR_EXTRACT && $_SD_TAR_FILE == - ]]; then
+        input=$(mktemp) || return 1
+        command cat > "$input"
+        [[ -s $input ]] || archive=empty
+        ! _sd_rec_standin_file "$input" || archive=stand-in
+    elif [[ -n $_SD_TAR_EXTRACT ]] && _sd_rec_standin_file "$_SD_TAR_FILE"; then
+        archive=stand-in
+    fi
+    if [[ -z $archive ]]; then      # the program, named as the hook wrote it if it fails
+        if [[ -n ${_SD_REC_SUDO:-} ]] && ((EUID != 0)); then
+            command sudo -n tar "$@" < "${input:-/dev/stdin}" || status=$?
+        else
+            command tar "$@" < "${input:-/dev/stdin}" || status=$?
+        fi
+        [[ -z $input ]] || command rm -f -- "$input"
+        return "$status"
+    fi
+    [[ -z $input ]] || command rm -f -- "$input"
+    _sd_rec extract tar "$@"
+    for member in "${_SD_TAR_MEMBERS[@]}"; do
+        [[ $member != *[][*?]* ]] || continue
+        member=${member#./}
+        for ((n = 0; n < _SD_TAR_STRIP; n++)); do
+            [[ $member == */* ]] && member=${member#*/} || member=""
+        done
+        [[ -n $member ]] || continue
+        if [[ $member == */ ]]; then
+            _sd_rec_as_called mkdir -p -- "$_SD_TAR_DIR/$member"
+        else
+            _sd_rec_standin "tar $_SD_TAR_FILE $member" \
+                | _sd_rec_as_called install -D -m 755 /dev/stdin "$_SD_TAR_DIR/$member"
+        fi 2>/dev/null || :
+    done
+}
+
+# _sd_rec_tar_words ARGS...: tar's words: _SD_TAR_EXTRACT (non-empty for -x), _SD_TAR_FILE
+# (-f; - for standard input), _SD_TAR_DIR (-C), _SD_TAR_STRIP (--strip-components) and
+# _SD_TAR_MEMBERS (the rest). Bundled short options (-zxf, or xzf first) take their values
+# from the words that follow, in order, as tar does.
+function _sd_rec_tar_words {
+    local arg letters letter options=1 first=1
+    local -a values=()
+    _SD_TAR_EXTRACT="" _SD_TAR_FILE=- _SD_TAR_DIR=. _SD_TAR_STRIP=0 _SD_TAR_MEMBERS=()
+    for arg in "$@"; do
+        if ((${#values[@]})); then
+            case ${values[0]} in
+                f | --file) _SD_TAR_FILE=$arg ;;
+                C | --directory) _SD_TAR_DIR=$arg ;;
+                --strip-components) _SD_TAR_STRIP=$arg ;;
+            esac
+            values=("${values[@]:1}")
+        elif [[ -n $options && $arg == -- ]]; then
+            options=""
+        elif [[ -n $options && $arg == --* ]]; then
+            case $arg in
+                --extract | --get) _SD_TAR_EXTRACT=1 ;;
+                --file=*) _SD_TAR_FILE=${arg#*=} ;;
+                --directory=*) _SD_TAR_DIR=${arg#*=} ;;
+                --strip-components=*) _SD_TAR_STRIP=${arg#*=} ;;
+                --file | --directory | --strip-components | --exclude | --transform \
+                    | --files-from | --owner | --group | --mode | --use-compress-program)
+                    values+=("$arg") ;;
+            esac
+        elif [[ -n $options && ( $arg == -?* || ( -n $first && $arg =~ ^[A-Za-z]+$ ) ) ]]; then
+            letters=${arg#-}
+            while [[ -n $letters ]]; do
+                letter=${letters:0:1} letters=${letters:1}
+                [[ $letter != x ]] || _SD_TAR_EXTRACT=1
+                if [[ $letter == [fCTXbgHKNVLFI] ]]; then
+                    if [[ -n $letters && $arg == -* ]]; then    # -fFILE, -CDIR
+                        case $letter in
+                            f) _SD_TAR_FILE=$letters ;;
+                            C) _SD_TAR_DIR=$letters ;;
+                        esac
+                        letters=""
+                    else
+                        values+=("$letter")
+                    fi
+                fi
+            done
+        else
+            _SD_TAR_MEMBERS+=("$arg")
+        fi
+        first=""
+    done
+}
+
 # _sd_rec_generated ARGS...: oslo-config-generator's output file exists, empty: its
 # --output-file, else each --config-file's [DEFAULT] output_file (taas's
 # tools/generate_config_file_samples.sh gives only --config-file=etc/.../taas.ini).
@@ -417,13 +519,15 @@ function _sd_rec_called_by {
 
 _SD_RUNTIME_FUNCS+=(
     [_sd_rec_root]=1 [_sd_rec_as_called]=1 [_sd_rec_standin]=1 [_sd_rec_is_standin]=1
+    [_sd_rec_standin_file]=1
     [_sd_rec_writing]=1 [_sd_rec_owner]=1
     [_sd_rec_made_dir]=1 [_sd_rec_made_file]=1 [_sd_record_checkouts]=1
     [_sd_record_conf_dirs]=1 [_sd_record_configured]=1 [_sd_rec_dest_links]=1
     [_sd_rec_clone_copy]=1 [_sd_rec_in_clone_path]=1 [_sd_rec_copied]=1 [cp]=1 [install]=1
     [ln]=1
     [_sd_rec_url_name]=1 [_sd_rec_fetched]=1 [_sd_rec_fetched_value]=1
-    [_sd_rec_curl_option]=1 [_sd_rec_generated]=1 [_sd_rec_commands]=1 [_sd_rec_called_by]=1
+    [_sd_rec_curl_option]=1 [tar]=1 [_sd_rec_tar_words]=1 [_sd_rec_generated]=1
+    [_sd_rec_commands]=1 [_sd_rec_called_by]=1
 )
 _sd_rec_commands
 _sd_rec_dest_links
