@@ -72,103 +72,6 @@ function wget {
     _sd_rec_fetched wget "$@"
 }
 
-# _sd_rec_clone_made DIR: DIR is a recorded clone: it exists, empty, and is remembered
-# (in the state directory, for later steps) so that what a hook then does inside it is
-# recorded too (_sd_rec_in_clone).
-function _sd_rec_clone_made {
-    [[ -n ${1:-} ]] || return 0
-    _sd_rec_as_called mkdir -p -- "$1"
-    local dir
-    dir=$(cd -- "$1" && pwd -P) || return 0
-    mkdir -p -- "${STACKDAG_RECORDED_CLONES%/*}" 2>/dev/null \
-        && echo "$dir" >> "$STACKDAG_RECORDED_CLONES"
-    return 0
-}
-
-# _sd_rec_in_clone [DIR]: DIR (default: the current directory) is in a recorded clone, so
-# there is nothing in it to build, and no repository for git to work on. Such a command
-# (`git submodule update`, `make`, `./configure` run in the checkout) is recorded too:
-# on a real machine it would have worked on the clone's content.
-function _sd_rec_in_clone {
-    local dir=${1:-.} clone
-    [[ -r $STACKDAG_RECORDED_CLONES ]] || return 1
-    dir=$(cd -- "$dir" 2>/dev/null && pwd -P) || return 1
-    while read -r clone; do
-        [[ $dir == "$clone" || $dir == "$clone"/* ]] && return 0
-    done < "$STACKDAG_RECORDED_CLONES"
-    return 1
-}
-
-# _sd_rec_dir_option OPTION ARGS...: _SD_DIR = the value of the last OPTION (-C) in ARGS,
-# else the current directory.
-function _sd_rec_dir_option {
-    local option=$1 previous=""
-    shift
-    _SD_DIR=.
-    for arg in "$@"; do
-        [[ $previous == "$option" ]] && _SD_DIR=$arg
-        [[ $arg == "$option"?* ]] && _SD_DIR=${arg#"$option"}
-        previous=$arg
-    done
-}
-
-# git: `git clone` is recorded (an empty checkout is left), and so is any git command in a
-# recorded clone; the rest runs.
-function git {
-    if [[ ${1:-} != clone ]]; then
-        _sd_rec_dir_option -C "$@"
-        if _sd_rec_in_clone "$_SD_DIR"; then
-            _sd_rec clone git "$@"
-            return 0
-        fi
-        command git "$@"
-        return
-    fi
-    _sd_rec clone git "$@"
-    # the words that are not options, nor the value of an option that takes one
-    local -a words=()
-    local arg skip=""
-    for arg in "${@:2}"; do
-        if [[ -n $skip ]]; then
-            skip=""
-        elif [[ $arg == @(-b|--branch|-o|--origin|-u|--upload-pack|-c|--config|-j|--jobs|--depth|--reference|--reference-if-able|--separate-git-dir|--template|--shallow-since|--shallow-exclude|--filter|--server-option|--bundle-uri|--ref-format) ]]; then
-            skip=1
-        elif [[ $arg != -* ]]; then
-            words+=("$arg")
-        fi
-    done
-    if ((${#words[@]} > 1)); then
-        _sd_rec_clone_made "${words[-1]}"
-    elif ((${#words[@]})); then
-        local name=${words[0]%/}
-        name=${name##*/}
-        _sd_rec_clone_made "${name%.git}"
-    fi
-}
-
-# make [-C DIR] ...: recorded when DIR is a recorded clone (there is nothing to build).
-function make {
-    _sd_rec_dir_option -C "$@"
-    if _sd_rec_in_clone "$_SD_DIR"; then
-        _sd_rec build make "$@"
-        return 0
-    fi
-    command make "$@"
-}
-
-# git_clone REMOTE DEST [REF]: as DevStack's, recorded; DEST exists afterwards, empty.
-function git_clone {
-    _sd_rec clone git_clone "$@"
-    _sd_rec_clone_made "${2:-}"
-}
-
-# git_clone_by_name NAME: GITDIR[NAME] exists afterwards, empty.
-function git_clone_by_name {
-    _sd_rec clone git_clone_by_name "$@"
-    [[ -n ${1:-} && -n ${GITDIR[$1]:-} ]] && _sd_rec_clone_made "${GITDIR[$1]}"
-    return 0
-}
-
 # Kernel modules change the running system.
 function modprobe { _sd_rec kernel modprobe "$@"; }
 function insmod { _sd_rec kernel insmod "$@"; }
@@ -245,7 +148,7 @@ function oslo-config-generator {
     _sd_rec_generated "$@"    # record_made.sh
 }
 
-# env [NAME=VALUE...] COMMAND...: as sudo below (DevStack runs `env apt-get` as root).
+# env [NAME=VALUE...] COMMAND...: as sudo (record_sudo.sh) (DevStack runs `env apt-get` as root).
 function env {
     local -a args=("$@")
     local i=0
@@ -305,129 +208,6 @@ function tee {
         [[ $arg == -* || $arg == */ ]] || mkdir -p -- "$(dirname -- "$arg")" 2>/dev/null
     done
     command tee "$@"
-}
-
-# _sd_rec_package_made chown|chgrp|chmod ARGS...: true when a path it names does not
-# exist, or the owner or group it gives names no user or group here: a package this run
-# recorded would have made them. (The first word that is no option is the owner, group or
-# mode; numeric ids and --reference need no account. OWNER.GROUP is chown's old form, but
-# a user whose name has a dot is that user.)
-function _sd_rec_package_made {
-    local command=$1 arg spec="" owner="" group="" options=1
-    shift
-    for arg in "$@"; do
-        if [[ -n $options ]]; then
-            case $arg in
-                --) options=""; continue ;;
-                --reference*) return 1 ;;
-                -*) continue ;;
-            esac
-        fi
-        if [[ -z $spec ]]; then
-            spec=$arg
-        elif _sd_rec_absent "$arg"; then
-            return 0
-        fi
-    done
-    case $command in
-        chgrp) group=$spec ;;
-        chown)
-            if [[ $spec == *:* ]]; then
-                owner=${spec%%:*} group=${spec#*:}
-            elif [[ $spec == *.* ]] && ! getent passwd "$spec" >/dev/null; then
-                owner=${spec%%.*} group=${spec#*.}
-            else
-                owner=$spec
-            fi ;;
-    esac
-    [[ -n $owner && ! $owner =~ ^[0-9]+$ ]] && ! getent passwd "$owner" >/dev/null && return 0
-    [[ -n $group && ! $group =~ ^[0-9]+$ ]] && ! getent group "$group" >/dev/null && return 0
-    return 1
-}
-
-# _sd_rec_absent PATH: PATH does not exist, as far as anyone can tell: the nearest directory
-# above it that exists can be searched (one this user cannot search, /etc/sudoers.d, may
-# well hold it: sudo's command then runs).
-function _sd_rec_absent {
-    local dir=$1
-    [[ ! -e $1 && ! -L $1 ]] || return 1
-    [[ $dir == /* ]] || dir=./$dir      # each step up removes a /: it ends at . or /
-    while dir=${dir%/*}; [[ -n $dir && ! -e $dir ]]; do :; done
-    [[ -x ${dir:-/} ]]
-}
-
-# sudo [OPTIONS] COMMAND...: recorded when COMMAND is one of the above or does not exist.
-# Out of a hook's `set -x` trace, as the sudo it stands for is.
-function sudo {
-    { local -; set +o xtrace; } 2>/dev/null
-    local -a args=("$@")
-    local i=0 user=""
-    while ((i < ${#args[@]})); do
-        case ${args[i]} in
-            -u) user=${args[i + 1]:-}; ((i += 2)) ;;
-            -g | -C | -h | -p | -U | -r | -t | -T | -D) ((i += 2)) ;;
-            --) ((i += 1)); break ;;
-            -*) ((i += 1)) ;;
-            *) break ;;
-        esac
-    done
-    local first=$i    # VAR=value words, then the command
-    while [[ ${args[i]:-} == [A-Za-z_]*([A-Za-z0-9_])=* ]]; do ((i += 1)); done
-    local target=${args[i]:-}
-    # /bin/systemctl and the like: the recorded command by its full path
-    if [[ $target == /* && -n ${_SD_RECORDED_PATHS[${target##*/}]:-} ]]; then
-        target=${target##*/}
-        args[i]=$target
-    fi
-    if [[ $target == @(chown|chgrp|chmod) ]]; then
-        if _sd_rec_package_made "${args[@]:i}"; then
-            _sd_rec package-made sudo "$@"
-            return 0
-        fi
-    elif [[ $target == tee ]]; then
-        # as the tee above, with its directories made as root too; then tee runs as root
-        local arg
-        for arg in "${args[@]:i+1}"; do
-            [[ $arg == -* || $arg == */ ]] || sudo mkdir -p -- "$(dirname -- "$arg")" \
-                2>/dev/null || :
-        done
-    elif [[ $target == @(git|make|cp|install|ln) ]]; then
-        # recorded only in a recorded clone; else run as root, for real
-        if [[ $target == git && ${args[i + 1]:-} == clone ]] || {
-                if [[ $target == @(git|make) ]]; then
-                    _sd_rec_dir_option -C "${args[@]:i+1}"; _sd_rec_in_clone "$_SD_DIR"
-                else
-                    _sd_rec_clone_copy "${args[@]:i}"    # record_made.sh
-                fi; }; then
-            _SD_REC_SUDO=1 "${args[@]:i}"     # the wrapper records it
-            return 0
-        fi
-    elif [[ $target == tar && $first == "$i" && -z $user ]]; then
-        _SD_REC_SUDO=1 "${args[@]:i}"     # the wrapper extracts as root, or records
-        return
-    elif [[ -n $target ]] && { [[ $(type -t -- "$target") == function ]] \
-            || ! type -P -- "$target" >/dev/null; }; then
-        if [[ $(type -t -- "$target") == function ]]; then
-            _SD_REC_SUDO=1 "${args[@]:i}"     # the wrapper records it, and answers
-            return
-        fi
-        _sd_rec missing sudo "$@"
-        return 0
-    elif _sd_rec_is_standin "$target"; then     # record_made.sh
-        _sd_rec stand-in sudo "$@"
-        return 0
-    fi
-    if ! type -P sudo >/dev/null && ((EUID == 0)); then
-        # Differs from DevStack (which needs sudo installed): as root on a machine without
-        # sudo (a container, a sandbox), the command runs directly, as sudo would run it.
-        if [[ -n $user && $user != root && $user != 0 ]]; then
-            command runuser -u "$user" -- env "${args[@]:first}"
-        else
-            command env "${args[@]:first}"
-        fi
-        return
-    fi
-    command sudo "$@"
 }
 
 # A command that does not exist is recorded, and the hook goes on. A word that cannot be
@@ -513,11 +293,12 @@ function _sd_record_standins {
 _SD_RUNTIME_FUNCS+=(
     [_sd_rec_where]=1 [_sd_rec]=1 [apt-get]=1 [apt]=1 [aptitude]=1
     [yum]=1 [dnf]=1 [zypper]=1 [snap]=1 [pip]=1 [pip3]=1 [systemctl]=1 [service]=1
-    [curl]=1 [wget]=1 [git]=1 [openstack]=1 [oslo-config-generator]=1 [sudo]=1 [env]=1 [tee]=1
-    [_sd_record_scripts]=1 [_sd_record_standins]=1 [_sd_rec_clone_made]=1
-    [_sd_rec_in_clone]=1 [_sd_rec_dir_option]=1 [_sd_rec_package_made]=1 [_sd_rec_absent]=1
-    [make]=1 [modprobe]=1 [insmod]=1 [rmmod]=1
+    [curl]=1 [wget]=1 [openstack]=1 [oslo-config-generator]=1 [env]=1 [tee]=1
+    [_sd_record_scripts]=1 [_sd_record_standins]=1
+    [modprobe]=1 [insmod]=1 [rmmod]=1
     [wait_for_service]=1 [wait_for_compute]=1
 )
 
+source "$_SD_RUNTIME_DIR/record_clones.sh"  # clones, and git and make in them
+source "$_SD_RUNTIME_DIR/record_sudo.sh"    # sudo of what is recorded
 source "$_SD_RUNTIME_DIR/record_made.sh"    # what recorded actions would have made
