@@ -64,7 +64,7 @@ function service { _sd_rec service service "$@"; }
 
 function curl {
     _sd_rec download curl "$@"
-    _sd_rec_fetched curl "$@"     # record_made.sh
+    _sd_rec_fetched curl "$@"     # record_fetch.sh
 }
 
 function wget {
@@ -301,4 +301,5 @@ _SD_RUNTIME_FUNCS+=(
 
 source "$_SD_RUNTIME_DIR/record_clones.sh"  # clones, and git and make in them
 source "$_SD_RUNTIME_DIR/record_sudo.sh"    # sudo of what is recorded
+source "$_SD_RUNTIME_DIR/record_fetch.sh"   # what downloads would have written
 source "$_SD_RUNTIME_DIR/record_made.sh"    # what recorded actions would have made
