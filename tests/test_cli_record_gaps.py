@@ -90,6 +90,21 @@ def test_a_failure_in_unstack_or_clean_is_named_once_as_the_hook_wrote_it(ws):
         f"stackdag: status 1 from: false at {plugin_sh}:9"], named
 
 
+
+def test_recording_is_out_of_a_hooks_trace(ws):
+    """magnum's `set -o xtrace`: how record mode records recreate_database is stackdag's
+    work, not the hook's: the trace shows the hook's lines, and its last are the hook's."""
+    ws.plugin("p", plugin_sh="set -o xtrace\n[[ $2 != install ]] || { recreate_database sdb; "
+              "curl -o $TOP_DIR/f https://example.org/f; ls $TOP_DIR/sd-not-there; }\n")
+    ws.register("p", before="[stack]\nrecord = true\n\n")
+    assert ws.run("stackdag", "stack").returncode == 1
+    log = ws.read(".stack/logs/install:p.log").splitlines()
+    traced = [line.lstrip("+ ") for line in log if line.startswith("+")]
+    at = traced.index("recreate_database sdb")
+    assert traced[at:] == ["recreate_database sdb", f"curl -o {ws.top}/f https://example.org/f",
+                           f"ls {ws.top}/sd-not-there"], traced[at:]
+
+
 AS_STACK = """\
 if [[ $2 == install ]]; then
     iniset $CINDER_CONF DEFAULT debug True

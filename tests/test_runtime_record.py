@@ -187,12 +187,21 @@ def test_setup_develop_leaves_stub_scripts_on_path(rec, tmp_path):
     (tmp_path / "other").mkdir()
     (tmp_path / "other/pyproject.toml").write_text(
         '[project]\nname = "other"\n[project.scripts]\nother-cli = "other:main"\n')
+    # magnum's: console scripts as an entry-point group of pyproject.toml
+    (tmp_path / "third").mkdir()
+    (tmp_path / "third/pyproject.toml").write_text(
+        '[project]\nname = "third"\n[project.entry-points."console_scripts"]\n'
+        'third-db-manage = "third.cmd:main"\n[project.entry-points.wsgi_scripts]\n'
+        'third-wsgi = "third.wsgi:app"\n[project.entry-points."oslo.config.opts"]\n'
+        '"third" = "third.opts:list_opts"\n')
     out = rec.ok(f"GLOBAL_VENV=True DEVSTACK_VENV={q(tmp_path / 'venv')}\n"
                  f"setup_develop {q(project)}\npip_install -e {q(tmp_path / 'other')}\n"
+                 f"setup_develop {q(tmp_path / 'third')}\n"
                  "type -P proj-api proj-wsgi; proj-api --help\n",
                  GLOBAL_VENV="True", DEVSTACK_VENV=str(tmp_path / "venv"))
     bin_dir = tmp_path / "venv/bin"
-    assert sorted(p.name for p in bin_dir.iterdir()) == ["other-cli", "proj-api", "proj-wsgi"]
+    assert sorted(p.name for p in bin_dir.iterdir()) == [
+        "other-cli", "proj-api", "proj-wsgi", "third-db-manage", "third-wsgi"]
     assert out.splitlines()[-2:] == [str(bin_dir / "proj-api"), str(bin_dir / "proj-wsgi")]
     assert ("develop", f"setup_develop {project}") in records(rec)
 

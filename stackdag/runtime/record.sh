@@ -42,6 +42,7 @@ function _sd_rec_where {
 
 # _sd_rec KIND COMMAND...: record the command (it is not run).
 function _sd_rec {
+    { local -; set +o xtrace; } 2>/dev/null
     local kind=$1 command
     shift
     _sd_rec_where
@@ -50,37 +51,47 @@ function _sd_rec {
     echo "stackdag: recorded, not run: ${command% }" >&2
 }
 
-function apt-get { _sd_rec package apt-get "$@"; }
-function apt { _sd_rec package apt "$@"; }
-function aptitude { _sd_rec package aptitude "$@"; }
-function yum { _sd_rec package yum "$@"; }
-function dnf { _sd_rec package dnf "$@"; }
-function zypper { _sd_rec package zypper "$@"; }
-function snap { _sd_rec package snap "$@"; }
-function pip { _sd_rec pip pip "$@"; }
-function pip3 { _sd_rec pip pip3 "$@"; }
-function systemctl { _sd_rec service systemctl "$@"; }
-function service { _sd_rec service service "$@"; }
+# The recorders below are out of a hook's `set -x` trace (a recorder's work is stackdag's:
+# the trace shows the hook's call, as it would the command's).
+function apt-get { { local -; set +o xtrace; } 2>/dev/null; _sd_rec package apt-get "$@"; }
+function apt { { local -; set +o xtrace; } 2>/dev/null; _sd_rec package apt "$@"; }
+function aptitude { { local -; set +o xtrace; } 2>/dev/null; _sd_rec package aptitude "$@"; }
+function yum { { local -; set +o xtrace; } 2>/dev/null; _sd_rec package yum "$@"; }
+function dnf { { local -; set +o xtrace; } 2>/dev/null; _sd_rec package dnf "$@"; }
+function zypper { { local -; set +o xtrace; } 2>/dev/null; _sd_rec package zypper "$@"; }
+function snap { { local -; set +o xtrace; } 2>/dev/null; _sd_rec package snap "$@"; }
+function pip { { local -; set +o xtrace; } 2>/dev/null; _sd_rec pip pip "$@"; }
+function pip3 { { local -; set +o xtrace; } 2>/dev/null; _sd_rec pip pip3 "$@"; }
+function systemctl { { local -; set +o xtrace; } 2>/dev/null; _sd_rec service systemctl "$@"; }
+function service { { local -; set +o xtrace; } 2>/dev/null; _sd_rec service service "$@"; }
 
 function curl {
+    { local -; set +o xtrace; } 2>/dev/null
     _sd_rec download curl "$@"
     _sd_rec_fetched curl "$@"     # record_fetch.sh
 }
 
 function wget {
+    { local -; set +o xtrace; } 2>/dev/null
     _sd_rec download wget "$@"
     _sd_rec_fetched wget "$@"
 }
 
 # Kernel modules change the running system.
-function modprobe { _sd_rec kernel modprobe "$@"; }
-function insmod { _sd_rec kernel insmod "$@"; }
-function rmmod { _sd_rec kernel rmmod "$@"; }
+function modprobe { { local -; set +o xtrace; } 2>/dev/null; _sd_rec kernel modprobe "$@"; }
+function insmod { { local -; set +o xtrace; } 2>/dev/null; _sd_rec kernel insmod "$@"; }
+function rmmod { { local -; set +o xtrace; } 2>/dev/null; _sd_rec kernel rmmod "$@"; }
 
 # wait_for_service TIMEOUT URL / wait_for_compute TIMEOUT: record mode started nothing, so
 # there is nothing to wait for (waiting would time out and fail the hook).
-function wait_for_service { _sd_rec wait wait_for_service "$@"; }
-function wait_for_compute { _sd_rec wait wait_for_compute "$@"; }
+function wait_for_service {
+    { local -; set +o xtrace; } 2>/dev/null
+    _sd_rec wait wait_for_service "$@"
+}
+function wait_for_compute {
+    { local -; set +o xtrace; } 2>/dev/null
+    _sd_rec wait wait_for_compute "$@"
+}
 
 # run_process NAME CMD...: what it would start, when NAME is enabled.
 function run_process {
@@ -95,6 +106,7 @@ function run_process {
 # columns asked for (-c; id by default), each with the same fake id: plugins read it as
 # `-f value -c id`, `eval $(... -f shell -c id)`, or `| grep " id " | get_field 2`.
 function openstack {
+    { local -; set +o xtrace; } 2>/dev/null
     _sd_rec openstack openstack "$@"
     local arg previous="" format=table prefix="" sum id IFS=' '
     local -a columns=()
@@ -144,6 +156,7 @@ function openstack {
 
 # oslo-config-generator ... [--output-file FILE]: the sample file exists afterwards.
 function oslo-config-generator {
+    { local -; set +o xtrace; } 2>/dev/null
     _sd_rec generate oslo-config-generator "$@"
     _sd_rec_generated "$@"    # record_made.sh
 }
@@ -187,7 +200,8 @@ declare -gA _SD_RECORDED_KINDS=(
     [iptables]=firewall [ip6tables]=firewall [iptables-save]=firewall
     [iptables-restore]=firewall [ip6tables-save]=firewall [ip6tables-restore]=firewall)
 for _sd_name in "${!_SD_RECORDED_KINDS[@]}"; do
-    eval "function $_sd_name { _sd_rec ${_SD_RECORDED_KINDS[$_sd_name]} $_sd_name \"\$@\"; }"
+    eval "function $_sd_name { { local -; set +o xtrace; } 2>/dev/null
+        _sd_rec ${_SD_RECORDED_KINDS[$_sd_name]} $_sd_name \"\$@\"; }"
     _SD_RECORDED_PATHS[$_sd_name]=1
     _SD_RUNTIME_FUNCS[$_sd_name]=1
 done
@@ -196,6 +210,7 @@ unset _sd_name
 # ovs-vsctl: a new machine has no bridges, so that the add-br after a `br-exists` is
 # recorded too.
 function ovs-vsctl {
+    { local -; set +o xtrace; } 2>/dev/null
     _sd_rec ovs ovs-vsctl "$@"
     [[ " $* " != *" br-exists "* ]] || return 2
 }
@@ -229,6 +244,7 @@ function command_not_found_handle {
 # (setup.cfg [entry_points] or pyproject.toml [project.scripts]), where pip would have put
 # them; that directory is on PATH.
 function _sd_record_scripts {
+    { local -; set +o xtrace; } 2>/dev/null
     local dir=$1 bin line section="" key="" name
     bin=$(get_python_exec_prefix)
     [[ :$PATH: == *:"$bin":* ]] || export PATH=$bin:$PATH
@@ -247,12 +263,15 @@ function _sd_record_scripts {
         done < "$dir/setup.cfg"
     fi
     if [[ -r $dir/pyproject.toml ]]; then
+        # [project.scripts], or the groups as entry points ([project.entry-points.
+        # "console_scripts"]: magnum's, as pbr's setup.cfg had them)
+        local groups='^project\.(scripts|gui-scripts|entry-points\."?(console|wsgi)_scripts"?)$'
         section=""
         while IFS= read -r line; do
             if [[ $line =~ ^\[(.*)\] ]]; then
                 section=${BASH_REMATCH[1]}
-            elif [[ $section == project.@(scripts|gui-scripts) \
-                    && $line =~ ^\"?([A-Za-z0-9_.-]+)\"?[[:space:]]*= ]]; then
+            elif [[ $section =~ $groups && $line =~ ^\"?([A-Za-z0-9_.-]+)\"?[[:space:]]*= ]]
+            then
                 names+=("${BASH_REMATCH[1]}")
             fi
         done < "$dir/pyproject.toml"

@@ -45,6 +45,7 @@ function _sd_rec_dir_option {
 # git: `git clone` is recorded (an empty checkout is left), and so is any git command in a
 # recorded clone; the rest runs.
 function git {
+    { local -; set +o xtrace; } 2>/dev/null
     if [[ ${1:-} != clone ]]; then
         _sd_rec_dir_option -C "$@"
         if _sd_rec_in_clone "$_SD_DIR"; then
@@ -78,6 +79,7 @@ function git {
 
 # make [-C DIR] ...: recorded when DIR is a recorded clone (there is nothing to build).
 function make {
+    { local -; set +o xtrace; } 2>/dev/null
     _sd_rec_dir_option -C "$@"
     if _sd_rec_in_clone "$_SD_DIR"; then
         _sd_rec build make "$@"
@@ -88,12 +90,14 @@ function make {
 
 # git_clone REMOTE DEST [REF]: as DevStack's, recorded; DEST exists afterwards, empty.
 function git_clone {
+    { local -; set +o xtrace; } 2>/dev/null
     _sd_rec clone git_clone "$@"
     _sd_rec_clone_made "${2:-}"
 }
 
 # git_clone_by_name NAME: GITDIR[NAME] exists afterwards, empty.
 function git_clone_by_name {
+    { local -; set +o xtrace; } 2>/dev/null
     _sd_rec clone git_clone_by_name "$@"
     [[ -n ${1:-} && -n ${GITDIR[$1]:-} ]] && _sd_rec_clone_made "${GITDIR[$1]}"
     return 0
