@@ -431,3 +431,17 @@ def test_an_extraction_of_a_recorded_download_leaves_the_members_it_names(rec, c
                   "cat o1/d/f o2/d/f\n")
     assert real == "x\nx\n"
     assert [k for k, _ in records(rec)] == ["download", "extract"]
+
+
+def test_what_the_run_created_or_set_in_the_cloud_can_be_shown(rec):
+    """magnum sets its image's properties, then shows it: the image is there, with the id
+    the set answered; what nothing made is not."""
+    out = rec.ok("made=$(openstack --os-cloud devstack-admin image set sdimg --property a=b "
+                 "-f value -c id)\n"
+                 "shown=$(openstack image show sdimg -f value -c id)\n"
+                 'echo "$made $shown"\n'
+                 "openstack image show sd-other || echo none\n"
+                 "openstack volume show sdimg || echo not a volume\n")
+    made, shown = out.splitlines()[0].split()
+    assert made.startswith("fake") and shown == made
+    assert "none" in out and "not a volume" in out

@@ -101,21 +101,24 @@ function run_process {
 
 # openstack ARGS...: recorded; answers with an id made from the arguments, so that
 # `id=$(get_or_create_... )` chains go on. The cloud is new: `... list` answers nothing
-# and `... show` finds nothing, so that the get_or_create_* helpers record the create.
+# and `... show` finds nothing, so that the get_or_create_* helpers record the create;
+# but what this run created or set is there: its show answers with the id the create
+# gave (magnum sets its image's properties, then shows it) (_sd_rec_cloud).
 # The answer has the format asked for (-f value|shell|json|yaml, table by default) and the
 # columns asked for (-c; id by default), each with the same fake id: plugins read it as
 # `-f value -c id`, `eval $(... -f shell -c id)`, or `| grep " id " | get_field 2`.
 function openstack {
     { local -; set +o xtrace; } 2>/dev/null
     _sd_rec openstack openstack "$@"
-    local arg previous="" format=table prefix="" sum id IFS=' '
+    local arg previous="" format=table prefix="" sum id="" IFS=' '
     local -a columns=()
     for arg in "$@"; do
         [[ $arg == list ]] && return 0
-        if [[ $arg == show ]]; then
+        if [[ $arg == show ]] && ! _sd_rec_cloud show "$@"; then
             echo "stackdag: record mode: nothing exists yet in the cloud" >&2
             return 1
         fi
+        [[ $arg == show ]] && id=$_SD_ID
         case $previous in
             -f | --format) format=$arg ;;
             -c | --column) columns+=("$arg") ;;
@@ -128,8 +131,11 @@ function openstack {
         esac
         previous=$arg
     done
-    sum=$(printf '%s' "$*" | cksum)
-    printf -v id 'fake%08x%08x' "${sum%% *}" "${#*}"
+    if [[ -z $id ]]; then
+        sum=$(printf '%s' "$*" | cksum)
+        printf -v id 'fake%08x%08x' "${sum%% *}" "${#*}"
+        _SD_ID=$id _sd_rec_cloud made "$@"
+    fi
     ((${#columns[@]})) || columns=(id)
     local column sep=""
     case $format in
@@ -152,6 +158,44 @@ function openstack {
             for column in "${columns[@]}"; do echo "| $column | $id |"; done
             ;;
     esac
+}
+
+# _sd_rec_cloud made|show ARGS...: openstack's ARGS name a resource (its type: the words
+# before the verb, after the global options) and its names (the words after the verb that
+# are no options). made: a create or set gave it the id _SD_ID, remembered in the state
+# directory (for later steps). show: true when one of the names was made, with _SD_ID.
+function _sd_rec_cloud {
+    local how=$1 arg type="" verb="" skip="" file=${STACKDAG_RECORDED_CLONES%/*}/cloud t n i
+    shift
+    local -a names=()
+    for arg in "$@"; do
+        if [[ -n $skip ]]; then
+            skip=""
+        elif [[ -z $type && $arg == --os-* && $arg != *=* ]]; then
+            skip=1
+        elif [[ -z $verb && $arg == @(create|set|show|add|upload) ]]; then
+            verb=$arg
+        elif [[ -z $verb && $arg != -* ]]; then
+            type+="$arg "
+        elif [[ -n $verb && $arg != -* ]]; then
+            names+=("$arg")
+        fi
+    done
+    if [[ $how == made ]]; then
+        [[ $verb == @(create|set|upload) && -n $type ]] || return 0
+        mkdir -p -- "${file%/*}" 2>/dev/null
+        for arg in "${names[@]}"; do
+            printf '%s\t%s\t%s\n' "$type" "$arg" "$_SD_ID"
+        done >> "$file" 2>/dev/null
+        return 0
+    fi
+    [[ -r $file ]] || return 1
+    while IFS=$'\t' read -r t n i; do
+        for arg in "${names[@]}"; do
+            [[ $t == "$type" && $n == "$arg" ]] && { _SD_ID=$i; return 0; }
+        done
+    done < "$file"
+    return 1
 }
 
 # oslo-config-generator ... [--output-file FILE]: the sample file exists afterwards.
@@ -312,7 +356,7 @@ function _sd_record_standins {
 _SD_RUNTIME_FUNCS+=(
     [_sd_rec_where]=1 [_sd_rec]=1 [apt-get]=1 [apt]=1 [aptitude]=1
     [yum]=1 [dnf]=1 [zypper]=1 [snap]=1 [pip]=1 [pip3]=1 [systemctl]=1 [service]=1
-    [curl]=1 [wget]=1 [openstack]=1 [oslo-config-generator]=1 [env]=1 [tee]=1
+    [curl]=1 [wget]=1 [openstack]=1 [_sd_rec_cloud]=1 [oslo-config-generator]=1 [env]=1 [tee]=1
     [_sd_record_scripts]=1 [_sd_record_standins]=1
     [modprobe]=1 [insmod]=1 [rmmod]=1
     [wait_for_service]=1 [wait_for_compute]=1
