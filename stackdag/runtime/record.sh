@@ -51,20 +51,6 @@ function _sd_rec {
     echo "stackdag: recorded, not run: ${command% }" >&2
 }
 
-# The recorders below are out of a hook's `set -x` trace (a recorder's work is stackdag's:
-# the trace shows the hook's call, as it would the command's).
-function apt-get { { local -; set +o xtrace; } 2>/dev/null; _sd_rec package apt-get "$@"; }
-function apt { { local -; set +o xtrace; } 2>/dev/null; _sd_rec package apt "$@"; }
-function aptitude { { local -; set +o xtrace; } 2>/dev/null; _sd_rec package aptitude "$@"; }
-function yum { { local -; set +o xtrace; } 2>/dev/null; _sd_rec package yum "$@"; }
-function dnf { { local -; set +o xtrace; } 2>/dev/null; _sd_rec package dnf "$@"; }
-function zypper { { local -; set +o xtrace; } 2>/dev/null; _sd_rec package zypper "$@"; }
-function snap { { local -; set +o xtrace; } 2>/dev/null; _sd_rec package snap "$@"; }
-function pip { { local -; set +o xtrace; } 2>/dev/null; _sd_rec pip pip "$@"; }
-function pip3 { { local -; set +o xtrace; } 2>/dev/null; _sd_rec pip pip3 "$@"; }
-function systemctl { { local -; set +o xtrace; } 2>/dev/null; _sd_rec service systemctl "$@"; }
-function service { { local -; set +o xtrace; } 2>/dev/null; _sd_rec service service "$@"; }
-
 function curl {
     { local -; set +o xtrace; } 2>/dev/null
     _sd_rec download curl "$@"
@@ -75,22 +61,6 @@ function wget {
     { local -; set +o xtrace; } 2>/dev/null
     _sd_rec download wget "$@"
     _sd_rec_fetched wget "$@"
-}
-
-# Kernel modules change the running system.
-function modprobe { { local -; set +o xtrace; } 2>/dev/null; _sd_rec kernel modprobe "$@"; }
-function insmod { { local -; set +o xtrace; } 2>/dev/null; _sd_rec kernel insmod "$@"; }
-function rmmod { { local -; set +o xtrace; } 2>/dev/null; _sd_rec kernel rmmod "$@"; }
-
-# wait_for_service TIMEOUT URL / wait_for_compute TIMEOUT: record mode started nothing, so
-# there is nothing to wait for (waiting would time out and fail the hook).
-function wait_for_service {
-    { local -; set +o xtrace; } 2>/dev/null
-    _sd_rec wait wait_for_service "$@"
-}
-function wait_for_compute {
-    { local -; set +o xtrace; } 2>/dev/null
-    _sd_rec wait wait_for_compute "$@"
 }
 
 # run_process NAME CMD...: what it would start, when NAME is enabled.
@@ -220,16 +190,21 @@ function env {
 }
 
 # Commands recorded (chown, chgrp, chmod: looked at) when a hook names them by their full
-# path (sudo /bin/systemctl ...).
-declare -gA _SD_RECORDED_PATHS=([apt-get]=1 [apt]=1 [yum]=1 [dnf]=1 [zypper]=1 [snap]=1
-                                [pip]=1 [pip3]=1 [systemctl]=1 [service]=1 [curl]=1 [wget]=1
-                                [modprobe]=1 [insmod]=1 [rmmod]=1
-                                [chown]=1 [chgrp]=1 [chmod]=1)
+# path (sudo /bin/systemctl ...): these, and the recorders of one line below.
+declare -gA _SD_RECORDED_PATHS=([curl]=1 [wget]=1 [chown]=1 [chgrp]=1 [chmod]=1)
 
-# What reaches a server, a kernel table or the network, which the overlay the hooks run on
-# cannot hold (isolation.py): recorded whether or not it is installed here, so that a
-# plugin's records are the same on a bare machine and on a DevStack host.
+# The recorders of one line, by kind: package managers and pip, service managers, kernel
+# modules, waits for a service (record mode started nothing: waiting would time out and fail
+# the hook); and what reaches a server, a kernel table or the network, which the overlay
+# the hooks run on cannot hold (isolation.py): recorded whether or not it is installed
+# here, so that a plugin's records are the same on a bare machine and on a DevStack host.
+# Each is out of a hook's `set -x` trace (a recorder's work is stackdag's: the trace shows
+# the hook's call, as it would the command's).
 declare -gA _SD_RECORDED_KINDS=(
+    [apt-get]=package [apt]=package [aptitude]=package [yum]=package [dnf]=package
+    [zypper]=package [snap]=package [pip]=pip [pip3]=pip [systemctl]=service
+    [service]=service [modprobe]=kernel [insmod]=kernel [rmmod]=kernel
+    [wait_for_service]=wait [wait_for_compute]=wait
     [mysql]=database [mysqladmin]=database [psql]=database [createdb]=database
     [dropdb]=database [createuser]=database [dropuser]=database
     [recreate_database]=database [recreate_database_mysql]=database
@@ -354,12 +329,9 @@ function _sd_record_standins {
 }
 
 _SD_RUNTIME_FUNCS+=(
-    [_sd_rec_where]=1 [_sd_rec]=1 [apt-get]=1 [apt]=1 [aptitude]=1
-    [yum]=1 [dnf]=1 [zypper]=1 [snap]=1 [pip]=1 [pip3]=1 [systemctl]=1 [service]=1
+    [_sd_rec_where]=1 [_sd_rec]=1
     [curl]=1 [wget]=1 [openstack]=1 [_sd_rec_cloud]=1 [oslo-config-generator]=1 [env]=1 [tee]=1
     [_sd_record_scripts]=1 [_sd_record_standins]=1
-    [modprobe]=1 [insmod]=1 [rmmod]=1
-    [wait_for_service]=1 [wait_for_compute]=1
 )
 
 source "$_SD_RUNTIME_DIR/record_clones.sh"  # clones, and git and make in them
