@@ -445,3 +445,16 @@ def test_what_the_run_created_or_set_in_the_cloud_can_be_shown(rec):
     made, shown = out.splitlines()[0].split()
     assert made.startswith("fake") and shown == made
     assert "none" in out and "not a volume" in out
+
+
+def test_a_clone_into_a_checkout_that_is_there_leaves_it_as_it_is(rec, tmp_path):
+    """designate's git_clone of its own repository into DEST/designate, its path plugin's
+    link: the checkout is there, no empty recorded clone: make in it runs, and a failure in
+    it is not said to be record mode's end."""
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / "Makefile").write_text("all:\n\t@echo built\n")
+    out = rec.ok(f"git_clone https://example.org/own.git {q(own)} master\nmake -C {q(own)}\n"
+                 f"cat $STACKDAG_RECORDED_CLONES 2>/dev/null || echo no clones\n")
+    assert "\nbuilt\n" in out and out.endswith("no clones\n")
+    assert [k for k, _ in records(rec)] == ["clone"]

@@ -7,6 +7,10 @@
 # recorded too (_sd_rec_in_clone).
 function _sd_rec_clone_made {
     [[ -n ${1:-} ]] || return 0
+    # a checkout that is there (a path plugin's own, linked at DEST/<name>) is no recorded
+    # clone: DevStack's git_clone leaves it as it is
+    [[ -d $1 && -n $(command find "$1/" -mindepth 1 -maxdepth 1 -print -quit 2>/dev/null) ]] \
+        && return 0
     _sd_rec_as_called mkdir -p -- "$1"
     local dir
     dir=$(cd -- "$1" && pwd -P) || return 0
