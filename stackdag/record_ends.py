@@ -89,9 +89,13 @@ def _own_lines(failure: str) -> list[str]:
 
 def _paths(failure: str) -> list[str]:
     """The absolute paths the failure's own lines name, normalized: quotes and the like
-    around them, and a FILE:LINE's line, taken off (the failing command's place is one)."""
+    around them, and a FILE:LINE's line, taken off (the failing command's place is one).
+    Not those of a `set -x` trace: a command's arguments name what it would make (octavia's
+    image build, -o its checkout's amphora image)."""
     found = []
     for line in _own_lines(failure):
+        if line.startswith("+"):
+            continue
         for word in line.split():
             word = re.sub(r":\d+$", "", word.strip("'\"`‘’,;:()[]"))
             if word.startswith("/"):

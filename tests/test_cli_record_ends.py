@@ -29,6 +29,11 @@ fi
 if [[ $2 == install && $SD_MODE == clone ]]; then
     source $DEST/horizon/devstack/lib/sdpanel
 fi
+if [[ $2 == install && $SD_MODE == traced ]]; then
+    pip_install sd-image-builder
+    set -o xtrace
+    $TOP_DIR/build.sh -o $(dirname $BASH_SOURCE)/sd-amphora.qcow2
+fi
 """
 
 
@@ -88,3 +93,16 @@ def test_a_file_of_a_recorded_checkout_is_named_as_that_checkout(git_plugin, ws)
         "record mode ends here: what this step needs would have been provided by an "
         "install the run recorded, not made: horizon (clone: .stack/dest/horizon, "
         "recorded, left empty)"), run.stdout
+
+
+def test_what_a_traced_command_would_make_is_no_missing_file(git_plugin, ws):
+    """octavia's image build, traced, is given its output (-o, in its checkout): not a file
+    missing from the checkout; the build's error names what pip would have installed."""
+    ws.write("build.sh", "#!/bin/sh\necho 'ERROR: sd-image-builder repo directory not found'"
+             "\nexit 1\n", executable=True)
+    run = git_plugin("traced")
+    assert run.returncode == 1
+    line = ends_line(run) or ""
+    assert line.startswith("record mode ends here: ") and line.endswith(
+        "sd-image-builder (pip: `pip_install sd-image-builder` at "
+        f"{(ws.top.parent / 'checkouts/p/devstack/plugin.sh').resolve()}:17)"), run.stdout
