@@ -4,14 +4,18 @@ diskimage-builder, which pip would have installed; what a recorded clone holds) 
 on, and its failure report says so, naming those installs (shell.py adds the line).
 
 It is read from the failure's own words, and the records of the run (records.py's files):
-a word of the failure, or a part of a path in it, that names a package, requirement,
-project or repository the run recorded. Where none does, but the step failed on something
-missing (a file, a module, a command), the installs recorded for the step's plugin are
-named as what may have provided it.
+a path in it that lies in a recorded clone (an in-tree service's checkout: neutron's
+devstack/lib/l2_agent, which networking-bgpvpn sources), or a word of the failure, or a part
+of a path in it, that names a package, requirement, project or repository the run recorded.
+A file missing from a checkout that is there is the plugin's own bug, as in a real run.
+Where nothing is named, but the step failed on something missing (a file, a module, a
+command), the installs recorded for the step's plugin are named as what may have provided
+it.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 from pathlib import Path
@@ -83,17 +87,46 @@ def _own_lines(failure: str) -> list[str]:
             if not line.startswith(("stackdag: ", "# stackdag "))]
 
 
-def _checkout_file_missing(failure: str) -> bool:
-    """The failure names a file missing from a checkout (a git working tree): the plugin's
-    own bug, as in a real run (starlingx config installs sysinv/cmd/partition_info.sh,
-    which its checkout no longer has)."""
+def _paths(failure: str) -> list[str]:
+    """The absolute paths the failure's own lines name, normalized: quotes and the like
+    around them, and a FILE:LINE's line, taken off (the failing command's place is one).
+    Not those of a `set -x` trace: a command's arguments name what it would make (octavia's
+    image build, -o its checkout's amphora image)."""
+    found = []
     for line in _own_lines(failure):
+        if line.startswith("+"):
+            continue
         for word in line.split():
-            path = Path(word.strip("'\"`‘’,;:()[]"))
-            if path.is_absolute() and not path.exists() \
-                    and any((parent / ".git").exists() for parent in path.parents):
-                return True
-    return False
+            word = re.sub(r":\d+$", "", word.strip("'\"`‘’,;:()[]"))
+            if word.startswith("/"):
+                found.append(os.path.normpath(word))
+    return found
+
+
+def _checkout_file_missing(paths: list[str], clones: list[str]) -> bool:
+    """A path names a file missing from a checkout (a git working tree, not a recorded
+    clone): the plugin's own bug, as in a real run (starlingx config installs
+    sysinv/cmd/partition_info.sh, which its checkout no longer has)."""
+    return any(not os.path.lexists(path) and not _clone_of(path, clones)
+               and any((parent / ".git").exists() for parent in Path(path).parents)
+               for path in paths)
+
+
+def _clone_of(path: str, clones: list[str]) -> str | None:
+    """The recorded clone PATH lies in, if any."""
+    return next((c for c in clones if path == c or path.startswith(c.rstrip("/") + "/")),
+                None)
+
+
+def _in_clones(paths: list[str], clones: list[str]) -> dict[str, str]:
+    """Name -> what to say, for each recorded clone a path of the failure lies in: its
+    content is the repository's, which record mode does not fetch."""
+    found: dict[str, str] = {}
+    for path in paths:
+        clone = _clone_of(path, clones)
+        if clone and (name := Path(clone).name.lower()) not in found:
+            found[name] = f"{name} (clone: {display_path(clone)}, recorded, left empty)"
+    return found
 
 
 def _installs(paths) -> list[tuple[str, str, str, list[str]]]:
@@ -115,7 +148,11 @@ def ends_here(state: StateDir, failure: str, plugin: str | None) -> str:
     messages have it; a path plugin's own setup_develop is recorded)."""
     words, parts = _failure_words(failure)
     own = (plugin or "").lower()
-    found: dict[str, str] = {}
+    paths = _paths(failure)
+    clones = read_lines(state.records / "clones")
+    found = _in_clones(paths, clones)
+    if not found and _checkout_file_missing(paths, clones):
+        return ""
     for kind, where, command, names in _installs(sorted(state.records.glob("*.tsv"))):
         # a project's name in a path is its source tree's, which is there (config's
         # sysinv/cmd/partition_info.sh): what a develop install provides is named alone
@@ -127,8 +164,7 @@ def ends_here(state: StateDir, failure: str, plugin: str | None) -> str:
     if found:
         return ("\nrecord mode ends here: what this step needs would have been provided by "
                 "an install the run recorded, not made: " + "; ".join(found.values()))
-    if not plugin or not _MISSING.search("\n".join(_own_lines(failure))) \
-            or _checkout_file_missing(failure):
+    if not plugin or not _MISSING.search("\n".join(_own_lines(failure))):
         return ""
     mine = _installs(sorted(state.records.glob(f"*:{file_name(plugin)}.tsv")))
     names = list(dict.fromkeys(n for _, _, _, names in mine for n in names if n != own))

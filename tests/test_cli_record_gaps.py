@@ -59,6 +59,52 @@ def test_die_under_set_x_leaves_the_hooks_lines_last(ws):
     assert traced[-1] == "++ die 2 'a is broken'", traced
 
 
+NESTED_CLEAN = """\
+function cleanup_links {
+    for link in links; do
+        sudo ip link del dev sd-no-such-$link
+    done
+}
+function cleanup_p {
+    cleanup_links
+    sudo rm -rf $TOP_DIR/gone
+    false
+}
+[[ $1 != clean ]] || cleanup_p
+"""
+
+
+def test_a_failure_in_unstack_or_clean_is_named_once_as_the_hook_wrote_it(ws):
+    """Without errexit, a function whose status is that of a failure inside it is not
+    named again at each caller as the runtime's `command sudo "$@"` (ironic's
+    cleanup_switch_bridges); a later failure is still named."""
+    ws.plugin("p", plugin_sh=NESTED_CLEAN)
+    ws.register("p", before="[stack]\nrecord = true\n\n")
+    assert ws.run("stackdag", "stack").returncode == 0
+    assert ws.run("stackdag", "clean").returncode == 1
+    named = [line for line in ws.read(".stack/logs/clean+clean:p.log").splitlines()
+             if line.startswith("stackdag: status")]
+    plugin_sh = f"{ws.top}/plugins/p/devstack/plugin.sh"
+    assert named == [
+        f"stackdag: status 1 from: sudo ip link del dev sd-no-such-links at {plugin_sh}:3",
+        f"stackdag: status 1 from: false at {plugin_sh}:9"], named
+
+
+
+def test_recording_is_out_of_a_hooks_trace(ws):
+    """magnum's `set -o xtrace`: how record mode records recreate_database is stackdag's
+    work, not the hook's: the trace shows the hook's lines, and its last are the hook's."""
+    ws.plugin("p", plugin_sh="set -o xtrace\n[[ $2 != install ]] || { recreate_database sdb; "
+              "curl -o $TOP_DIR/f https://example.org/f; ls $TOP_DIR/sd-not-there; }\n")
+    ws.register("p", before="[stack]\nrecord = true\n\n")
+    assert ws.run("stackdag", "stack").returncode == 1
+    log = ws.read(".stack/logs/install:p.log").splitlines()
+    traced = [line.lstrip("+ ") for line in log if line.startswith("+")]
+    at = traced.index("recreate_database sdb")
+    assert traced[at:] == ["recreate_database sdb", f"curl -o {ws.top}/f https://example.org/f",
+                           f"ls {ws.top}/sd-not-there"], traced[at:]
+
+
 AS_STACK = """\
 if [[ $2 == install ]]; then
     iniset $CINDER_CONF DEFAULT debug True
@@ -139,7 +185,7 @@ if [[ $2 == post-config && $SD_MODE == pip ]]; then
     $TOP_DIR/build.sh
 fi
 if [[ $2 == post-config && $SD_MODE == download ]]; then
-    curl -sL https://example.org/releases/sdtool_0.5_linux_amd64.tar.gz | tar -zxf - sdtool
+    curl -sL https://example.org/releases/sdtool_0.5_linux_amd64.tar.gz | tar -tzf - sdtool
 fi
 if [[ $2 == post-config && $SD_MODE == unnamed ]]; then
     PXE_IMAGE=$(ls /usr/lib/sdboot/*.kpxe 2>/dev/null || :)     # none: an empty name
@@ -179,7 +225,7 @@ def test_where_record_mode_ends_on_what_a_recorded_install_provides_it_says_so(w
     if mode == "pip":
         assert line.endswith("sd-image-builder (pip: `pip_install -r "
                              f"{ws.top}/requirements.txt` at plugins/p/devstack/plugin.sh:3)")
-    elif mode == "download":    # magnum: curl -sL $SONOBUOY_URL | sudo tar -zxf - ...
+    elif mode == "download":    # what the archive holds: a listing needs its content
         assert line.endswith("sdtool (download: `curl -sL https://example.org/releases/"
                              "sdtool_0.5_linux_amd64.tar.gz` at plugins/p/devstack/plugin.sh:12)")
     elif mode in ("unnamed", "tested"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpers_bash import Bash, q
+from helpers_bash import FUNCTIONS, Bash, q
 
 bash = pytest.fixture(lambda tmp_path: Bash(tmp_path))
 
@@ -348,3 +348,23 @@ def test_merge_config_group_goes_on_after_an_undefined_file(bash):
     assert (bash.tmp / "other.conf").read_text() == "\n[x]\ny = 1\n"
     assert (bash.tmp / "glance.conf").read_text() == "\n[g]\nh = i\n"
     assert bash.ok("merge_config_group missing.conf post-config; echo ok") == "ok\n"
+
+
+def test_a_file_the_user_may_not_write_in_a_directory_the_user_may_is_replaced(shared_tmp):
+    """designate copies rootwrap.conf with sudo into its config directory (the stack
+    user's), then isets it as the user: DevStack's `sed -i` replaces the file, and so does
+    iniset, keeping its mode."""
+    from conftest import other_user
+    user = other_user(shared_tmp, sudo=False)
+    conf = shared_tmp / "etc"
+    conf.mkdir()
+    conf.chmod(0o777)       # the user may write it (it is the user's in a real run)
+    (conf / "rootwrap.conf").write_text("[DEFAULT]\nfilters_path = /x\n")
+    (conf / "rootwrap.conf").chmod(0o604)
+    (shared_tmp / "ws").mkdir()
+    run = user.run(f"source {q(FUNCTIONS)}; "
+                   f"iniset {q(conf / 'rootwrap.conf')} DEFAULT filters_path /y "
+                   f"&& stat -c '%U %a' {q(conf / 'rootwrap.conf')}", shared_tmp / "ws")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == f"{user.name} 604"
+    assert (conf / "rootwrap.conf").read_text() == "[DEFAULT]\nfilters_path = /y\n"

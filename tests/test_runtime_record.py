@@ -197,12 +197,21 @@ def test_setup_develop_leaves_stub_scripts_on_path(rec, tmp_path):
     (tmp_path / "other").mkdir()
     (tmp_path / "other/pyproject.toml").write_text(
         '[project]\nname = "other"\n[project.scripts]\nother-cli = "other:main"\n')
+    # magnum's: console scripts as an entry-point group of pyproject.toml
+    (tmp_path / "third").mkdir()
+    (tmp_path / "third/pyproject.toml").write_text(
+        '[project]\nname = "third"\n[project.entry-points."console_scripts"]\n'
+        'third-db-manage = "third.cmd:main"\n[project.entry-points.wsgi_scripts]\n'
+        'third-wsgi = "third.wsgi:app"\n[project.entry-points."oslo.config.opts"]\n'
+        '"third" = "third.opts:list_opts"\n')
     out = rec.ok(f"GLOBAL_VENV=True DEVSTACK_VENV={q(tmp_path / 'venv')}\n"
                  f"setup_develop {q(project)}\npip_install -e {q(tmp_path / 'other')}\n"
+                 f"setup_develop {q(tmp_path / 'third')}\n"
                  "type -P proj-api proj-wsgi; proj-api --help\n",
                  GLOBAL_VENV="True", DEVSTACK_VENV=str(tmp_path / "venv"))
     bin_dir = tmp_path / "venv/bin"
-    assert sorted(p.name for p in bin_dir.iterdir()) == ["other-cli", "proj-api", "proj-wsgi"]
+    assert sorted(p.name for p in bin_dir.iterdir()) == [
+        "other-cli", "proj-api", "proj-wsgi", "third-db-manage", "third-wsgi"]
     assert out.splitlines()[-2:] == [str(bin_dir / "proj-api"), str(bin_dir / "proj-wsgi")]
     assert ("develop", f"setup_develop {project}") in records(rec)
 
@@ -402,3 +411,60 @@ def test_podman_and_buildah_are_recorded_as_docker_is(rec, tmp_path):
     assert not (tmp_path / "called").exists()
     assert records(rec) == [("container", "podman run --rm quay.io/ceph/ceph:v20 --version"),
                             ("container", "buildah bud -t x .")]
+
+
+@pytest.mark.parametrize("command, made", [
+    # magnum: the archive on standard input, as root
+    ("wget -t 2 -c -qO- https://example.org/s/sdtool_0.5_linux_amd64.tar.gz"
+     " | sudo tar -zxf - -C bin sdtool", ["bin/sdtool"]),
+    ("curl -fsSLO https://example.org/k.tgz && tar xzf k.tgz --strip-components=1"
+     " -C bin kdir/kube ./kdir/etc/", ["bin/kube", "bin/etc/"]),
+    ("curl -fsSL -o h.tgz https://example.org/h.tgz && tar -x -v --file=h.tgz -Cbin"
+     " 'h/*'", []),
+])
+def test_an_extraction_of_a_recorded_download_leaves_the_members_it_names(rec, command,
+                                                                           made):
+    """The members are stand-ins, recorded if they are run (what the archive held is not
+    there); tar of a real archive, on standard input too, still runs."""
+    (rec.tmp / "bin").mkdir()
+    rec.ok(command + "\n")
+    assert [k for k, _ in records(rec)] == ["download", "extract"]
+    found = sorted(str(p.relative_to(rec.tmp)) + ("/" if p.is_dir() else "")
+                   for p in (rec.tmp / "bin").rglob("*"))
+    assert found == sorted(made)
+    for name in made:
+        if not name.endswith("/"):
+            assert os.access(rec.tmp / name, os.X_OK)
+            assert "a stand-in for tar" in (rec.tmp / name).read_text()
+    real = rec.ok("mkdir -p r/d && echo x > r/d/f && tar -C r -czf r.tgz d\n"
+                  "mkdir o1 o2 && tar -xzf r.tgz -C o1 && cat r.tgz | tar -xz -C o2 d/f\n"
+                  "cat o1/d/f o2/d/f\n")
+    assert real == "x\nx\n"
+    assert [k for k, _ in records(rec)] == ["download", "extract"]
+
+
+def test_what_the_run_created_or_set_in_the_cloud_can_be_shown(rec):
+    """magnum sets its image's properties, then shows it: the image is there, with the id
+    the set answered; what nothing made is not."""
+    out = rec.ok("made=$(openstack --os-cloud devstack-admin image set sdimg --property a=b "
+                 "-f value -c id)\n"
+                 "shown=$(openstack image show sdimg -f value -c id)\n"
+                 'echo "$made $shown"\n'
+                 "openstack image show sd-other || echo none\n"
+                 "openstack volume show sdimg || echo not a volume\n")
+    made, shown = out.splitlines()[0].split()
+    assert made.startswith("fake") and shown == made
+    assert "none" in out and "not a volume" in out
+
+
+def test_a_clone_into_a_checkout_that_is_there_leaves_it_as_it_is(rec, tmp_path):
+    """designate's git_clone of its own repository into DEST/designate, its path plugin's
+    link: the checkout is there, no empty recorded clone: make in it runs, and a failure in
+    it is not said to be record mode's end."""
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / "Makefile").write_text("all:\n\t@echo built\n")
+    out = rec.ok(f"git_clone https://example.org/own.git {q(own)} master\nmake -C {q(own)}\n"
+                 f"cat $STACKDAG_RECORDED_CLONES 2>/dev/null || echo no clones\n")
+    assert "\nbuilt\n" in out and out.endswith("no clones\n")
+    assert [k for k, _ in records(rec)] == ["clone"]

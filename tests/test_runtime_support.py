@@ -24,7 +24,11 @@ def bash(tmp_path) -> Bash:
 
 # --- the runtime's contract with driver.sh --------------------------------------------------
 
-def test_runtime_funcs_lists_exactly_the_functions_defined(bash):
+@pytest.mark.parametrize("record", [False, True])
+def test_runtime_funcs_lists_exactly_the_functions_defined(bash, record):
+    """In record mode too: record.sh and the record_*.sh files it sources each list theirs."""
+    if record:
+        bash.env.update(STACKDAG_RECORD="1")
     out = bash.ok('declare -F | while read -r _ _ f; do echo "D $f"; done\n'
                   'for f in "${!_SD_RUNTIME_FUNCS[@]}"; do echo "L $f"; done')
     defined = {line[2:] for line in out.splitlines() if line.startswith("D ")}
@@ -32,6 +36,13 @@ def test_runtime_funcs_lists_exactly_the_functions_defined(bash):
     assert defined == listed
     internal = {f for f in defined if f.startswith("_")}
     assert internal <= {f for f in defined if f.startswith("_sd_")}
+
+
+def test_record_mode_sources_every_record_file():
+    sourced = re.findall(r'^source "\$_SD_RUNTIME_DIR/(record_\w+\.sh)"',
+                         (RUNTIME_DIR / "record.sh").read_text(), re.M)
+    assert sorted(sourced) == sorted(p.name for p in RUNTIME_DIR.glob("record_*.sh"))
+    assert sourced[-1] == "record_made.sh"      # it calls what the others define
 
 
 LAZY = ("system", "ini", "meta", "packages", "packagelists", "processes", "procgroups", "units",

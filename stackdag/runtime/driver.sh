@@ -71,12 +71,21 @@ _SD_ERR_TRAP='{ _sd_status=$? _sd_flags=$-; set +o xtrace; } 2>/dev/null; _sd_fa
 # (in it: ...)"). One that fails in a function carried from an earlier
 # step (bash knows it by the state file it was restored from) is placed at the start of
 # that function, in the file that defined it (messages.sh: _sd_where).
+# Without errexit, a function whose status is that of a failure named inside it is not named
+# again: the trap fires for its call too, BASH_COMMAND still the failed command's (`command
+# sudo "$@"` for a failing sudo, at each caller up the stack: ironic's clean); nor is the
+# hook's own status, where a failure was named (the trap fires in the driver's frames).
 function _sd_failed {
     local i=1 command=$BASH_COMMAND
-    if [[ -n $_SD_ERREXIT && ( $_sd_flags != *e* || -n ${_SD_FAILED_SHOWN:-} ) ]]; then
+    if [[ -n $_SD_ERREXIT && ( $_sd_flags != *e* || -n ${_SD_FAILED_SHOWN:-} ) ]] || {
+            [[ -z $_SD_ERREXIT ]] && { [[ $BASH_COMMAND == "${_SD_FAILED_COMMAND-}" ]] \
+                && ((${#FUNCNAME[@]} < _SD_FAILED_DEPTH)) || [[ -n ${_SD_FAILED:-} \
+                && ${BASH_SOURCE[1]:-} == "$_SD_RUNTIME_DIR"/driver.sh ]]; }; }; then
+        _SD_FAILED_DEPTH=${#FUNCNAME[@]}
         [[ $_sd_flags != *x* ]] || set -o xtrace
         return 0
     fi
+    _SD_FAILED_COMMAND=$BASH_COMMAND _SD_FAILED_DEPTH=${#FUNCNAME[@]}
     while [[ ${BASH_SOURCE[i]:-} == "$_SD_RUNTIME_DIR"/* && -n ${BASH_SOURCE[i + 1]:-} \
             && ${BASH_SOURCE[i + 1]} != "$_SD_RUNTIME_DIR"/driver.sh ]]; do
         i=$((i + 1))

@@ -23,12 +23,19 @@ function _sd_ini_load {
     fi
 }
 
-# _sd_ini_write SUDO FILE: write the lines back (through sudo if SUDO is set).
+# _sd_ini_write SUDO FILE: write the lines back (through sudo if SUDO is set). A file the
+# user may not write, in a directory the user may, is replaced by a new one of the same
+# mode, the user's, as DevStack's `sed -i` replaces it (designate isets the rootwrap.conf
+# it copied with sudo into its config directory, the stack user's).
 function _sd_ini_write {
     local -a out=()
+    local new
     ((${#_SD_INI_LINES[@]} == 0)) || out=("${_SD_INI_LINES[@]/%/$'\n'}")
     if [[ -n $1 ]]; then
         printf '%s' "${out[@]}" | sudo tee "$2" >/dev/null
+    elif [[ -e $2 && ! -w $2 && -w $(dirname -- "$2") ]]; then
+        new=$(mktemp -- "$2.XXXXXX") && printf '%s' "${out[@]}" > "$new" \
+            && command chmod --reference="$2" -- "$new" && command mv -f -- "$new" "$2"
     else
         printf '%s' "${out[@]}" > "$2"
     fi

@@ -9,10 +9,7 @@
 #                                   them; cp, install and ln into or out of a recorded
 #                                   clone (under sudo too) are recorded: the content is not
 #                                   there (heat-dashboard copies into horizon's)
-#   downloads                       curl -o/-O/--remote-name, wget -O, -P or neither: the
-#                                   file, a stand-in that is recorded if it is run, under
-#                                   sudo too (devstack-plugin-ceph fetches cephadm, moves
-#                                   it to /usr/bin and runs it)
+#   downloads                       record_fetch.sh (stand-ins of what they wrote)
 #   commands pip would install      oslo-config-generator, a command on PATH (scripts a
 #                                   hook runs, #!/bin/sh ones too, call it)
 
@@ -55,9 +52,14 @@ function _sd_rec_standin {
 
 # _sd_rec_is_standin COMMAND: COMMAND (a path, or a name on PATH) is a stand-in.
 function _sd_rec_is_standin {
-    local file line=""
-    file=$(type -P -- "$1") || return 1
-    { read -r line && read -r line; } < "$file" 2>/dev/null
+    local file
+    file=$(type -P -- "$1") && _sd_rec_standin_file "$file"
+}
+
+# _sd_rec_standin_file FILE: FILE is a stand-in (executable or not: a download's).
+function _sd_rec_standin_file {
+    local line=""
+    { read -r line && read -r line; } < "$1" 2>/dev/null
     [[ $line == "# stackdag record mode: a stand-in for "* ]]
 }
 
@@ -249,110 +251,6 @@ function install {
     _sd_rec_copied install "$@" || command install "$@"
 }
 
-# --- downloads --------------------------------------------------------------------------
-
-# _sd_rec_url_name URL: _SD_NAME = the last part of URL's path, without query or fragment.
-function _sd_rec_url_name {
-    local path=${1#*://}
-    path=${path%%[?#]*}
-    [[ $path == */* ]] && _SD_NAME=${path##*/} || _SD_NAME=""
-}
-
-# _sd_rec_fetched curl|wget ARGS...: the files the download would have written exist, as
-# stand-ins (a downloaded tool is often run: devstack-plugin-ceph's cephadm): curl's -o
-# FILE and -O (or --remote-name) paired with the URLs in order, as curl pairs them
-# (--remote-name-all: every URL), in --output-dir; wget's -O FILE, else each URL's name
-# (index.html for none) in -P DIR. "-" is standard output: no file. Under sudo, root's.
-function _sd_rec_fetched {
-    local command=$1 arg value="" dir=. name all="" i
-    shift
-    local -a outputs=() urls=() files=()
-    for arg in "$@"; do
-        if [[ -n $value ]]; then
-            _sd_rec_fetched_value "$arg"
-        elif [[ $arg == --@(output|output-document|directory-prefix|output-dir)=* ]]; then
-            value=${arg%%=*}
-            _sd_rec_fetched_value "${arg#*=}"
-        elif [[ $command == curl ]]; then
-            _sd_rec_curl_option "$arg"
-        elif [[ $arg == @(-O|--output-document|-P|--directory-prefix|-e|-U|--user-agent) \
-                || $arg == --header ]]; then
-            value=$arg
-        elif [[ $arg == -[OP]?* ]]; then
-            value=${arg:0:2}
-            _sd_rec_fetched_value "${arg:2}"
-        elif [[ $arg != -* && $arg =~ ^[A-Za-z][A-Za-z0-9+.-]*:// ]]; then
-            urls+=("$arg")
-        fi
-    done
-    if [[ $command == wget ]]; then
-        if ((${#outputs[@]})); then
-            files=("${outputs[-1]}")
-        else
-            for arg in "${urls[@]}"; do
-                _sd_rec_url_name "$arg"
-                files+=("$dir/${_SD_NAME:-index.html}")
-            done
-        fi
-    else
-        for ((i = 0; i < ${#urls[@]}; i++)); do
-            name=${outputs[i]:-${all:+//remote}}
-            if [[ $name == //remote ]]; then
-                _sd_rec_url_name "${urls[i]}"
-                name=${_SD_NAME:+$dir/$_SD_NAME}
-            fi
-            [[ -z $name ]] || files+=("$name")
-        done
-    fi
-    for name in "${files[@]}"; do
-        [[ $name == - ]] && continue
-        { _sd_rec_as_called mkdir -p -- "$(dirname -- "$name")" \
-            && _sd_rec_standin "$command ${urls[*]}" \
-                | _sd_rec_as_called tee -- "$name" >/dev/null; } 2>/dev/null || :
-    done
-}
-
-# _sd_rec_fetched_value VALUE: the value of _sd_rec_fetched's option $value (its locals).
-function _sd_rec_fetched_value {
-    if [[ $value == @(-o|--output|-O|--output-document) ]]; then
-        outputs+=("$1")
-    elif [[ $value == @(--output-dir|-P|--directory-prefix) ]]; then
-        dir=$1
-    elif [[ $value == --url ]]; then
-        urls+=("$1")
-    fi
-    value=""
-}
-
-# _sd_rec_curl_option ARG: one of curl's words, for _sd_rec_fetched (its locals): a URL,
-# an option that names the output or takes a value, or a cluster of short options (-fsSLO)
-# up to one that takes a value.
-function _sd_rec_curl_option {
-    local letters letter
-    if [[ $1 == --remote-name ]]; then
-        outputs+=(//remote)
-    elif [[ $1 == --remote-name-all ]]; then
-        all=1
-    elif [[ $1 == @(--output|--output-dir|--url|--proxy|--referer|--preproxy) ]]; then
-        value=$1
-    elif [[ $1 == -[!-]* ]]; then
-        letters=${1#-}
-        while [[ -n $letters ]]; do
-            letter=${letters:0:1}
-            letters=${letters:1}
-            if [[ $letter == O ]]; then
-                outputs+=(//remote)
-            elif [[ $letter == [AbcCdDeEFHKmoPQrtTuUwxXyYz] ]]; then
-                value=-$letter
-                [[ -z $letters ]] || _sd_rec_fetched_value "$letters"
-                break
-            fi
-        done
-    elif [[ $1 != -* && $1 =~ ^[A-Za-z][A-Za-z0-9+.-]*:// ]]; then
-        urls+=("$1")
-    fi
-}
-
 # _sd_rec_generated ARGS...: oslo-config-generator's output file exists, empty: its
 # --output-file, else each --config-file's [DEFAULT] output_file (taas's
 # tools/generate_config_file_samples.sh gives only --config-file=etc/.../taas.ini).
@@ -417,13 +315,13 @@ function _sd_rec_called_by {
 
 _SD_RUNTIME_FUNCS+=(
     [_sd_rec_root]=1 [_sd_rec_as_called]=1 [_sd_rec_standin]=1 [_sd_rec_is_standin]=1
+    [_sd_rec_standin_file]=1
     [_sd_rec_writing]=1 [_sd_rec_owner]=1
     [_sd_rec_made_dir]=1 [_sd_rec_made_file]=1 [_sd_record_checkouts]=1
     [_sd_record_conf_dirs]=1 [_sd_record_configured]=1 [_sd_rec_dest_links]=1
     [_sd_rec_clone_copy]=1 [_sd_rec_in_clone_path]=1 [_sd_rec_copied]=1 [cp]=1 [install]=1
     [ln]=1
-    [_sd_rec_url_name]=1 [_sd_rec_fetched]=1 [_sd_rec_fetched_value]=1
-    [_sd_rec_curl_option]=1 [_sd_rec_generated]=1 [_sd_rec_commands]=1 [_sd_rec_called_by]=1
+    [_sd_rec_generated]=1 [_sd_rec_commands]=1 [_sd_rec_called_by]=1
 )
 _sd_rec_commands
 _sd_rec_dest_links
