@@ -101,9 +101,18 @@ def snapshot(upper: int, root: str = "/") -> dict[str, tuple]:
 
 
 def changed(before: dict[str, tuple], after: dict[str, tuple]) -> dict[str, list]:
-    """Path -> [its state before, after] (None: absent), for every entry that differs."""
-    return {p: [before.get(p), after.get(p)] for p in before.keys() | after.keys()
-            if before.get(p) != after.get(p)}
+    """Path -> [its state before, after] (None: absent), for every entry that differs. An
+    entry there before and after differs by its state, not by the device the overlay
+    reports for it (the sandbox's own /etc/hosts, copied up when it started, was reported
+    on the upper layer's device only after the run, unchanged)."""
+    out = {}
+    for p in before.keys() | after.keys():
+        old, new = before.get(p), after.get(p)
+        if old is not None and new is not None:
+            old, new = old[:-1], new[:-1]
+        if old != new:
+            out[p] = [before.get(p), after.get(p)]
+    return out
 
 
 def host_check(candidates: dict[str, list], machine_before: dict[str, tuple]
