@@ -468,3 +468,67 @@ def test_a_clone_into_a_checkout_that_is_there_leaves_it_as_it_is(rec, tmp_path)
                  f"cat $STACKDAG_RECORDED_CLONES 2>/dev/null || echo no clones\n")
     assert "\nbuilt\n" in out and out.endswith("no clones\n")
     assert [k for k, _ in records(rec)] == ["clone"]
+
+
+def test_a_checksum_check_of_a_recorded_download_is_recorded(rec):
+    """lib/etcd3 checks its tarball's sha256 (`sha256sum -c`), which a stand-in fails; a
+    check of real files still runs, and fails when they do not match."""
+    out = rec.ok("mkdir files\ncurl -fsSL -o files/e.tgz https://example.org/e.tgz\n"
+                 "echo \"abc123 $TOP_DIR/files/e.tgz\" > files/e.sha256sum\n"
+                 "sha256sum -c files/e.sha256sum || exit 1\n"
+                 "echo 'SHA256 (files/e.tgz) = abc123' > files/bsd.sum\n"
+                 "sudo sha256sum --check files/bsd.sum\n"
+                 "echo x > real && sha256sum real > real.sum && md5sum real > real.md5\n"
+                 "sha256sum -c real.sum && md5sum --check real.md5\necho done\n")
+    assert out.endswith("real: OK\nreal: OK\ndone\n")
+    assert [(k, c.split()[0]) for k, c in records(rec)] == [
+        ("download", "curl"), ("verify", "sha256sum"), ("verify", "sha256sum")]
+    failed = rec.run("echo y > real\nsha256sum -c real.sum\necho never\n")
+    assert failed.returncode == 1 and "never" not in failed.stdout
+
+
+def test_copies_out_of_what_a_recorded_download_or_pip_install_fills_are_recorded(
+        rec, tmp_path):
+    """lib/etcd3 copies etcd out of its unpacked (recorded) tarball, lib/glance rootwrap
+    files out of the venv a recorded pip install fills; a copy of a missing file elsewhere,
+    or of one not there beside a real archive's members, still fails."""
+    venv = tmp_path / "venv"
+    out = rec.ok("mkdir files bin etc\n"
+                 "curl -fsSL -o files/e.tgz https://example.org/e.tgz\n"
+                 "tar xzvf files/e.tgz -C $TOP_DIR/files\n"
+                 "sudo cp $TOP_DIR/files/etcd-v1/etcd bin/etcd\n"
+                 "pip_install glance\n"
+                 "cp -r $DEVSTACK_VENV/etc/glance/rootwrap.* etc/\necho done\n",
+                 GLOBAL_VENV="True", DEVSTACK_VENV=str(venv))
+    assert out.endswith("done\n")
+    assert [(k, c.split()[0]) for k, c in records(rec)] == [
+        ("download", "curl"), ("extract", "tar"), ("copy", "cp"), ("pip", "pip_install"),
+        ("copy", "cp")]
+    for script in ("cp $TOP_DIR/not-there etc/\necho never\n",
+                   "mkdir -p r/d && echo x > r/d/f && tar -C r -czf r.tgz d\n"
+                   "mkdir o && tar -xzf r.tgz -C o && cp o/d/g etc/\necho never\n"):
+        failed = rec.run(script)
+        assert failed.returncode == 1 and "never" not in failed.stdout
+
+
+def test_a_recorded_copy_leaves_what_it_would_have_written(rec, tmp_path):
+    """configure_rootwrap installs rootwrap.conf out of the (recorded) checkout, then edits
+    it with `sudo sed -i`: the copy's destination exists, empty, or a stand-in where
+    install's mode makes it executable; what a pattern would have matched is not known."""
+    out = rec.ok("git_clone https://example.org/cinder.git $TOP_DIR/cinder master\n"
+                 "mkdir -p etc/cinder/rootwrap.d bin\n"
+                 "sudo install -o root -g root -m 644 cinder/etc/cinder/rootwrap.d/*.filters"
+                 " etc/cinder/rootwrap.d\n"
+                 "sudo install -o root -g root -m 644 cinder/etc/cinder/rootwrap.conf"
+                 " etc/cinder/rootwrap.conf\n"
+                 "sudo sed -e 's/^a=.*/a=b/' -i etc/cinder/rootwrap.conf\n"
+                 "install -m 755 cinder/tools/tool bin/tool\n"
+                 "cp -t etc/cinder cinder/etc/cinder/api-paste.ini cinder/etc/cinder/x.json\n"
+                 "echo done\n")
+    assert out.endswith("done\n")
+    assert sorted(p.name for p in (tmp_path / "etc/cinder").iterdir()) == [
+        "api-paste.ini", "rootwrap.conf", "rootwrap.d", "x.json"]
+    assert (tmp_path / "etc/cinder/rootwrap.conf").read_text() == ""
+    assert list((tmp_path / "etc/cinder/rootwrap.d").iterdir()) == []
+    tool = tmp_path / "bin/tool"
+    assert os.access(tool, os.X_OK) and "a stand-in for copy tool" in tool.read_text()

@@ -107,6 +107,32 @@ function git_clone_by_name {
     return 0
 }
 
+# _sd_rec_filled DIR: DIR is what a recorded action would have filled (the directory a
+# recorded download is unpacked into, the prefix a recorded pip install puts a project in),
+# remembered (for later steps) so that a copy out of what is missing there is recorded
+# (record_made.sh): lib/etcd3 copies etcd out of its unpacked tarball, lib/glance rootwrap
+# files out of the venv. Unlike a clone's, the rest of DIR is real: git and make run there.
+function _sd_rec_filled {
+    local dir=$1
+    [[ $dir == /* ]] || dir=$PWD/$dir
+    mkdir -p -- "${STACKDAG_RECORDED_CLONES%/*}" 2>/dev/null \
+        && echo "${dir%/}" >> "${STACKDAG_RECORDED_CLONES%/*}/filled"
+    return 0
+}
+
+# _sd_rec_in_filled PATH: PATH, which need not exist (nor its directory: a venv that was
+# never made), is under a directory _sd_rec_filled remembered.
+function _sd_rec_in_filled {
+    local path=$1 dir
+    [[ $path == /* ]] || path=$PWD/$path
+    [[ -r ${STACKDAG_RECORDED_CLONES%/*}/filled ]] || return 1
+    while read -r dir; do
+        [[ $path == "$dir"/* ]] && return 0
+    done < "${STACKDAG_RECORDED_CLONES%/*}/filled"
+    return 1
+}
+
 _SD_RUNTIME_FUNCS+=(
     [_sd_rec_clone_made]=1 [_sd_rec_in_clone]=1 [_sd_rec_dir_option]=1 [git]=1 [make]=1
+    [_sd_rec_filled]=1 [_sd_rec_in_filled]=1
 )
