@@ -532,3 +532,23 @@ def test_a_recorded_copy_leaves_what_it_would_have_written(rec, tmp_path):
     assert list((tmp_path / "etc/cinder/rootwrap.d").iterdir()) == []
     tool = tmp_path / "bin/tool"
     assert os.access(tool, os.X_OK) and "a stand-in for copy tool" in tool.read_text()
+
+
+def test_a_recorded_install_replaces_the_scripts_an_earlier_stack_left(rec, tmp_path):
+    """On a DevStack host, an earlier real stack left keystone-manage in the venv: a
+    recorded setup_develop stands in for it as on a bare machine (the real one would reach
+    a database), and a real script of another project stays."""
+    project = tmp_path / "keystone"
+    project.mkdir()
+    (project / "setup.cfg").write_text(
+        "[entry_points]\nconsole_scripts =\n    keystone-manage = keystone.cmd:main\n")
+    bin_dir = tmp_path / "venv/bin"
+    bin_dir.mkdir(parents=True)
+    for name in ("keystone-manage", "other"):
+        (bin_dir / name).write_text("#!/bin/sh\necho real\n")
+        (bin_dir / name).chmod(0o755)
+    out = rec.ok(f"setup_develop {q(project)}\n$DEVSTACK_VENV/bin/keystone-manage db_sync\n"
+                 "$DEVSTACK_VENV/bin/other\n",
+                 GLOBAL_VENV="True", DEVSTACK_VENV=str(tmp_path / "venv"))
+    assert out.splitlines()[-1] == "real" and out.count("real") == 1
+    assert records(rec)[-1] == ("stand-in", f"{bin_dir}/keystone-manage db_sync")

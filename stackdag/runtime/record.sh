@@ -276,7 +276,9 @@ function command_not_found_handle {
 
 # _sd_record_scripts DIR: stub console and wsgi scripts for DIR's entry points
 # (setup.cfg [entry_points] or pyproject.toml [project.scripts]), where pip would have put
-# them; that directory is on PATH.
+# them; that directory is on PATH. A script there already (an earlier real stack's venv) is
+# replaced, as pip would replace it, in the overlay: a run on a DevStack host records what
+# a bare machine records, and `keystone-manage db_sync` reaches no database.
 function _sd_record_scripts {
     { local -; set +o xtrace; } 2>/dev/null
     local dir=$1 bin line section="" key="" name
@@ -313,7 +315,7 @@ function _sd_record_scripts {
     ((${#names[@]})) || return 0
     _sd_rec_made_dir "$bin" || return 0
     for name in "${names[@]}"; do
-        [[ -e $bin/$name ]] && continue
+        ! _sd_rec_standin_file "$bin/$name" || continue
         # as pip would have: as the user in a directory of the user's (a venv), else as root
         _sd_rec_standin "$name" | _sd_rec_writing "$bin/$name"
     done
