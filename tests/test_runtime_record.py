@@ -552,3 +552,27 @@ def test_a_recorded_install_replaces_the_scripts_an_earlier_stack_left(rec, tmp_
                  GLOBAL_VENV="True", DEVSTACK_VENV=str(tmp_path / "venv"))
     assert out.splitlines()[-1] == "real" and out.count("real") == 1
     assert records(rec)[-1] == ("stand-in", f"{bin_dir}/keystone-manage db_sync")
+
+
+def test_what_a_recorded_keystone_bootstrap_made_can_be_shown(rec, tmp_path):
+    """create_keystone_accounts shows the admin project, user and role that
+    `keystone-manage bootstrap` made: recorded (a stand-in ran), it made them all the
+    same; before it, or for a name it did not make, show finds nothing."""
+    project = tmp_path / "keystone"
+    project.mkdir()
+    (project / "setup.cfg").write_text(
+        "[entry_points]\nconsole_scripts =\n    keystone-manage = keystone.cmd:main\n")
+    env = dict(GLOBAL_VENV="True", DEVSTACK_VENV=str(tmp_path / "venv"),
+               STACKDAG_RECORDED_CLONES=str(tmp_path / "clones"))
+    assert rec.run("openstack project show admin\n", **env).returncode == 1
+    out = rec.ok(f"setup_develop {q(project)}\n"
+                 "$DEVSTACK_VENV/bin/keystone-manage bootstrap --bootstrap-username admin "
+                 "--bootstrap-password 'p w' --bootstrap-project-name admin "
+                 "--bootstrap-role-name admin --bootstrap-region-id RegionOne\n"
+                 "openstack project show admin -f value -c id\n"
+                 "openstack --os-cloud x role show reader -f value -c id\n"
+                 "openstack user show admin -f value -c id\n", **env)
+    ids = out.splitlines()[-3:]
+    assert all(i.startswith("fake") for i in ids) and len(set(ids)) == 3
+    failed = rec.run("openstack project show demo\necho never\n", **env)
+    assert failed.returncode == 1 and "never" not in failed.stdout

@@ -159,12 +159,44 @@ function _sd_rec_cloud {
         done >> "$file" 2>/dev/null
         return 0
     fi
-    [[ -r $file ]] || return 1
-    while IFS=$'\t' read -r t n i; do
-        for arg in "${names[@]}"; do
-            [[ $t == "$type" && $n == "$arg" ]] && { _SD_ID=$i; return 0; }
+    if [[ -r $file ]]; then
+        while IFS=$'\t' read -r t n i; do
+            for arg in "${names[@]}"; do
+                [[ $t == "$type" && $n == "$arg" ]] && { _SD_ID=$i; return 0; }
+            done
+        done < "$file"
+    fi
+    _sd_rec_bootstrapped "${type% }" "${names[@]}"
+}
+
+# _sd_rec_bootstrapped TYPE NAME...: true when a recorded `keystone-manage bootstrap` (its
+# stand-in's record, in any step's) would have made one of the names, with _SD_ID:
+# create_keystone_accounts shows the admin project, user and role it made, and the
+# default domain and the reader, member and manager roles keystone makes with them.
+function _sd_rec_bootstrapped {
+    local type=$1 kind where command word previous="" name
+    shift
+    local -A made=([domain default]=1 [domain Default]=1 [role reader]=1 [role member]=1
+                   [role manager]=1)
+    local -A option=([--bootstrap-username]=user [--bootstrap-project-name]=project
+                     [--bootstrap-role-name]=role [--bootstrap-service-name]=service
+                     [--bootstrap-region-id]=region)
+    local -a records=("${STACKDAG_RECORDED_CLONES%/*}"/*.tsv) words=()
+    [[ -e ${records[0]} ]] || return 1
+    while IFS=$'\t' read -r kind where command; do
+        [[ $kind == stand-in && ${where##*/} == keystone-manage \
+            && " $command " == *" bootstrap "* ]] || continue
+        read -ra words <<< "$command"
+        for word in "${words[@]}"; do
+            [[ -z ${option[${previous:-none}]:-} ]] || made["${option[$previous]} $word"]=1
+            previous=$word
         done
-    done < "$file"
+        for name in "$@"; do
+            [[ -n ${made["$type $name"]:-} ]] || continue
+            printf -v _SD_ID 'fake%08x' "$(printf '%s' "$type $name" | cksum | cut -d' ' -f1)"
+            return 0
+        done
+    done < <(cat -- "${records[@]}" 2>/dev/null)
     return 1
 }
 
@@ -347,7 +379,8 @@ function _sd_record_standins {
 
 _SD_RUNTIME_FUNCS+=(
     [_sd_rec_where]=1 [_sd_rec]=1
-    [curl]=1 [wget]=1 [openstack]=1 [_sd_rec_cloud]=1 [oslo-config-generator]=1 [env]=1 [tee]=1
+    [curl]=1 [wget]=1 [openstack]=1 [_sd_rec_cloud]=1 [_sd_rec_bootstrapped]=1
+    [oslo-config-generator]=1 [env]=1 [tee]=1
     [_sd_record_scripts]=1 [_sd_record_standins]=1 [mount]=1
 )
 
