@@ -8,7 +8,8 @@
 # the hook goes on under errexit:
 #   package managers and pip      (the package helpers record through _sd_record)
 #   service managers, run_process nothing is started
-#   downloads                     curl/wget leave an empty output file
+#   downloads                     curl/wget leave an empty output file; checksum checks
+#                                 of one (record_fetch.sh)
 #   clones of other repositories  git_clone / `git clone` leave an empty checkout; git and
 #                                 make run in that checkout are recorded too
 #   kernel modules, mounts        modprobe, insmod, rmmod, mount, umount
