@@ -524,12 +524,16 @@ def test_a_recorded_copy_leaves_what_it_would_have_written(rec, tmp_path):
                  "sudo sed -e 's/^a=.*/a=b/' -i etc/cinder/rootwrap.conf\n"
                  "install -m 755 cinder/tools/tool bin/tool\n"
                  "cp -t etc/cinder cinder/etc/cinder/api-paste.ini cinder/etc/cinder/x.json\n"
+                 "cp cinder/local/settings.py.example cinder/local/settings.py\n"
+                 "echo x=1 >> cinder/local/settings.py\n"
                  "echo done\n")
     assert out.endswith("done\n")
     assert sorted(p.name for p in (tmp_path / "etc/cinder").iterdir()) == [
         "api-paste.ini", "rootwrap.conf", "rootwrap.d", "x.json"]
     assert (tmp_path / "etc/cinder/rootwrap.conf").read_text() == ""
     assert list((tmp_path / "etc/cinder/rootwrap.d").iterdir()) == []
+    # in the recorded clone, with the directory its content would have had
+    assert (tmp_path / "cinder/local/settings.py").read_text() == "x=1\n"
     tool = tmp_path / "bin/tool"
     assert os.access(tool, os.X_OK) and "a stand-in for copy tool" in tool.read_text()
 

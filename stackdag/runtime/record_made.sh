@@ -257,14 +257,15 @@ function _sd_rec_copied {
 }
 
 # _sd_rec_copy_made: what a recorded copy would have written exists (configure_rootwrap
-# then edits /etc/cinder/rootwrap.conf with sed -i), where its directory is there: each
-# source a name (no pattern: what it matches is not known), into the directory (-t, or
-# one that exists), else the one destination. Empty, or a stand-in where install's mode
-# makes it executable; as the copy would have run (root's under sudo).
+# then edits /etc/cinder/rootwrap.conf with sed -i): each source a name (no pattern: what
+# it matches is not known), into the directory (-t, or one that exists), else the one
+# destination; where its directory is there, or in a recorded clone (horizon's
+# local_settings.py, then appended to). Empty, or a stand-in where install's mode makes it
+# executable; as the copy would have run (root's under sudo).
 function _sd_rec_copy_made {
     local source
     local -a files=()
-    if [[ -n $_SD_COPY_INTO || -d $_SD_COPY_DEST ]]; then
+    if [[ -n $_SD_COPY_INTO || -d $_SD_COPY_DEST || $_SD_COPY_DEST == */ ]]; then
         for source in "${_SD_COPY_SOURCES[@]}"; do
             [[ $source == *[][*?]* ]] || files+=("${_SD_COPY_DEST%/}/${source##*/}")
         done
@@ -272,7 +273,11 @@ function _sd_rec_copy_made {
         files=("$_SD_COPY_DEST")
     fi
     for source in "${files[@]}"; do
-        [[ ! -e $source && -d $(dirname -- "$source") ]] || continue
+        [[ ! -e $source ]] || continue
+        if [[ ! -d $(dirname -- "$source") ]]; then     # in a clone, its content's
+            _sd_rec_in_clone_path "$source" \
+                && _sd_rec_as_called mkdir -p -- "$(dirname -- "$source")" || continue
+        fi
         if [[ $_SD_COPY_MODE =~ ^[0-7]+$ ]] && ((8#$_SD_COPY_MODE & 8#111)); then
             _sd_rec_standin "copy ${source##*/}" \
                 | _sd_rec_as_called install -m "$_SD_COPY_MODE" /dev/stdin "$source"
@@ -357,7 +362,8 @@ _SD_RUNTIME_FUNCS+=(
     [_sd_rec_writing]=1 [_sd_rec_owner]=1
     [_sd_rec_made_dir]=1 [_sd_rec_made_file]=1 [_sd_record_checkouts]=1
     [_sd_record_conf_dirs]=1 [_sd_record_configured]=1 [_sd_rec_dest_links]=1
-    [_sd_rec_clone_copy]=1 [_sd_rec_in_clone_path]=1 [_sd_rec_copied]=1 [_sd_rec_copy_made]=1 [cp]=1 [install]=1
+    [_sd_rec_clone_copy]=1 [_sd_rec_in_clone_path]=1 [_sd_rec_copied]=1 [_sd_rec_copy_made]=1
+    [cp]=1 [install]=1
     [ln]=1
     [_sd_rec_generated]=1 [_sd_rec_commands]=1 [_sd_rec_called_by]=1
 )
