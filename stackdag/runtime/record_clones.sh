@@ -136,7 +136,8 @@ function _sd_rec_in_filled {
 # bash calls command_not_found_handle only for a name looked up on PATH: a missing program
 # given by its path (tempest's `$TEMPEST_DIR/.tox/tempest/bin/pip`, neutron's
 # `./tools/generate_config_file_samples.sh`), or a missing script given to an interpreter
-# (horizon's `$PYTHON manage.py`), in a recorded clone, would end the hook with 127. The
+# (horizon's `$PYTHON manage.py`), in a recorded clone, would end the hook with 127; and
+# so would python's -c code importing a recorded clone's module. The
 # DEBUG trap (with extdebug, whose trap can skip the command) records them instead, while
 # a hook runs (driver.sh: _sd_rec_trap on|off).
 
@@ -159,7 +160,7 @@ function _sd_rec_trap {
 # paths and variables.
 function _sd_rec_by_path {
     local command=$BASH_COMMAND word rest program
-    [[ $command == */* || $command == *.py* ]] || return 1
+    [[ $command == *@(/|.py|python)* ]] || return 1
     [[ -r $STACKDAG_RECORDED_CLONES ]] || return 1
     word=${command%%[[:space:]]*} rest=${command#"$word"}
     if [[ $word == exec ]]; then
@@ -175,13 +176,29 @@ function _sd_rec_by_path {
         [[ ${program##*/} == @(python*([0-9.])|bash|sh|perl) ]] || return 1
         rest=${rest#"${rest%%[![:space:]]*}"}
         word=${rest%%[[:space:]]*} rest=${rest#"$word"}
-        [[ $word != -* ]] && _sd_rec_plain "$word" && _sd_rec_absent "$_SD_PLAIN" \
-            && _sd_rec_in_clone_path "$_SD_PLAIN" || return 1
-        program+=" $_SD_PLAIN"
+        if [[ $word == -c ]]; then      # code that imports a recorded clone's module
+            [[ $rest =~ (from|import)[[:space:]]+([A-Za-z_][A-Za-z0-9_]*) ]] \
+                && _sd_rec_module_cloned "${BASH_REMATCH[2]}" || return 1
+            program+=" -c"
+        else
+            [[ $word != -* ]] && _sd_rec_plain "$word" && _sd_rec_absent "$_SD_PLAIN" \
+                && _sd_rec_in_clone_path "$_SD_PLAIN" || return 1
+            program+=" $_SD_PLAIN"
+        fi
     fi
     local -
     set -f
     _sd_rec build $program $rest 2>&4
+}
+
+# _sd_rec_module_cloned NAME: a recorded clone is named NAME (lib/neutron_plugins/ovn_agent
+# runs `$PYTHON -c 'from neutron.common.ovn import extensions ...'`, neutron recorded).
+function _sd_rec_module_cloned {
+    local clone
+    while read -r clone; do
+        [[ ${clone##*/} == "$1" ]] && return 0
+    done < "$STACKDAG_RECORDED_CLONES"
+    return 1
 }
 
 # _sd_rec_plain WORD: _SD_PLAIN = WORD expanded, when it is made of path characters and
@@ -195,7 +212,7 @@ function _sd_rec_plain {
 }
 
 _SD_RUNTIME_FUNCS+=(
-    [_sd_rec_trap]=1 [_sd_rec_by_path]=1 [_sd_rec_plain]=1
+    [_sd_rec_trap]=1 [_sd_rec_by_path]=1 [_sd_rec_plain]=1 [_sd_rec_module_cloned]=1
     [_sd_rec_clone_made]=1 [_sd_rec_in_clone]=1 [_sd_rec_dir_option]=1 [git]=1 [make]=1
     [_sd_rec_filled]=1 [_sd_rec_in_filled]=1
 )
