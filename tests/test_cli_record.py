@@ -181,7 +181,8 @@ def test_a_program_run_by_its_path_out_of_a_recorded_clone_is_recorded(ws):
         '        ( cd $T_DIR && exec ./tools/gen.sh )\n'
         '        (cd $T_DIR; python3 manage.py compilemessages)\n'
         '        x=$($T_DIR/bin/ask) && echo "after: $? [$x]"\n'
-        '        y=$(python3 -c \'from t.common import x ;\\\n print(x)\')\n'
+        '        PYTHON=$(type -P python3)\n'
+        '        y=$($PYTHON -c \'from t.common import x ;\\\n print(x)\')\n'
         '        python3 -c "import json"\n'
         '    }\n'
         '    in_t\n'
@@ -199,6 +200,9 @@ def test_a_program_run_by_its_path_out_of_a_recorded_clone_is_recorded(ws):
         "install:p  python3 manage.py compilemessages",
         f"install:p  {dest}/t/bin/ask"]
     # python's code as the hook wrote it (the words of the record's shell quoting)
-    assert listed[-1].startswith("install:p  python3 -c \\'from t.common import x")
+    assert listed[-1].startswith("install:p  ") and listed[-1].endswith("python3 -c "
+                                                                    "\\'from t.common "
+                                                                    "import x \\;\\\\ "
+                                                                    "print\\(x\\)\\'")
     log = (ws.top / ".stack/logs/install:p.log").read_text()
     assert "after: 0 []" in log and "_sd_rec" not in log      # the trace is the hook's

@@ -160,7 +160,7 @@ function _sd_rec_trap {
 # paths and variables.
 function _sd_rec_by_path {
     local command=$BASH_COMMAND word rest program
-    [[ $command == *@(/|.py|python)* ]] || return 1
+    [[ $command == *@(/|.py|python|PYTHON)* ]] || return 1
     [[ -r $STACKDAG_RECORDED_CLONES ]] || return 1
     word=${command%%[[:space:]]*} rest=${command#"$word"}
     if [[ $word == exec ]]; then
