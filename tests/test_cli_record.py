@@ -184,6 +184,9 @@ def test_a_program_run_by_its_path_out_of_a_recorded_clone_is_recorded(ws):
         '        PYTHON=$(type -P python3)\n'
         '        y=$($PYTHON -c \'from t.common import x ;\\\n print(x)\')\n'
         '        python3 -c "import json"\n'
+        '        pip_install t-lib\n'
+        '        T_BIN_DIR=$(get_python_exec_prefix)\n'
+        '        $T_BIN_DIR/t-manage upgrade head\n'
         '    }\n'
         '    in_t\n'
         'fi\n'
@@ -193,6 +196,9 @@ def test_a_program_run_by_its_path_out_of_a_recorded_clone_is_recorded(ws):
     assert run.returncode == 1 and "extra:p" in run.output      # elsewhere: fails
     dest = ws.top / ".stack/dest"
     listed = ws.run("stackdag", "recorded").stdout.splitlines()
+    assert listed[-2:] == ["install:p  pip_install t-lib", "install:p  " + str(
+        ws.top / ".stack/dest/data/venv/bin/t-manage") + " upgrade head"]
+    del listed[-2:]
     assert listed[:-1] == [
         f"install:p  git_clone https://example.org/t.git {dest}/t master",
         f"install:p  {dest}/t/.tox/t/bin/pip install -r requirements.txt",
@@ -205,4 +211,4 @@ def test_a_program_run_by_its_path_out_of_a_recorded_clone_is_recorded(ws):
                                                                     "import x \\;\\\\ "
                                                                     "print\\(x\\)\\'")
     log = (ws.top / ".stack/logs/install:p.log").read_text()
-    assert "after: 0 []" in log and "_sd_rec" not in log      # the trace is the hook's
+    assert "after: 0 []" in log and "_sd_rec_by_path" not in log    # (not in the trace)

@@ -136,8 +136,9 @@ function _sd_rec_in_filled {
 # bash calls command_not_found_handle only for a name looked up on PATH: a missing program
 # given by its path (tempest's `$TEMPEST_DIR/.tox/tempest/bin/pip`, neutron's
 # `./tools/generate_config_file_samples.sh`), or a missing script given to an interpreter
-# (horizon's `$PYTHON manage.py`), in a recorded clone, would end the hook with 127; and
-# so would python's -c code importing a recorded clone's module. The
+# (horizon's `$PYTHON manage.py`), in a recorded clone or where a recorded pip install
+# would have put it, would end the hook with 127; and so would python's -c code importing a
+# recorded clone's module. The
 # DEBUG trap (with extdebug, whose trap can skip the command) records them instead, while
 # a hook runs (driver.sh: _sd_rec_trap on|off).
 
@@ -170,7 +171,8 @@ function _sd_rec_by_path {
     _sd_rec_plain "$word" || return 1
     program=$_SD_PLAIN
     if [[ $program == */* ]] && _sd_rec_absent "$program"; then
-        _sd_rec_in_clone_path "$program" || return 1
+        # or what a recorded pip install would have put in its prefix (neutron-db-manage)
+        _sd_rec_in_clone_path "$program" || _sd_rec_in_filled "$program" || return 1
     else
         # python3 manage.py, bash tools/x.sh: the script is what is missing
         [[ ${program##*/} == @(python*([0-9.])|bash|sh|perl) ]] || return 1
