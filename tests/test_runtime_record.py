@@ -97,9 +97,12 @@ def test_kernel_modules_and_waits_for_services_are_recorded(rec):
                  "wait_for_compute 600\n"
                  # lib/neutron_plugins/ovn_agent's, after ovn-central's (recorded) start
                  "wait_for_sock_file /var/run/ovn/ovnnb_db.sock\n"
-                 "wait_for_db_file /var/lib/ovn/ovnnb_db.db\necho up\n", timeout=10)
+                 "wait_for_db_file /var/lib/ovn/ovnnb_db.db\n"
+                 # lib/neutron's: curl, in `timeout 600 sh -c "while ! ...`
+                 "test_with_retry 'curl -k http://127.0.0.1:1/networking/' 'no' 600\n"
+                 "echo up\n", timeout=10)
     assert out.endswith("up\n")
-    assert [k for k, _ in records(rec)] == ["process", "kernel"] + ["wait"] * 4
+    assert [k for k, _ in records(rec)] == ["process", "kernel"] + ["wait"] * 5
 
 
 def test_mounts_are_recorded_and_a_listing_of_them_runs(rec, tmp_path):

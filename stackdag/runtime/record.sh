@@ -13,8 +13,9 @@
 #   clones of other repositories  git_clone / `git clone` leave an empty checkout; git and
 #                                 make run in that checkout are recorded too
 #   kernel modules, mounts        modprobe, insmod, rmmod, mount, umount
-#   waiting for a service         wait_for_service, wait_for_compute, OVN's wait_for_sock_file
-#                                 and wait_for_db_file (nothing was started)
+#   waiting for a service         wait_for_service, wait_for_compute, test_with_retry (neutron's
+#                                 start), OVN's wait_for_sock_file and wait_for_db_file
+#                                 (nothing was started)
 #   the openstack CLI             stable fake ids; `... list` prints nothing
 #   database, queue, OVS/OVN      mysql, psql, recreate_database*, rabbitmqctl,
 #   clients, apache, containers,  ovs-vsctl, ovn-*ctl, a2en*/a2dis*, docker, podman,
@@ -239,7 +240,7 @@ declare -gA _SD_RECORDED_KINDS=(
     [zypper]=package [snap]=package [pip]=pip [pip3]=pip [systemctl]=service
     [service]=service [modprobe]=kernel [insmod]=kernel [rmmod]=kernel [umount]=kernel
     [wait_for_service]=wait [wait_for_compute]=wait
-    [wait_for_sock_file]=wait [wait_for_db_file]=wait
+    [wait_for_sock_file]=wait [wait_for_db_file]=wait [test_with_retry]=wait
     [mysql]=database [mysqladmin]=database [psql]=database [createdb]=database
     [dropdb]=database [createuser]=database [dropuser]=database
     [recreate_database]=database [recreate_database_mysql]=database
