@@ -586,3 +586,17 @@ def test_what_a_recorded_keystone_bootstrap_made_can_be_shown(rec, tmp_path):
     assert all(i.startswith("fake") for i in ids) and len(set(ids)) == 3
     failed = rec.run("openstack project show demo\necho never\n", **env)
     assert failed.returncode == 1 and "never" not in failed.stdout
+
+
+def test_an_edit_in_place_of_what_a_recorded_package_would_have_made_is_recorded(rec):
+    """lib/lvm edits lvm2's /etc/lvm/lvm.conf with `sudo sed -i`: recorded when it is not
+    there; an edit of a file that is there runs, and sed without -i still fails."""
+    out = rec.ok("printf '# global_filter = [ x ]\\n' > real.conf\n"
+                 "sudo sed -i 's/^.*# from devstack$//' $TOP_DIR/etc/lvm/lvm.conf\n"
+                 "sudo sed -i \"/# global_filter = \\[.*\\]/a\\    f = 1\" $TOP_DIR/real.conf\n"
+                 "sudo sed -e s/a/b/ --in-place=.bak $TOP_DIR/etc/lvm/other.conf\n"
+                 "cat real.conf\n")
+    assert out.endswith("# global_filter = [ x ]\n    f = 1\n")
+    assert [k for k, _ in records(rec)] == ["package-made", "package-made"]
+    failed = rec.run("sudo sed -n p $TOP_DIR/etc/lvm/lvm.conf\necho never\n")
+    assert failed.returncode != 0 and "never" not in failed.stdout
