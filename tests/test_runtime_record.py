@@ -600,3 +600,20 @@ def test_an_edit_in_place_of_what_a_recorded_package_would_have_made_is_recorded
     assert [k for k, _ in records(rec)] == ["package-made", "package-made"]
     failed = rec.run("sudo sed -n p $TOP_DIR/etc/lvm/lvm.conf\necho never\n")
     assert failed.returncode != 0 and "never" not in failed.stdout
+
+
+def test_a_list_answers_what_the_run_made_unless_it_filters(rec):
+    """tempest finds the image stack.sh uploaded (`image list --long | awk`); a list that
+    filters (get_or_create_endpoint's `endpoint list --service ...`) answers nothing."""
+    out = rec.ok("openstack image list -f value -c ID\necho ---\n"
+                 "id=$(openstack image create cirros-disk --public --container-format bare "
+                 "--file /tmp/x -f value -c id)\n"
+                 "openstack endpoint create image public http://h/image -f value >/dev/null\n"
+                 "openstack image list --long --property status=active "
+                 "| awk -F'|' '!/^(+--)|ID|aki|ari/ { print $3,$2,$4 }'\n"
+                 "openstack --os-cloud x image list -f value -c ID -c Name\n"
+                 "openstack endpoint list --service image --interface public -c ID -f value\n"
+                 "echo \"made $id\"\n")
+    image = out.split("made ")[1].strip()
+    assert out.splitlines() == ["---", f" cirros-disk   {image}  ", f"{image} cirros-disk",
+                                f"made {image}"]

@@ -72,137 +72,6 @@ function run_process {
     _sd_rec process run_process "$@"
 }
 
-# openstack ARGS...: recorded; answers with an id made from the arguments, so that
-# `id=$(get_or_create_... )` chains go on. The cloud is new: `... list` answers nothing
-# and `... show` finds nothing, so that the get_or_create_* helpers record the create;
-# but what this run created or set is there: its show answers with the id the create
-# gave (magnum sets its image's properties, then shows it) (_sd_rec_cloud).
-# The answer has the format asked for (-f value|shell|json|yaml, table by default) and the
-# columns asked for (-c; id by default), each with the same fake id: plugins read it as
-# `-f value -c id`, `eval $(... -f shell -c id)`, or `| grep " id " | get_field 2`.
-function openstack {
-    { local -; set +o xtrace; } 2>/dev/null
-    _sd_rec openstack openstack "$@"
-    local arg previous="" format=table prefix="" sum id="" IFS=' '
-    local -a columns=()
-    for arg in "$@"; do
-        [[ $arg == list ]] && return 0
-        if [[ $arg == show ]] && ! _sd_rec_cloud show "$@"; then
-            echo "stackdag: record mode: nothing exists yet in the cloud" >&2
-            return 1
-        fi
-        [[ $arg == show ]] && id=$_SD_ID
-        case $previous in
-            -f | --format) format=$arg ;;
-            -c | --column) columns+=("$arg") ;;
-            --prefix) prefix=$arg ;;
-        esac
-        case $arg in
-            --format=*) format=${arg#*=} ;;
-            --column=*) columns+=("${arg#*=}") ;;
-            --prefix=*) prefix=${arg#*=} ;;
-        esac
-        previous=$arg
-    done
-    if [[ -z $id ]]; then
-        sum=$(printf '%s' "$*" | cksum)
-        printf -v id 'fake%08x%08x' "${sum%% *}" "${#*}"
-        _SD_ID=$id _sd_rec_cloud made "$@"
-    fi
-    ((${#columns[@]})) || columns=(id)
-    local column sep=""
-    case $format in
-        value) for column in "${columns[@]}"; do echo "$id"; done ;;
-        shell)
-            # as the CLI's shell formatter: names lowercased, other characters as _
-            for column in "${columns[@]}"; do
-                column=${column,,}
-                echo "$prefix${column//[^a-z0-9_]/_}=\"$id\""
-            done
-            ;;
-        json)
-            printf '{'
-            for column in "${columns[@]}"; do printf '%s"%s": "%s"' "$sep" "$column" "$id"; sep=", "; done
-            printf '}\n'
-            ;;
-        yaml) for column in "${columns[@]}"; do echo "$column: $id"; done ;;
-        *)
-            echo "| Field | Value |"
-            for column in "${columns[@]}"; do echo "| $column | $id |"; done
-            ;;
-    esac
-}
-
-# _sd_rec_cloud made|show ARGS...: openstack's ARGS name a resource (its type: the words
-# before the verb, after the global options) and its names (the words after the verb that
-# are no options). made: a create or set gave it the id _SD_ID, remembered in the state
-# directory (for later steps). show: true when one of the names was made, with _SD_ID.
-function _sd_rec_cloud {
-    local how=$1 arg type="" verb="" skip="" file=${STACKDAG_RECORDED_CLONES%/*}/cloud t n i
-    shift
-    local -a names=()
-    for arg in "$@"; do
-        if [[ -n $skip ]]; then
-            skip=""
-        elif [[ -z $type && $arg == --os-* && $arg != *=* ]]; then
-            skip=1
-        elif [[ -z $verb && $arg == @(create|set|show|add|upload) ]]; then
-            verb=$arg
-        elif [[ -z $verb && $arg != -* ]]; then
-            type+="$arg "
-        elif [[ -n $verb && $arg != -* ]]; then
-            names+=("$arg")
-        fi
-    done
-    if [[ $how == made ]]; then
-        [[ $verb == @(create|set|upload) && -n $type ]] || return 0
-        mkdir -p -- "${file%/*}" 2>/dev/null
-        for arg in "${names[@]}"; do
-            printf '%s\t%s\t%s\n' "$type" "$arg" "$_SD_ID"
-        done >> "$file" 2>/dev/null
-        return 0
-    fi
-    if [[ -r $file ]]; then
-        while IFS=$'\t' read -r t n i; do
-            for arg in "${names[@]}"; do
-                [[ $t == "$type" && $n == "$arg" ]] && { _SD_ID=$i; return 0; }
-            done
-        done < "$file"
-    fi
-    _sd_rec_bootstrapped "${type% }" "${names[@]}"
-}
-
-# _sd_rec_bootstrapped TYPE NAME...: true when a recorded `keystone-manage bootstrap` (its
-# stand-in's record, in any step's) would have made one of the names, with _SD_ID:
-# create_keystone_accounts shows the admin project, user and role it made, and the
-# default domain and the reader, member and manager roles keystone makes with them.
-function _sd_rec_bootstrapped {
-    local type=$1 kind where command word previous="" name
-    shift
-    local -A made=([domain default]=1 [domain Default]=1 [role reader]=1 [role member]=1
-                   [role manager]=1)
-    local -A option=([--bootstrap-username]=user [--bootstrap-project-name]=project
-                     [--bootstrap-role-name]=role [--bootstrap-service-name]=service
-                     [--bootstrap-region-id]=region)
-    local -a records=("${STACKDAG_RECORDED_CLONES%/*}"/*.tsv) words=()
-    [[ -e ${records[0]} ]] || return 1
-    while IFS=$'\t' read -r kind where command; do
-        [[ $kind == stand-in && ${where##*/} == keystone-manage \
-            && " $command " == *" bootstrap "* ]] || continue
-        read -ra words <<< "$command"
-        for word in "${words[@]}"; do
-            [[ -z ${option[${previous:-none}]:-} ]] || made["${option[$previous]} $word"]=1
-            previous=$word
-        done
-        for name in "$@"; do
-            [[ -n ${made["$type $name"]:-} ]] || continue
-            printf -v _SD_ID 'fake%08x' "$(printf '%s' "$type $name" | cksum | cut -d' ' -f1)"
-            return 0
-        done
-    done < <(cat -- "${records[@]}" 2>/dev/null)
-    return 1
-}
-
 # oslo-config-generator ... [--output-file FILE]: the sample file exists afterwards.
 function oslo-config-generator {
     { local -; set +o xtrace; } 2>/dev/null
@@ -383,11 +252,12 @@ function _sd_record_standins {
 
 _SD_RUNTIME_FUNCS+=(
     [_sd_rec_where]=1 [_sd_rec]=1
-    [curl]=1 [wget]=1 [openstack]=1 [_sd_rec_cloud]=1 [_sd_rec_bootstrapped]=1
+    [curl]=1 [wget]=1
     [oslo-config-generator]=1 [env]=1 [tee]=1
     [_sd_record_scripts]=1 [_sd_record_standins]=1 [mount]=1
 )
 
+source "$_SD_RUNTIME_DIR/record_cloud.sh"   # the openstack CLI, on a cloud of fake ids
 source "$_SD_RUNTIME_DIR/record_clones.sh"  # clones, and git and make in them
 source "$_SD_RUNTIME_DIR/record_sudo.sh"    # sudo of what is recorded
 source "$_SD_RUNTIME_DIR/record_fetch.sh"   # what downloads would have written
