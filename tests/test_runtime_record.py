@@ -613,7 +613,9 @@ def test_a_list_answers_what_the_run_made_unless_it_filters(rec):
                  "| awk -F'|' '!/^(+--)|ID|aki|ari/ { print $3,$2,$4 }'\n"
                  "openstack --os-cloud x image list -f value -c ID -c Name\n"
                  "openstack endpoint list --service image --interface public -c ID -f value\n"
+                 # tempest's image_size_in_gib: the image by its id, its size a number
+                 "openstack image show $id -c size -f value\n"
                  "echo \"made $id\"\n")
     image = out.split("made ")[1].strip()
     assert out.splitlines() == ["---", f" cirros-disk   {image}  ", f"{image} cirros-disk",
-                                f"made {image}"]
+                                "0", f"made {image}"]

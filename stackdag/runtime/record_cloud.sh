@@ -45,25 +45,35 @@ function openstack {
         _SD_ID=$id _sd_rec_cloud made "$@"
     fi
     ((${#columns[@]})) || columns=(id)
-    local column sep=""
+    # each column the id, but a size or a count: 0 (tempest's image_size_in_gib reads the
+    # size of the image as a number)
+    local -A value=()
+    local column name sep=""
+    for column in "${columns[@]}"; do
+        [[ ${column,,} == @(size|*_size|min_disk|min_ram|ram|disk|vcpus|*_count) ]] \
+            && value[$column]=0 || value[$column]=$id
+    done
     case $format in
-        value) for column in "${columns[@]}"; do echo "$id"; done ;;
+        value) for column in "${columns[@]}"; do echo "${value[$column]}"; done ;;
         shell)
             # as the CLI's shell formatter: names lowercased, other characters as _
             for column in "${columns[@]}"; do
-                column=${column,,}
-                echo "$prefix${column//[^a-z0-9_]/_}=\"$id\""
+                name=${column,,}
+                echo "$prefix${name//[^a-z0-9_]/_}=\"${value[$column]}\""
             done
             ;;
         json)
             printf '{'
-            for column in "${columns[@]}"; do printf '%s"%s": "%s"' "$sep" "$column" "$id"; sep=", "; done
+            for column in "${columns[@]}"; do
+                printf '%s"%s": "%s"' "$sep" "$column" "${value[$column]}"
+                sep=", "
+            done
             printf '}\n'
             ;;
-        yaml) for column in "${columns[@]}"; do echo "$column: $id"; done ;;
+        yaml) for column in "${columns[@]}"; do echo "$column: ${value[$column]}"; done ;;
         *)
             echo "| Field | Value |"
-            for column in "${columns[@]}"; do echo "| $column | $id |"; done
+            for column in "${columns[@]}"; do echo "| $column | ${value[$column]} |"; done
             ;;
     esac
 }
@@ -71,7 +81,8 @@ function openstack {
 # _sd_rec_cloud made|show|list ARGS...: openstack's ARGS name a resource (its type: the words
 # before the verb, after the global options) and its names (the words after the verb that
 # are no options). made: a create or set gave it the id _SD_ID, remembered in the state
-# directory (for later steps). show: true when one of the names was made, with _SD_ID.
+# directory (for later steps). show: true when one of the names (or ids) was made, with
+# _SD_ID.
 # list: _sd_rec_listed.
 function _sd_rec_cloud {
     local how=$1 arg type="" verb="" skip="" file=${STACKDAG_RECORDED_CLONES%/*}/cloud t n i
@@ -104,7 +115,8 @@ function _sd_rec_cloud {
     if [[ -r $file ]]; then
         while IFS=$'\t' read -r t n i; do
             for arg in "${names[@]}"; do
-                [[ $t == "$type" && $n == "$arg" ]] && { _SD_ID=$i; return 0; }
+                [[ $t == "$type" && ( $n == "$arg" || $i == "$arg" ) ]] \
+                    && { _SD_ID=$i; return 0; }
             done
         done < "$file"
     fi
