@@ -163,3 +163,52 @@ def test_what_a_recorded_package_would_make_is_recorded_when_chowned_or_chmodded
         ("package-made", f"sudo /bin/chgrp stackdag-no-such-group {cfg}"),
         ("package-made", f"sudo chmod -R g+rw {cfg} {not_made}")]
     assert cfg.stat().st_mode & 0o777 == 0o700
+
+
+def test_a_program_run_by_its_path_out_of_a_recorded_clone_is_recorded(ws):
+    """tempest's `$TEMPEST_DIR/.tox/tempest/bin/pip`, neutron's `exec
+    ./tools/generate_config_file_samples.sh` and horizon's `$PYTHON manage.py` in their
+    recorded (empty) clones: bash has no handler for a missing program given by its path;
+    record mode records them and the hook goes on. A missing program elsewhere still fails."""
+    ws.plugin("p", plugin_sh=(
+        'if [[ $2 == install ]]; then\n'
+        '    set -o xtrace\n'
+        '    git_clone https://example.org/t.git $DEST/t master\n'
+        '    T_DIR=$DEST/t\n'
+        '    function in_t {\n'
+        '        local where=$T_DIR\n'
+        '        "$where/.tox/t/bin/pip" install -r requirements.txt\n'
+        '        ( cd $T_DIR && exec ./tools/gen.sh )\n'
+        '        (cd $T_DIR; python3 manage.py compilemessages)\n'
+        '        x=$($T_DIR/bin/ask) && echo "after: $? [$x]"\n'
+        '        PYTHON=$(type -P python3)\n'
+        '        y=$($PYTHON -c \'from t.common import x ;\\\n print(x)\')\n'
+        '        python3 -c "import json"\n'
+        '        pip_install t-lib\n'
+        '        T_BIN_DIR=$(get_python_exec_prefix)\n'
+        '        $T_BIN_DIR/t-manage upgrade head\n'
+        '    }\n'
+        '    in_t\n'
+        'fi\n'
+        '[[ $2 != extra ]] || $DEST/elsewhere/bin/tool\n'))
+    ws.register("p", before="[stack]\nrecord = true\n")
+    run = ws.run("stackdag", "stack")
+    assert run.returncode == 1 and "extra:p" in run.output      # elsewhere: fails
+    dest = ws.top / ".stack/dest"
+    listed = ws.run("stackdag", "recorded").stdout.splitlines()
+    assert listed[-2:] == ["install:p  pip_install t-lib", "install:p  " + str(
+        ws.top / ".stack/dest/data/venv/bin/t-manage") + " upgrade head"]
+    del listed[-2:]
+    assert listed[:-1] == [
+        f"install:p  git_clone https://example.org/t.git {dest}/t master",
+        f"install:p  {dest}/t/.tox/t/bin/pip install -r requirements.txt",
+        "install:p  ./tools/gen.sh",
+        "install:p  python3 manage.py compilemessages",
+        f"install:p  {dest}/t/bin/ask"]
+    # python's code as the hook wrote it (the words of the record's shell quoting)
+    assert listed[-1].startswith("install:p  ") and listed[-1].endswith("python3 -c "
+                                                                    "\\'from t.common "
+                                                                    "import x \\;\\\\ "
+                                                                    "print\\(x\\)\\'")
+    log = (ws.top / ".stack/logs/install:p.log").read_text()
+    assert "after: 0 []" in log and "_sd_rec_by_path" not in log    # (not in the trace)

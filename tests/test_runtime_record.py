@@ -94,9 +94,15 @@ def test_kernel_modules_and_waits_for_services_are_recorded(rec):
     out = rec.ok("enable_service api\nrun_process api 'api --port 1'\n"
                  "sudo modprobe brd rd_nr=1\n"
                  "if ! wait_for_service 600 http://127.0.0.1:1; then die $LINENO no; fi\n"
-                 "wait_for_compute 600\necho up\n", timeout=10)
+                 "wait_for_compute 600\n"
+                 # lib/neutron_plugins/ovn_agent's, after ovn-central's (recorded) start
+                 "wait_for_sock_file /var/run/ovn/ovnnb_db.sock\n"
+                 "wait_for_db_file /var/lib/ovn/ovnnb_db.db\n"
+                 # lib/neutron's: curl, in `timeout 600 sh -c "while ! ...`
+                 "test_with_retry 'curl -k http://127.0.0.1:1/networking/' 'no' 600\n"
+                 "echo up\n", timeout=10)
     assert out.endswith("up\n")
-    assert [k for k, _ in records(rec)] == ["process", "kernel", "wait", "wait"]
+    assert [k for k, _ in records(rec)] == ["process", "kernel"] + ["wait"] * 5
 
 
 def test_mounts_are_recorded_and_a_listing_of_them_runs(rec, tmp_path):
@@ -468,3 +474,148 @@ def test_a_clone_into_a_checkout_that_is_there_leaves_it_as_it_is(rec, tmp_path)
                  f"cat $STACKDAG_RECORDED_CLONES 2>/dev/null || echo no clones\n")
     assert "\nbuilt\n" in out and out.endswith("no clones\n")
     assert [k for k, _ in records(rec)] == ["clone"]
+
+
+def test_a_checksum_check_of_a_recorded_download_is_recorded(rec):
+    """lib/etcd3 checks its tarball's sha256 (`sha256sum -c`), which a stand-in fails; a
+    check of real files still runs, and fails when they do not match."""
+    out = rec.ok("mkdir files\ncurl -fsSL -o files/e.tgz https://example.org/e.tgz\n"
+                 "echo \"abc123 $TOP_DIR/files/e.tgz\" > files/e.sha256sum\n"
+                 "sha256sum -c files/e.sha256sum || exit 1\n"
+                 "echo 'SHA256 (files/e.tgz) = abc123' > files/bsd.sum\n"
+                 "sudo sha256sum --check files/bsd.sum\n"
+                 "echo x > real && sha256sum real > real.sum && md5sum real > real.md5\n"
+                 "sha256sum -c real.sum && md5sum --check real.md5\necho done\n")
+    assert out.endswith("real: OK\nreal: OK\ndone\n")
+    assert [(k, c.split()[0]) for k, c in records(rec)] == [
+        ("download", "curl"), ("verify", "sha256sum"), ("verify", "sha256sum")]
+    failed = rec.run("echo y > real\nsha256sum -c real.sum\necho never\n")
+    assert failed.returncode == 1 and "never" not in failed.stdout
+
+
+def test_copies_out_of_what_a_recorded_download_or_pip_install_fills_are_recorded(
+        rec, tmp_path):
+    """lib/etcd3 copies etcd out of its unpacked (recorded) tarball, lib/glance rootwrap
+    files out of the venv a recorded pip install fills; a copy of a missing file elsewhere,
+    or of one not there beside a real archive's members, still fails."""
+    venv = tmp_path / "venv"
+    out = rec.ok("mkdir files bin etc\n"
+                 "curl -fsSL -o files/e.tgz https://example.org/e.tgz\n"
+                 "tar xzvf files/e.tgz -C $TOP_DIR/files\n"
+                 "sudo cp $TOP_DIR/files/etcd-v1/etcd bin/etcd\n"
+                 "pip_install glance\n"
+                 "cp -r $DEVSTACK_VENV/etc/glance/rootwrap.* etc/\necho done\n",
+                 GLOBAL_VENV="True", DEVSTACK_VENV=str(venv))
+    assert out.endswith("done\n")
+    assert [(k, c.split()[0]) for k, c in records(rec)] == [
+        ("download", "curl"), ("extract", "tar"), ("copy", "cp"), ("pip", "pip_install"),
+        ("copy", "cp")]
+    for script in ("cp $TOP_DIR/not-there etc/\necho never\n",
+                   "mkdir -p r/d && echo x > r/d/f && tar -C r -czf r.tgz d\n"
+                   "mkdir o && tar -xzf r.tgz -C o && cp o/d/g etc/\necho never\n"):
+        failed = rec.run(script)
+        assert failed.returncode == 1 and "never" not in failed.stdout
+
+
+def test_a_recorded_copy_leaves_what_it_would_have_written(rec, tmp_path):
+    """configure_rootwrap installs rootwrap.conf out of the (recorded) checkout, then edits
+    it with `sudo sed -i`: the copy's destination exists, empty, or a stand-in where
+    install's mode makes it executable; what a pattern would have matched is not known."""
+    out = rec.ok("git_clone https://example.org/cinder.git $TOP_DIR/cinder master\n"
+                 "mkdir -p etc/cinder/rootwrap.d bin\n"
+                 "sudo install -o root -g root -m 644 cinder/etc/cinder/rootwrap.d/*.filters"
+                 " etc/cinder/rootwrap.d\n"
+                 "sudo install -o root -g root -m 644 cinder/etc/cinder/rootwrap.conf"
+                 " etc/cinder/rootwrap.conf\n"
+                 "sudo sed -e 's/^a=.*/a=b/' -i etc/cinder/rootwrap.conf\n"
+                 "install -m 755 cinder/tools/tool bin/tool\n"
+                 "cp -t etc/cinder cinder/etc/cinder/api-paste.ini cinder/etc/cinder/x.json\n"
+                 "cp cinder/local/settings.py.example cinder/local/settings.py\n"
+                 "echo x=1 >> cinder/local/settings.py\n"
+                 "echo done\n")
+    assert out.endswith("done\n")
+    assert sorted(p.name for p in (tmp_path / "etc/cinder").iterdir()) == [
+        "api-paste.ini", "rootwrap.conf", "rootwrap.d", "x.json"]
+    assert (tmp_path / "etc/cinder/rootwrap.conf").read_text() == ""
+    assert list((tmp_path / "etc/cinder/rootwrap.d").iterdir()) == []
+    # in the recorded clone, with the directory its content would have had
+    assert (tmp_path / "cinder/local/settings.py").read_text() == "x=1\n"
+    tool = tmp_path / "bin/tool"
+    assert os.access(tool, os.X_OK) and "a stand-in for copy tool" in tool.read_text()
+
+
+def test_a_recorded_install_replaces_the_scripts_an_earlier_stack_left(rec, tmp_path):
+    """On a DevStack host, an earlier real stack left keystone-manage in the venv: a
+    recorded setup_develop stands in for it as on a bare machine (the real one would reach
+    a database), and a real script of another project stays."""
+    project = tmp_path / "keystone"
+    project.mkdir()
+    (project / "setup.cfg").write_text(
+        "[entry_points]\nconsole_scripts =\n    keystone-manage = keystone.cmd:main\n")
+    bin_dir = tmp_path / "venv/bin"
+    bin_dir.mkdir(parents=True)
+    for name in ("keystone-manage", "other"):
+        (bin_dir / name).write_text("#!/bin/sh\necho real\n")
+        (bin_dir / name).chmod(0o755)
+    out = rec.ok(f"setup_develop {q(project)}\n$DEVSTACK_VENV/bin/keystone-manage db_sync\n"
+                 "$DEVSTACK_VENV/bin/other\n",
+                 GLOBAL_VENV="True", DEVSTACK_VENV=str(tmp_path / "venv"))
+    assert out.splitlines()[-1] == "real" and out.count("real") == 1
+    assert records(rec)[-1] == ("stand-in", f"{bin_dir}/keystone-manage db_sync")
+
+
+def test_what_a_recorded_keystone_bootstrap_made_can_be_shown(rec, tmp_path):
+    """create_keystone_accounts shows the admin project, user and role that
+    `keystone-manage bootstrap` made: recorded (a stand-in ran), it made them all the
+    same; before it, or for a name it did not make, show finds nothing."""
+    project = tmp_path / "keystone"
+    project.mkdir()
+    (project / "setup.cfg").write_text(
+        "[entry_points]\nconsole_scripts =\n    keystone-manage = keystone.cmd:main\n")
+    env = dict(GLOBAL_VENV="True", DEVSTACK_VENV=str(tmp_path / "venv"),
+               STACKDAG_RECORDED_CLONES=str(tmp_path / "clones"))
+    assert rec.run("openstack project show admin\n", **env).returncode == 1
+    out = rec.ok(f"setup_develop {q(project)}\n"
+                 "$DEVSTACK_VENV/bin/keystone-manage bootstrap --bootstrap-username admin "
+                 "--bootstrap-password 'p w' --bootstrap-project-name admin "
+                 "--bootstrap-role-name admin --bootstrap-region-id RegionOne\n"
+                 "openstack project show admin -f value -c id\n"
+                 "openstack --os-cloud x role show reader -f value -c id\n"
+                 "openstack user show admin -f value -c id\n", **env)
+    ids = out.splitlines()[-3:]
+    assert all(i.startswith("fake") for i in ids) and len(set(ids)) == 3
+    failed = rec.run("openstack project show demo\necho never\n", **env)
+    assert failed.returncode == 1 and "never" not in failed.stdout
+
+
+def test_an_edit_in_place_of_what_a_recorded_package_would_have_made_is_recorded(rec):
+    """lib/lvm edits lvm2's /etc/lvm/lvm.conf with `sudo sed -i`: recorded when it is not
+    there; an edit of a file that is there runs, and sed without -i still fails."""
+    out = rec.ok("printf '# global_filter = [ x ]\\n' > real.conf\n"
+                 "sudo sed -i 's/^.*# from devstack$//' $TOP_DIR/etc/lvm/lvm.conf\n"
+                 "sudo sed -i \"/# global_filter = \\[.*\\]/a\\    f = 1\" $TOP_DIR/real.conf\n"
+                 "sudo sed -e s/a/b/ --in-place=.bak $TOP_DIR/etc/lvm/other.conf\n"
+                 "cat real.conf\n")
+    assert out.endswith("# global_filter = [ x ]\n    f = 1\n")
+    assert [k for k, _ in records(rec)] == ["package-made", "package-made"]
+    failed = rec.run("sudo sed -n p $TOP_DIR/etc/lvm/lvm.conf\necho never\n")
+    assert failed.returncode != 0 and "never" not in failed.stdout
+
+
+def test_a_list_answers_what_the_run_made_unless_it_filters(rec):
+    """tempest finds the image stack.sh uploaded (`image list --long | awk`); a list that
+    filters (get_or_create_endpoint's `endpoint list --service ...`) answers nothing."""
+    out = rec.ok("openstack image list -f value -c ID\necho ---\n"
+                 "id=$(openstack image create cirros-disk --public --container-format bare "
+                 "--file /tmp/x -f value -c id)\n"
+                 "openstack endpoint create image public http://h/image -f value >/dev/null\n"
+                 "openstack image list --long --property status=active "
+                 "| awk -F'|' '!/^(+--)|ID|aki|ari/ { print $3,$2,$4 }'\n"
+                 "openstack --os-cloud x image list -f value -c ID -c Name\n"
+                 "openstack endpoint list --service image --interface public -c ID -f value\n"
+                 # tempest's image_size_in_gib: the image by its id, its size a number
+                 "openstack image show $id -c size -f value\n"
+                 "echo \"made $id\"\n")
+    image = out.split("made ")[1].strip()
+    assert out.splitlines() == ["---", f" cirros-disk   {image}  ", f"{image} cirros-disk",
+                                "0", f"made {image}"]

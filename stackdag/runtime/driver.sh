@@ -192,6 +192,7 @@ while :; do
         [[ -z $_SD_ERREXIT ]] || set -o errexit
         set -o errtrace
         trap "$_SD_ERR_TRAP" ERR
+        [[ -z ${STACKDAG_RECORD:-} ]] || _sd_rec_trap on     # record_clones.sh
         if [[ -n ${_SD_IF_ENABLED:-} ]] && ! is_service_enabled "$_SD_IF_ENABLED"; then
             echo "stackdag: $_SD_IF_ENABLED is not enabled: $_SD_HOOK skipped"
             _SD_ACTION=skip
@@ -211,6 +212,7 @@ while :; do
             *) echo "stackdag: unknown step action '$_SD_ACTION'" >&2; exit 2 ;;
         esac
         { set +o xtrace; } 2>/dev/null  # the hook's options end with it (its trace first)
+        [[ -z ${STACKDAG_RECORD:-} ]] || _sd_rec_trap off
         trap - ERR
         set +o errtrace +o nounset
         # to stackdag, through the driver's stdout, opened here (as "started"): the hook's

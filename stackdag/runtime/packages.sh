@@ -30,7 +30,9 @@ function _sd_record {
                          [apt_get]=apt-get [pip]=pip_install [develop]=setup_develop)
         _sd_rec "$1" "${helper[$1]:-$1}" "${@:2}"
         if [[ $1 == @(develop|pip) ]]; then      # a project pip installs from its source
-            local arg
+            local arg prefix
+            prefix=$(get_python_exec_prefix)
+            _sd_rec_filled "${prefix%/bin}"         # and what it puts in the prefix
             for arg in "${@:2}"; do
                 [[ -d ${arg%%\[*} ]] && _sd_record_scripts "${arg%%\[*}"
             done

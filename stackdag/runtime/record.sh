@@ -8,11 +8,14 @@
 # the hook goes on under errexit:
 #   package managers and pip      (the package helpers record through _sd_record)
 #   service managers, run_process nothing is started
-#   downloads                     curl/wget leave an empty output file
+#   downloads                     curl/wget leave an empty output file; checksum checks
+#                                 of one (record_fetch.sh)
 #   clones of other repositories  git_clone / `git clone` leave an empty checkout; git and
 #                                 make run in that checkout are recorded too
 #   kernel modules, mounts        modprobe, insmod, rmmod, mount, umount
-#   waiting for a service         wait_for_service, wait_for_compute (nothing was started)
+#   waiting for a service         wait_for_service, wait_for_compute, test_with_retry (neutron's
+#                                 start), OVN's wait_for_sock_file and wait_for_db_file
+#                                 (nothing was started)
 #   the openstack CLI             stable fake ids; `... list` prints nothing
 #   database, queue, OVS/OVN      mysql, psql, recreate_database*, rabbitmqctl,
 #   clients, apache, containers,  ovs-vsctl, ovn-*ctl, a2en*/a2dis*, docker, podman,
@@ -69,105 +72,6 @@ function run_process {
     _sd_rec process run_process "$@"
 }
 
-# openstack ARGS...: recorded; answers with an id made from the arguments, so that
-# `id=$(get_or_create_... )` chains go on. The cloud is new: `... list` answers nothing
-# and `... show` finds nothing, so that the get_or_create_* helpers record the create;
-# but what this run created or set is there: its show answers with the id the create
-# gave (magnum sets its image's properties, then shows it) (_sd_rec_cloud).
-# The answer has the format asked for (-f value|shell|json|yaml, table by default) and the
-# columns asked for (-c; id by default), each with the same fake id: plugins read it as
-# `-f value -c id`, `eval $(... -f shell -c id)`, or `| grep " id " | get_field 2`.
-function openstack {
-    { local -; set +o xtrace; } 2>/dev/null
-    _sd_rec openstack openstack "$@"
-    local arg previous="" format=table prefix="" sum id="" IFS=' '
-    local -a columns=()
-    for arg in "$@"; do
-        [[ $arg == list ]] && return 0
-        if [[ $arg == show ]] && ! _sd_rec_cloud show "$@"; then
-            echo "stackdag: record mode: nothing exists yet in the cloud" >&2
-            return 1
-        fi
-        [[ $arg == show ]] && id=$_SD_ID
-        case $previous in
-            -f | --format) format=$arg ;;
-            -c | --column) columns+=("$arg") ;;
-            --prefix) prefix=$arg ;;
-        esac
-        case $arg in
-            --format=*) format=${arg#*=} ;;
-            --column=*) columns+=("${arg#*=}") ;;
-            --prefix=*) prefix=${arg#*=} ;;
-        esac
-        previous=$arg
-    done
-    if [[ -z $id ]]; then
-        sum=$(printf '%s' "$*" | cksum)
-        printf -v id 'fake%08x%08x' "${sum%% *}" "${#*}"
-        _SD_ID=$id _sd_rec_cloud made "$@"
-    fi
-    ((${#columns[@]})) || columns=(id)
-    local column sep=""
-    case $format in
-        value) for column in "${columns[@]}"; do echo "$id"; done ;;
-        shell)
-            # as the CLI's shell formatter: names lowercased, other characters as _
-            for column in "${columns[@]}"; do
-                column=${column,,}
-                echo "$prefix${column//[^a-z0-9_]/_}=\"$id\""
-            done
-            ;;
-        json)
-            printf '{'
-            for column in "${columns[@]}"; do printf '%s"%s": "%s"' "$sep" "$column" "$id"; sep=", "; done
-            printf '}\n'
-            ;;
-        yaml) for column in "${columns[@]}"; do echo "$column: $id"; done ;;
-        *)
-            echo "| Field | Value |"
-            for column in "${columns[@]}"; do echo "| $column | $id |"; done
-            ;;
-    esac
-}
-
-# _sd_rec_cloud made|show ARGS...: openstack's ARGS name a resource (its type: the words
-# before the verb, after the global options) and its names (the words after the verb that
-# are no options). made: a create or set gave it the id _SD_ID, remembered in the state
-# directory (for later steps). show: true when one of the names was made, with _SD_ID.
-function _sd_rec_cloud {
-    local how=$1 arg type="" verb="" skip="" file=${STACKDAG_RECORDED_CLONES%/*}/cloud t n i
-    shift
-    local -a names=()
-    for arg in "$@"; do
-        if [[ -n $skip ]]; then
-            skip=""
-        elif [[ -z $type && $arg == --os-* && $arg != *=* ]]; then
-            skip=1
-        elif [[ -z $verb && $arg == @(create|set|show|add|upload) ]]; then
-            verb=$arg
-        elif [[ -z $verb && $arg != -* ]]; then
-            type+="$arg "
-        elif [[ -n $verb && $arg != -* ]]; then
-            names+=("$arg")
-        fi
-    done
-    if [[ $how == made ]]; then
-        [[ $verb == @(create|set|upload) && -n $type ]] || return 0
-        mkdir -p -- "${file%/*}" 2>/dev/null
-        for arg in "${names[@]}"; do
-            printf '%s\t%s\t%s\n' "$type" "$arg" "$_SD_ID"
-        done >> "$file" 2>/dev/null
-        return 0
-    fi
-    [[ -r $file ]] || return 1
-    while IFS=$'\t' read -r t n i; do
-        for arg in "${names[@]}"; do
-            [[ $t == "$type" && $n == "$arg" ]] && { _SD_ID=$i; return 0; }
-        done
-    done < "$file"
-    return 1
-}
-
 # oslo-config-generator ... [--output-file FILE]: the sample file exists afterwards.
 function oslo-config-generator {
     { local -; set +o xtrace; } 2>/dev/null
@@ -205,6 +109,7 @@ declare -gA _SD_RECORDED_KINDS=(
     [zypper]=package [snap]=package [pip]=pip [pip3]=pip [systemctl]=service
     [service]=service [modprobe]=kernel [insmod]=kernel [rmmod]=kernel [umount]=kernel
     [wait_for_service]=wait [wait_for_compute]=wait
+    [wait_for_sock_file]=wait [wait_for_db_file]=wait [test_with_retry]=wait
     [mysql]=database [mysqladmin]=database [psql]=database [createdb]=database
     [dropdb]=database [createuser]=database [dropuser]=database
     [recreate_database]=database [recreate_database_mysql]=database
@@ -276,7 +181,9 @@ function command_not_found_handle {
 
 # _sd_record_scripts DIR: stub console and wsgi scripts for DIR's entry points
 # (setup.cfg [entry_points] or pyproject.toml [project.scripts]), where pip would have put
-# them; that directory is on PATH.
+# them; that directory is on PATH. A script there already (an earlier real stack's venv) is
+# replaced, as pip would replace it, in the overlay: a run on a DevStack host records what
+# a bare machine records, and `keystone-manage db_sync` reaches no database.
 function _sd_record_scripts {
     { local -; set +o xtrace; } 2>/dev/null
     local dir=$1 bin line section="" key="" name
@@ -313,7 +220,7 @@ function _sd_record_scripts {
     ((${#names[@]})) || return 0
     _sd_rec_made_dir "$bin" || return 0
     for name in "${names[@]}"; do
-        [[ -e $bin/$name ]] && continue
+        ! _sd_rec_standin_file "$bin/$name" || continue
         # as pip would have: as the user in a directory of the user's (a venv), else as root
         _sd_rec_standin "$name" | _sd_rec_writing "$bin/$name"
     done
@@ -345,10 +252,12 @@ function _sd_record_standins {
 
 _SD_RUNTIME_FUNCS+=(
     [_sd_rec_where]=1 [_sd_rec]=1
-    [curl]=1 [wget]=1 [openstack]=1 [_sd_rec_cloud]=1 [oslo-config-generator]=1 [env]=1 [tee]=1
+    [curl]=1 [wget]=1
+    [oslo-config-generator]=1 [env]=1 [tee]=1
     [_sd_record_scripts]=1 [_sd_record_standins]=1 [mount]=1
 )
 
+source "$_SD_RUNTIME_DIR/record_cloud.sh"   # the openstack CLI, on a cloud of fake ids
 source "$_SD_RUNTIME_DIR/record_clones.sh"  # clones, and git and make in them
 source "$_SD_RUNTIME_DIR/record_sudo.sh"    # sudo of what is recorded
 source "$_SD_RUNTIME_DIR/record_fetch.sh"   # what downloads would have written

@@ -107,6 +107,114 @@ function git_clone_by_name {
     return 0
 }
 
+# _sd_rec_filled DIR: DIR is what a recorded action would have filled (the directory a
+# recorded download is unpacked into, the prefix a recorded pip install puts a project in),
+# remembered (for later steps) so that a copy out of what is missing there is recorded
+# (record_made.sh): lib/etcd3 copies etcd out of its unpacked tarball, lib/glance rootwrap
+# files out of the venv. Unlike a clone's, the rest of DIR is real: git and make run there.
+function _sd_rec_filled {
+    local dir=$1
+    [[ $dir == /* ]] || dir=$PWD/$dir
+    mkdir -p -- "${STACKDAG_RECORDED_CLONES%/*}" 2>/dev/null \
+        && echo "${dir%/}" >> "${STACKDAG_RECORDED_CLONES%/*}/filled"
+    return 0
+}
+
+# _sd_rec_in_filled PATH: PATH, which need not exist (nor its directory: a venv that was
+# never made), is under a directory _sd_rec_filled remembered.
+function _sd_rec_in_filled {
+    local path=$1 dir
+    [[ $path == /* ]] || path=$PWD/$path
+    [[ -r ${STACKDAG_RECORDED_CLONES%/*}/filled ]] || return 1
+    while read -r dir; do
+        [[ $path == "$dir"/* ]] && return 0
+    done < "${STACKDAG_RECORDED_CLONES%/*}/filled"
+    return 1
+}
+
+# --- programs run by their path out of a recorded clone --------------------------------
+# bash calls command_not_found_handle only for a name looked up on PATH: a missing program
+# given by its path (tempest's `$TEMPEST_DIR/.tox/tempest/bin/pip`, neutron's
+# `./tools/generate_config_file_samples.sh`), or a missing script given to an interpreter
+# (horizon's `$PYTHON manage.py`), in a recorded clone or where a recorded pip install
+# would have put it, would end the hook with 127; and so would python's -c code importing a
+# recorded clone's module. The
+# DEBUG trap (with extdebug, whose trap can skip the command) records them instead, while
+# a hook runs (driver.sh: _sd_rec_trap on|off).
+
+# _sd_rec_trap on|off: the trap, and extdebug for it (as they were, after it).
+function _sd_rec_trap {
+    if [[ $1 == on ]]; then
+        shopt -q extdebug && _SD_REC_EXTDEBUG=1 || _SD_REC_EXTDEBUG=""
+        shopt -s extdebug
+        # inverted: the trap's status skips the command (1), never errexit's failure
+        trap '! { _sd_rec_by_path; } 4>&2 2>/dev/null' DEBUG
+    else
+        trap - DEBUG
+        [[ -n ${_SD_REC_EXTDEBUG:-} ]] || shopt -u extdebug
+    fi
+}
+
+# _sd_rec_by_path (the DEBUG trap; its standard error and trace go to /dev/null, 4 is the
+# hook's standard error): true, recorded, when BASH_COMMAND runs a program or script in a
+# recorded clone that is not there. Its first words are expanded only when they are plain
+# paths and variables.
+function _sd_rec_by_path {
+    local command=$BASH_COMMAND word rest program
+    [[ $command == *@(/|.py|python|PYTHON)* ]] || return 1
+    [[ -r $STACKDAG_RECORDED_CLONES ]] || return 1
+    word=${command%%[[:space:]]*} rest=${command#"$word"}
+    if [[ $word == exec ]]; then
+        rest=${rest#"${rest%%[![:space:]]*}"}
+        word=${rest%%[[:space:]]*} rest=${rest#"$word"}
+    fi
+    _sd_rec_plain "$word" || return 1
+    program=$_SD_PLAIN
+    if [[ $program == */* ]] && _sd_rec_absent "$program"; then
+        # or what a recorded pip install would have put in its prefix (neutron-db-manage)
+        _sd_rec_in_clone_path "$program" || _sd_rec_in_filled "$program" || return 1
+    else
+        # python3 manage.py, bash tools/x.sh: the script is what is missing
+        [[ ${program##*/} == @(python*([0-9.])|bash|sh|perl) ]] || return 1
+        rest=${rest#"${rest%%[![:space:]]*}"}
+        word=${rest%%[[:space:]]*} rest=${rest#"$word"}
+        if [[ $word == -c ]]; then      # code that imports a recorded clone's module
+            [[ $rest =~ (from|import)[[:space:]]+([A-Za-z_][A-Za-z0-9_]*) ]] \
+                && _sd_rec_module_cloned "${BASH_REMATCH[2]}" || return 1
+            program+=" -c"
+        else
+            [[ $word != -* ]] && _sd_rec_plain "$word" && _sd_rec_absent "$_SD_PLAIN" \
+                && _sd_rec_in_clone_path "$_SD_PLAIN" || return 1
+            program+=" $_SD_PLAIN"
+        fi
+    fi
+    local -
+    set -f
+    _sd_rec build $program $rest 2>&4
+}
+
+# _sd_rec_module_cloned NAME: a recorded clone is named NAME (lib/neutron_plugins/ovn_agent
+# runs `$PYTHON -c 'from neutron.common.ovn import extensions ...'`, neutron recorded).
+function _sd_rec_module_cloned {
+    local clone
+    while read -r clone; do
+        [[ ${clone##*/} == "$1" ]] && return 0
+    done < "$STACKDAG_RECORDED_CLONES"
+    return 1
+}
+
+# _sd_rec_plain WORD: _SD_PLAIN = WORD expanded, when it is made of path characters and
+# plain variables ($X, ${X}, in double quotes or not): nothing else runs.
+function _sd_rec_plain {
+    local word=$1 plain='^([][A-Za-z0-9_./~+,:@%=-]|\$[A-Za-z_][A-Za-z0-9_]*'
+    plain+='|\$\{[A-Za-z_][A-Za-z0-9_]*\})+$'
+    [[ $word == \"*\" ]] && word=${word:1:-1}
+    [[ -n $word && $word =~ $plain ]] || return 1
+    eval "_SD_PLAIN=$word"
+}
+
 _SD_RUNTIME_FUNCS+=(
+    [_sd_rec_trap]=1 [_sd_rec_by_path]=1 [_sd_rec_plain]=1 [_sd_rec_module_cloned]=1
     [_sd_rec_clone_made]=1 [_sd_rec_in_clone]=1 [_sd_rec_dir_option]=1 [git]=1 [make]=1
+    [_sd_rec_filled]=1 [_sd_rec_in_filled]=1
 )

@@ -186,14 +186,18 @@ function _sd_rec_dest_links {
 
 # _sd_rec_clone_copy cp|install|ln ARGS...: true when the command works on what a recorded
 # clone would hold: a source in one that is not there, or a destination in one whose
-# directory is not there. (ln's sources are link targets: a missing one is no matter.)
+# directory is not there; or on what a recorded action would have filled: a source there
+# that is not (_sd_rec_in_filled). (ln's sources are link targets: a missing one is no
+# matter.)
 function _sd_rec_clone_copy {
     local command=$1 arg value="" target="" dirs=""
     shift
     local -a operands=()
+    _SD_COPY_MODE=""
     for arg in "$@"; do
         if [[ -n $value ]]; then
             [[ $value == -t ]] && target=$arg
+            [[ $value == -m ]] && _SD_COPY_MODE=$arg
             value=""
         elif [[ $arg == @(-t|-S|-m|-o|-g) ]]; then
             value=$arg
@@ -208,6 +212,12 @@ function _sd_rec_clone_copy {
     done
     [[ -z $dirs ]] || return 1      # install -d makes directories: nothing is copied
     local n=${#operands[@]} i
+    # for _sd_rec_copy_made: the sources, the destination, whether it is a directory (-t)
+    _SD_COPY_INTO=${target:+1} _SD_COPY_DEST=$target _SD_COPY_SOURCES=("${operands[@]}")
+    if [[ -z $target ]] && ((n > 1)); then
+        _SD_COPY_DEST=${operands[n - 1]}
+        _SD_COPY_SOURCES=("${operands[@]:0:n-1}")
+    fi
     if [[ -z $target ]] && ((n > 1)); then
         target=${operands[n - 1]}
         ((n -= 1))
@@ -221,9 +231,9 @@ function _sd_rec_clone_copy {
     fi
     [[ $command != ln ]] || return 1
     for ((i = 0; i < n; i++)); do
-        if [[ ! -e ${operands[i]} ]] && _sd_rec_in_clone_path "${operands[i]}"; then
-            return 0
-        fi
+        [[ ! -e ${operands[i]} ]] || continue
+        _sd_rec_in_clone_path "${operands[i]}" || _sd_rec_in_filled "${operands[i]}" \
+            && return 0
     done
     return 1
 }
@@ -242,6 +252,39 @@ function _sd_rec_in_clone_path {
 function _sd_rec_copied {
     _sd_rec_clone_copy "$@" || return 1
     _sd_rec copy "$@"
+    [[ $1 == ln ]] || _sd_rec_copy_made
+    return 0
+}
+
+# _sd_rec_copy_made: what a recorded copy would have written exists (configure_rootwrap
+# then edits /etc/cinder/rootwrap.conf with sed -i): each source a name (no pattern: what
+# it matches is not known), into the directory (-t, or one that exists), else the one
+# destination; where its directory is there, or in a recorded clone (horizon's
+# local_settings.py, then appended to). Empty, or a stand-in where install's mode makes it
+# executable; as the copy would have run (root's under sudo).
+function _sd_rec_copy_made {
+    local source
+    local -a files=()
+    if [[ -n $_SD_COPY_INTO || -d $_SD_COPY_DEST || $_SD_COPY_DEST == */ ]]; then
+        for source in "${_SD_COPY_SOURCES[@]}"; do
+            [[ $source == *[][*?]* ]] || files+=("${_SD_COPY_DEST%/}/${source##*/}")
+        done
+    elif ((${#_SD_COPY_SOURCES[@]} == 1)) && [[ ${_SD_COPY_SOURCES[0]} != *[][*?]* ]]; then
+        files=("$_SD_COPY_DEST")
+    fi
+    for source in "${files[@]}"; do
+        [[ ! -e $source ]] || continue
+        if [[ ! -d $(dirname -- "$source") ]]; then     # in a clone, its content's
+            _sd_rec_in_clone_path "$source" \
+                && _sd_rec_as_called mkdir -p -- "$(dirname -- "$source")" || continue
+        fi
+        if [[ $_SD_COPY_MODE =~ ^[0-7]+$ ]] && ((8#$_SD_COPY_MODE & 8#111)); then
+            _sd_rec_standin "copy ${source##*/}" \
+                | _sd_rec_as_called install -m "$_SD_COPY_MODE" /dev/stdin "$source"
+        else
+            _sd_rec_as_called touch -- "$source"
+        fi 2>/dev/null || :
+    done
 }
 
 function cp { { local -; set +o xtrace; } 2>/dev/null; _sd_rec_copied cp "$@" || command cp "$@"; }
@@ -319,7 +362,8 @@ _SD_RUNTIME_FUNCS+=(
     [_sd_rec_writing]=1 [_sd_rec_owner]=1
     [_sd_rec_made_dir]=1 [_sd_rec_made_file]=1 [_sd_record_checkouts]=1
     [_sd_record_conf_dirs]=1 [_sd_record_configured]=1 [_sd_rec_dest_links]=1
-    [_sd_rec_clone_copy]=1 [_sd_rec_in_clone_path]=1 [_sd_rec_copied]=1 [cp]=1 [install]=1
+    [_sd_rec_clone_copy]=1 [_sd_rec_in_clone_path]=1 [_sd_rec_copied]=1 [_sd_rec_copy_made]=1
+    [cp]=1 [install]=1
     [ln]=1
     [_sd_rec_generated]=1 [_sd_rec_commands]=1 [_sd_rec_called_by]=1
 )

@@ -51,6 +51,36 @@ function _sd_rec_absent {
     [[ -x ${dir:-/} ]]
 }
 
+# _sd_rec_edits_absent ARGS...: sed's ARGS edit in place (-i, --in-place) a file that does
+# not exist: a package this run recorded would have made it (lib/lvm edits the
+# /etc/lvm/lvm.conf of lvm2). The script is the first word that is no option, unless -e or
+# -f give it; the files follow.
+function _sd_rec_edits_absent {
+    local arg inplace="" script="" value=""
+    local -a files=()
+    for arg in "$@"; do
+        if [[ -n $value ]]; then
+            value=""
+        elif [[ $arg == @(-i*|--in-place*) ]]; then
+            inplace=1
+        elif [[ $arg == @(-e|-f|--expression|--file|-l|--line-length) ]]; then
+            [[ $arg == -l || $arg == --line-length ]] || script=1
+            value=1
+        elif [[ $arg == @(--expression=*|--file=*) ]]; then
+            script=1
+        elif [[ $arg != -* && -z $script ]]; then
+            script=1
+        elif [[ $arg != -* ]]; then
+            files+=("$arg")
+        fi
+    done
+    [[ -n $inplace ]] || return 1
+    for arg in "${files[@]}"; do
+        _sd_rec_absent "$arg" && return 0
+    done
+    return 1
+}
+
 # sudo [OPTIONS] COMMAND...: recorded when COMMAND is one of the above or does not exist.
 # Out of a hook's `set -x` trace, as the sudo it stands for is.
 function sudo {
@@ -79,6 +109,9 @@ function sudo {
             _sd_rec package-made sudo "$@"
             return 0
         fi
+    elif [[ $target == sed ]] && _sd_rec_edits_absent "${args[@]:i+1}"; then
+        _sd_rec package-made sudo "$@"
+        return 0
     elif [[ $target == tee ]]; then
         # as the tee above, with its directories made as root too; then tee runs as root
         local arg
@@ -126,5 +159,5 @@ function sudo {
 }
 
 _SD_RUNTIME_FUNCS+=(
-    [_sd_rec_package_made]=1 [_sd_rec_absent]=1 [sudo]=1
+    [_sd_rec_package_made]=1 [_sd_rec_absent]=1 [_sd_rec_edits_absent]=1 [sudo]=1
 )
