@@ -53,14 +53,9 @@ def read(pidfile: Path) -> Service | None:
 
 
 def recorded(state: StateDir) -> list[Service]:
-    out = []
-    for pidfile in sorted(state.pids.glob("*.pid")):
-        service = read(pidfile)
-        if service:
-            out.append(service)
-        else:
-            pidfile.unlink(missing_ok=True)
-    return out
+    """The services recorded. An unusable pidfile is left alone: reading never drops a
+    record (with -n 2 a step's checks read while another step writes)."""
+    return [service for service in map(read, sorted(state.pids.glob("*.pid"))) if service]
 
 
 def record(state: StateDir, name: str, pgid: int, step: str, started: str = "") -> None:

@@ -57,3 +57,13 @@ def test_read_takes_old_and_new_pidfiles(state):
     state.pidfile("s").write_text("1\n")
     assert processes.read(state.pidfile("s")) is None
     assert processes.read(state.pidfile("missing")) is None
+
+
+def test_reading_the_records_never_drops_one_being_written(state):
+    # with -n 2, a step's checks list the services while another step's run_process is
+    # writing its pidfile: caught half written, it must not be taken for garbage and removed
+    state.pids.mkdir(parents=True)
+    state.pidfile("svca").write_text("")
+    (state.pids / "svcb.pid").write_text(f"{os.getpid()}\nextra:p4\n\n")
+    assert [s.name for s in processes.recorded(state)] == ["svcb"]
+    assert state.pidfile("svca").exists()

@@ -345,6 +345,8 @@ def test_the_pidfile_records_the_leaders_start_identity(svc):
     pgid = svc.pid("svc")
     lines = (svc.state / "pids/svc.pid").read_text().splitlines()
     assert lines[2] == processes.start_id(pgid)
+    # written whole, then renamed into place: no partial file is left beside it
+    assert not [p.name for p in (svc.state / "pids").iterdir() if p.name.startswith(".")]
     svc.ok("stop_process svc")
 
 

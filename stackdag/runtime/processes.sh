@@ -150,10 +150,14 @@ function start_recorded {
 
 # _sd_pidfile NAME PID: pids/NAME.pid for the group PID leads: the group, the step that
 # started it (unstack forgets that step), and when its leader started (setsid and bash -c
-# exec in place: the pid and start time stay the leader's).
+# exec in place: the pid and start time stay the leader's). Written whole, then renamed
+# into place: with -n 2 another step's checks read the pids while this one starts its
+# service, and a pidfile caught half written read as no service at all.
 function _sd_pidfile {
+    local partial=$STACKDAG_PIDS_DIR/.$1.pid.$BASHPID
     _sd_start_id "$2" || true
-    printf '%s\n%s\n%s\n' "$2" "${_SD_STEP:-}" "$_SD_START_ID" > "$STACKDAG_PIDS_DIR/$1.pid"
+    printf '%s\n%s\n%s\n' "$2" "${_SD_STEP:-}" "$_SD_START_ID" > "$partial" \
+        && command mv -f -- "$partial" "$STACKDAG_PIDS_DIR/$1.pid"
 }
 
 # _sd_start NAME CMD GROUP USER HOW [ENV]: start CMD as described for run_process; HOW names
