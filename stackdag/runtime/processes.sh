@@ -181,6 +181,10 @@ function _sd_start {
         set +o monitor
     fi
     (
+        # It runs beside the step, which may be saving its state through the scratch file:
+        # a family this needs loads without it (procgroups.sh's listing there, caught in
+        # the step's, made the save fail).
+        _SD_SCRATCH=""
         # Recorded first, while it is in the step's group: a step stopped now (its whole
         # group) stops it too; once it runs on its own, its pidfile names it.
         _sd_pidfile "$name" "$BASHPID" || exit 1
