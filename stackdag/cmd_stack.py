@@ -57,11 +57,11 @@ class StackRun(StackdagCommand, Run):
         if answer is not None:
             self.outstream.write(answer + "\n")
             return 0
-        from stackdag import (destlinks, devstack, fingerprint, freshness, isolation, plan,
+        from stackdag import (destlinks, devstack_prepare, fingerprint, freshness, isolation, plan,
                               runcontext, selection, shell)
         self.run = run = runcontext.begin(record_mode=params["record"])
         loaded = run.workspace(top)
-        devstack.prepare_run(loaded, sys.stderr)
+        devstack_prepare.prepare_run(loaded, sys.stderr)
         if loaded.stack.record:
             isolation.require()
         for note in destlinks.link(loaded):

@@ -115,21 +115,3 @@ def ensure_passwords(checkout: Path, given: set[str]) -> list[str]:
     if missing:
         os.chmod(path, 0o600)
     return missing
-
-
-def prepare_run(ws, stderr) -> None:
-    """Before DevStack's stages run (stack, unstack, clean): refuse root as stack.sh does,
-    make the passwords it would have asked for, and say where the checkout drifted from the
-    stage table."""
-    if ws.stack.stages != "devstack":
-        return
-    refuse_root()
-    from stackdag import drift, stages     # (here: stages imports enabled, which imports us)
-
-    for note in drift.check(ws.stack.devstack, stages.table()):
-        stderr.write(f"stackdag: drift: {note}\n")
-    made = ensure_passwords(ws.stack.devstack, {name for name, _ in ws.settings})
-    if made:
-        stderr.write(f"stackdag: {', '.join(made)} made at random into "
-                     f"{display_path(ws.stack.devstack / PASSWORD_FILE)} (stack.sh would have "
-                     "asked for them)\n")

@@ -12,7 +12,8 @@ import shutil
 import sys
 import time
 
-from stackdag import destlinks, devstack, isolation, plan, runsetup, shell, stages, sysservices, tracked
+from stackdag import (destlinks, devstack_prepare, isolation, plan, runsetup, shell, stages,
+                      sysservices, tracked)
 from stackdag.model import Plan, Workspace, display_path
 from stackdag.runcontext import RunContext
 from stackdag.state import StateDir
@@ -84,7 +85,7 @@ def unstack(ws: Workspace, run: RunContext,
     recorded when stopped: the next ``stack`` re-runs its step.
     """
     state = StateDir(ws.top)
-    devstack.prepare_run(ws, sys.stderr)
+    devstack_prepare.prepare_run(ws, sys.stderr)
     if ws.stack.record:
         isolation.require()
     if everything or os.environ.get("UNSTACK_ALL"):

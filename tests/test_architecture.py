@@ -13,7 +13,8 @@ PACKAGE = ROOT / "stackdag"
 # commands' tests: cmd_<name>.py is tested through `stackdag NAME` in tests/test_cli_*.py).
 TESTED_ELSEWHERE = {
     "app": "test_commands.py", "cli": "test_fastpath.py", "db": "test_doit_api.py",
-    "devstack": "test_cli_devstack.py", "dodo": "test_status.py", "drift": "test_stages.py",
+    "devstack": "test_cli_devstack.py", "devstack_prepare": "test_cli_devstack_stages.py",
+    "dodo": "test_status.py", "drift": "test_stages.py",
     "fingerprint": "test_fastpath.py", "gitref": "test_git.py", "gitrun": "test_git.py",
     "importer": "test_localconf.py", "localrc": "test_localconf.py",
     "isolation": "test_cli_isolation.py", "overlay_keeper": "test_cli_isolation.py",
